@@ -1,0 +1,41 @@
+"""Command line: `python -m sweeper [overrides] [-m]` (or the `sweeper` script).
+
+Hydra composes the config from sweeper/conf, runs `train(cfg)` per job and
+hands the returned objective to its sweeper. Bad config values end the
+process with one line on stderr and exit code 2; a single run whose training
+failed (e.g. a NaN loss) exits 1 after writing its metrics.json.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from sweeper.config import ConfigError
+from sweeper.train import train
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+def main(cfg: DictConfig) -> float:
+    try:
+        value = train(cfg)
+    except ConfigError as error:
+        print(f"sweeper: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    if HydraConfig.get().mode == RunMode.RUN and not math.isfinite(value):
+        sys.exit(1)
+    return value
+
+
+def cli() -> None:
+    """The `sweeper` console script: `sweeper [overrides]`."""
+    main()
+
+
+if __name__ == "__main__":
+    main()

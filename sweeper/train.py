@@ -1,0 +1,312 @@
+"""The one training loop, for every task, model and loss.
+
+`train(cfg)` is what the Hydra entrypoint calls for each job: it checks the
+config, builds the task and the model, fits, evaluates on the test sets and
+writes the run's files into `cfg.output_dir`:
+
+    metrics.json   status ok/failed (+ reason), final metrics, key settings, wall seconds
+    history.csv    per epoch: train loss, val loss, val accuracy (+ exact), lr, seconds
+    by_length.csv  per split and length: n, loss, accuracy (+ exact_accuracy for the adder)
+    model.pt       state dict + model arguments + resolved config (loads with weights_only=True)
+    curves.png     training loss, validation loss, validation accuracy per epoch
+
+It returns the configured objective as a float for Hydra's sweepers; a run
+that fails (a NaN loss, an exception in training) returns the worst value
+(-inf when maximising, inf when minimising) so a sweep carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from tqdm.auto import tqdm
+
+from sweeper.artifacts import save_torch, write_csv, write_json
+from sweeper.config import ConfigError, resolve_device, validate
+from sweeper.losses import LossFn, count_correct, make_loss
+from sweeper.models import SequenceModel
+from sweeper.plots import plot_run_curves
+from sweeper.tasks import Batch, Task, build_task
+
+log = logging.getLogger(__name__)
+
+
+class Diverged(RuntimeError):
+    """The loss stopped being a finite number."""
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def forward(model: torch.nn.Module, x: torch.Tensor, kind: str) -> torch.Tensor:
+    """Logits shaped like the targets: (batch, steps) for bits, (batch, classes) for classes."""
+    logits = model(x)
+    return logits.squeeze(-1) if kind == "bits" else logits
+
+
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module, batches: list[Batch], loss_fn: LossFn, kind: str
+) -> dict[str, float]:
+    """Mean loss per target element, element accuracy and whole-sequence accuracy."""
+    model.eval()
+    loss_sum, right, total, seq_right, seqs = 0.0, 0, 0, 0, 0
+    for x, y in batches:
+        logits = forward(model, x, kind)
+        loss_sum += float(loss_fn(logits, y)) * y.numel()
+        r, t, sr, s = count_correct(logits, y, kind)
+        right, total, seq_right, seqs = right + r, total + t, seq_right + sr, seqs + s
+    return {
+        "n": seqs,
+        "loss": loss_sum / total,
+        "accuracy": right / total,
+        "exact_accuracy": seq_right / seqs,
+    }
+
+
+def build_model(cfg: DictConfig, task: Task) -> SequenceModel:
+    readout = task.readout(cfg.model.readout, cfg.model.bidirectional)
+    return instantiate(
+        cfg.model,
+        input_size=task.input_size,
+        output_size=task.output_size,
+        readout=readout,
+        seq_len=task.seq_len,
+    )
+
+
+def make_optimizer(cfg: DictConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    if cfg.optim.name == "sgd":
+        return torch.optim.SGD(
+            model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay
+        )
+    return torch.optim.Adam(
+        model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay
+    )
+
+
+def fit(
+    model: torch.nn.Module,
+    task: Task,
+    cfg: DictConfig,
+    loss_fn: LossFn,
+    history: list[dict[str, Any]],
+) -> int:
+    """Train for up to task.epochs, appending a row per epoch to `history`.
+
+    Stops early after `task.patience` epochs without a better validation score
+    (accuracy, then loss) or once validation accuracy reaches `task.stop_accuracy`.
+    With `task.keep_best` the model ends with its best epoch's weights.
+    Returns that epoch's number; raises Diverged on a non-finite loss.
+    """
+    settings = cfg.task
+    optimizer = make_optimizer(cfg, model)
+    scheduler = None
+    if cfg.optim.schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=settings.epochs * task.num_train_batches
+        )
+    generator = torch.Generator().manual_seed(cfg.seed)
+    val_batches = task.val_batches()
+    best_score, best_epoch, best_state, stale = None, 0, None, 0
+    epochs = tqdm(range(1, settings.epochs + 1), desc=f"{task.name} epochs", disable=None)
+    for epoch in epochs:
+        model.train()
+        started = time.perf_counter()
+        loss_sum, seen = torch.zeros(()), 0
+        lr = optimizer.param_groups[0]["lr"]
+        batches = tqdm(
+            task.train_batches(generator), total=task.num_train_batches, leave=False, disable=None
+        )
+        for x, y in batches:
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(forward(model, x, task.kind), y)
+            loss.backward()
+            if cfg.optim.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            # Summed on the device: no host sync per step.
+            loss_sum = loss_sum.to(loss.device) + loss.detach() * y.shape[0]
+            seen += y.shape[0]
+        train_loss = float(loss_sum) / seen
+        val = evaluate(model, val_batches, loss_fn, task.kind)
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "val_loss": val["loss"],
+                "val_accuracy": val["accuracy"],
+                "val_exact_accuracy": val["exact_accuracy"],
+                "lr": lr,
+                "seconds": time.perf_counter() - started,
+            }
+        )
+        if not (math.isfinite(train_loss) and math.isfinite(val["loss"])):
+            raise Diverged(f"loss became {train_loss} (validation {val['loss']}) in epoch {epoch}")
+        epochs.set_postfix(loss=f"{train_loss:.4f}", val_acc=f"{val['accuracy']:.4f}")
+        score = (val["accuracy"], -val["loss"])
+        if best_score is None or score > best_score:
+            best_score, best_epoch, stale = score, epoch, 0
+            if settings.keep_best:
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+        if settings.stop_accuracy is not None and val["accuracy"] >= settings.stop_accuracy:
+            log.info(
+                "epoch %d: validation accuracy %.4f reached the stop level", epoch, val["accuracy"]
+            )
+            break
+        if settings.patience and stale >= settings.patience:
+            log.info("epoch %d: no better validation score for %d epochs, stopping", epoch, stale)
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+        return best_epoch
+    return len(history)
+
+
+def test_model(model: torch.nn.Module, task: Task, loss_fn: LossFn) -> pd.DataFrame:
+    """One row per (split, length) of the task's test sets."""
+    rows = []
+    for eval_set in task.test_sets():
+        result = evaluate(model, eval_set.batches, loss_fn, task.kind)
+        rows.append({"split": eval_set.split, "length": eval_set.length, **result})
+    frame = pd.DataFrame(rows)
+    if task.kind != "bits":  # one label per sequence: exact accuracy is accuracy
+        frame = frame.drop(columns="exact_accuracy")
+    return frame
+
+
+def summarize(by_length: pd.DataFrame, kind: str) -> dict[str, float]:
+    """`<split>_accuracy` (+ `_exact_accuracy`, `_loss`): means over each split's lengths."""
+    metrics = {}
+    columns = ["loss", "accuracy"] + (["exact_accuracy"] if kind == "bits" else [])
+    for split, rows in by_length.groupby("split", sort=False):
+        for column in columns:
+            metrics[f"{split}_{column}"] = float(rows[column].mean())
+    return metrics
+
+
+def run_settings(cfg: DictConfig, device: torch.device) -> dict[str, Any]:
+    """The settings that tell runs apart, for metrics.json and the sweep table."""
+    return {
+        "task": cfg.task.name,
+        "model": cfg.model.cell,
+        "bidirectional": cfg.model.bidirectional,
+        "hidden": cfg.model.hidden,
+        "layers": cfg.model.layers,
+        "loss": cfg.loss.name,
+        "lr": cfg.optim.lr,
+        "schedule": cfg.optim.schedule,
+        "batch_size": cfg.task.batch_size,
+        "epochs": cfg.task.epochs,
+        "seed": cfg.seed,
+        "device": str(device),
+    }
+
+
+def _describe(task_name: str, metrics: dict[str, float]) -> str:
+    unit = "bit accuracy" if task_name == "adder" else "accuracy"
+    parts = [f"test {unit} {metrics['test_accuracy']:.2%}"]
+    if "test_exact_accuracy" in metrics:
+        parts.append(f"exact-sum {metrics['test_exact_accuracy']:.2%}")
+    if "extrapolation_accuracy" in metrics:
+        parts.append(f"beyond training lengths {metrics['extrapolation_accuracy']:.2%}")
+    return ", ".join(parts)
+
+
+def train(cfg: DictConfig) -> float:
+    """Train and test one configuration, write its files, return the objective."""
+    validate(cfg)
+    out_dir = Path(cfg.output_dir)
+    started = time.perf_counter()
+    if cfg.device.threads:
+        torch.set_num_threads(cfg.device.threads)
+    device = resolve_device(cfg.device.name)
+    seed_everything(cfg.seed)
+    task = build_task(cfg.task, device)
+    model = build_model(cfg, task).to(device)
+    loss_fn = make_loss(cfg.loss.name, task.kind)
+    direction = cfg.objective.direction
+    worst = -math.inf if direction == "maximize" else math.inf
+    record: dict[str, Any] = {"status": "ok", "reason": None, "objective": None}
+    record["objective_metric"] = cfg.objective.metric
+    record["objective_direction"] = direction
+    history: list[dict[str, Any]] = []
+    metrics: dict[str, float] = {}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        best_epoch = fit(model, task, cfg, loss_fn, history)
+        by_length = test_model(model, task, loss_fn)
+        final = history[best_epoch - 1]
+        metrics = {
+            "train_loss": final["train_loss"],
+            "val_loss": final["val_loss"],
+            "val_accuracy": final["val_accuracy"],
+            **({"val_exact_accuracy": final["val_exact_accuracy"]} if task.kind == "bits" else {}),
+            **summarize(by_length, task.kind),
+            "epochs_run": len(history),
+            "best_epoch": best_epoch,
+        }
+        if cfg.objective.metric not in metrics:
+            raise ConfigError(
+                f"objective.metric={cfg.objective.metric} is not a metric of task {task.name}; "
+                f"choose one of {', '.join(metrics)}"
+            )
+        if task.seq_len is None:
+            write_csv(out_dir / "by_length.csv", by_length)
+        save_torch(
+            out_dir / "model.pt",
+            {
+                "state_dict": model.state_dict(),
+                "model_kwargs": {
+                    "cell": cfg.model.cell,
+                    "hidden": cfg.model.hidden,
+                    "layers": cfg.model.layers,
+                    "bidirectional": cfg.model.bidirectional,
+                    "dropout": cfg.model.dropout,
+                    "input_size": task.input_size,
+                    "output_size": task.output_size,
+                    "readout": model.readout,
+                    "seq_len": task.seq_len,
+                },
+                "config": OmegaConf.to_container(cfg, resolve=True),
+            },
+        )
+        record["objective"] = metrics[cfg.objective.metric]
+        log.info("%s: %s", task.name, _describe(task.name, metrics))
+    except ConfigError:
+        raise
+    except Exception as error:  # a failed run is recorded, never fatal to a sweep
+        log.exception("run failed")
+        record.update(status="failed", reason=f"{type(error).__name__}: {error}", objective=worst)
+    if history:
+        history_frame = pd.DataFrame(history)
+        write_csv(out_dir / "history.csv", history_frame)
+        cell = cfg.model.cell + (" (bidirectional)" if cfg.model.bidirectional else "")
+        title = f"{task.name}: {cell}, hidden {cfg.model.hidden}, loss {cfg.loss.name}"
+        plot_run_curves(history_frame, out_dir / "curves.png", title)
+    record.update(
+        metrics=metrics,
+        settings=run_settings(cfg, device),
+        parameters=sum(p.numel() for p in model.parameters()),
+        wall_seconds=round(time.perf_counter() - started, 3),
+    )
+    # Written last: a metrics.json with status ok means every other file is in place.
+    write_json(out_dir / "metrics.json", record)
+    return float(record["objective"])
