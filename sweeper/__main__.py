@@ -9,6 +9,7 @@ failed (e.g. a NaN loss) exits 1 after writing its metrics.json.
 from __future__ import annotations
 
 import math
+import re
 import sys
 
 import hydra
@@ -32,10 +33,27 @@ def main(cfg: DictConfig) -> float:
     return value
 
 
+# Groups whose options are numbers: Hydra parses `hidden_size=3` as the int 3,
+# which cannot name a group option, so the entrypoint quotes such values.
+NUMERIC_GROUPS = ("hidden_size",)
+
+
+def quote_numeric_options(args: list[str]) -> list[str]:
+    """`hidden_size=3,5,10` -> `hidden_size='3','5','10'` (what Hydra needs to pick the files)."""
+    quoted = []
+    for arg in args:
+        key, _, value = arg.partition("=")
+        if key.lstrip("~+") in NUMERIC_GROUPS and re.fullmatch(r"\d+(,\d+)*", value):
+            arg = f"{key}=" + ",".join(f"'{v}'" for v in value.split(","))
+        quoted.append(arg)
+    return quoted
+
+
 def cli() -> None:
-    """The `sweeper` console script: `sweeper [overrides]`."""
+    """`python -m sweeper [overrides] [-m]` and the `sweeper` console script."""
+    sys.argv[1:] = quote_numeric_options(sys.argv[1:])
     main()
 
 
 if __name__ == "__main__":
-    main()
+    cli()

@@ -1,0 +1,1 @@
+"""Sweeper's Hydra config tree (a package so that `pkg://sweeper.conf` resolves when installed)."""

@@ -1,0 +1,225 @@
+"""The command line as a user types it: sweeps, help, errors, and the installed package."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = [
+    "task.train_size=1024",
+    "task.val_size=200",
+    "task.test_per_length=10",
+    "task.epochs=2",
+    "task.extrapolation_lengths=[24]",
+]
+
+
+def sweeper(
+    *args: str,
+    cwd: Path,
+    python: str = sys.executable,
+    env: dict | None = None,
+    code: str | None = None,
+) -> subprocess.CompletedProcess:
+    command = [python, "-c", code, *args] if code else [python, "-m", "sweeper", *args]
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+    )
+
+
+def test_help_lists_the_groups(tmp_path):
+    result = sweeper("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for line in (
+        "task: adder, memory, mnist",
+        "model: bilstm, gru, lstm, rnn",
+        "loss: ce, mse",
+        "device: auto, cpu, cuda",
+        "experiment: assignment_adder",
+    ):
+        assert line in result.stdout
+
+
+def test_cfg_job_shows_the_composed_config(tmp_path):
+    result = sweeper("task=memory", "hidden_size=5", "--cfg", "job", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "name: memory" in result.stdout and "hidden: 5" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["model.hidden=0"], "sweeper: error: model.hidden must be a positive integer, got 0"),
+        (["optim.lr=-1"], "sweeper: error: optim.lr must be a number > 0, got -1"),
+        (["task.epochs=-3"], "sweeper: error: task.epochs must be a positive integer, got -3"),
+        (
+            ["model.hidden=big"],
+            "sweeper: error: model.hidden must be a positive integer, got 'big'",
+        ),
+    ],
+)
+def test_bad_values_exit_2_with_one_line(tmp_path, args, message):
+    result = sweeper(*args, f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == message
+    assert not (tmp_path / "run" / "metrics.json").exists()
+
+
+def test_unknown_task_exits_non_zero_naming_it(tmp_path):
+    result = sweeper("task=nope", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Could not find 'task/nope'" in result.stderr and "adder" in result.stderr
+
+
+def test_cuda_without_a_gpu_exits_2(tmp_path):
+    code = (
+        "import sys, torch; torch.cuda.is_available = lambda: False; "
+        "sys.argv[0] = 'sweeper'; from sweeper.__main__ import cli; cli()"
+    )
+    result = sweeper("device=cuda", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, code=code)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("sweeper: error: device.name=cuda but no CUDA GPU")
+
+
+@pytest.mark.slow
+def test_grid_sweep_leaves_a_finished_folder_per_job(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    result = sweeper(
+        "task=adder",
+        "model.hidden=3,5",
+        "loss=mse,ce",
+        *SMALL,
+        f"hydra.sweep.dir={sweep_dir}",
+        "-m",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = sorted(p for p in sweep_dir.iterdir() if p.is_dir())
+    assert [p.name for p in jobs] == ["0", "1", "2", "3"]
+    for job in jobs:
+        names = {p.name for p in job.iterdir()}
+        assert {"metrics.json", "history.csv", "by_length.csv", "model.pt", "curves.png"} <= names
+        assert json.loads((job / "metrics.json").read_text())["status"] == "ok"
+    hidden_loss = [json.loads((j / "metrics.json").read_text())["settings"] for j in jobs]
+    assert [(s["hidden"], s["loss"]) for s in hidden_loss] == [
+        (3, "mse"),
+        (3, "ce"),
+        (5, "mse"),
+        (5, "ce"),
+    ]
+    assert result.stdout.count("test bit accuracy") + result.stderr.count("test bit accuracy") == 4
+
+
+@pytest.mark.slow
+def test_hidden_size_group_sweeps_like_model_hidden(tmp_path):
+    result = sweeper(
+        "task=memory",
+        "hidden_size=2,5",
+        *SMALL[:-1],
+        "task.val_size=90",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        "-m",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    hidden = [
+        json.loads((tmp_path / "sweep" / j / "metrics.json").read_text())["settings"]["hidden"]
+        for j in ("0", "1")
+    ]
+    assert hidden == [2, 5]
+
+
+@pytest.mark.slow
+def test_a_failing_job_does_not_stop_the_sweep(tmp_path):
+    # Job hidden=3 breaks inside training; the other job must still run and finish.
+    code = (
+        "import sys, sweeper.train as t\n"
+        "real_fit = t.fit\n"
+        "def fit(model, task, cfg, *rest):\n"
+        "    if cfg.model.hidden == 3: raise RuntimeError('injected failure')\n"
+        "    return real_fit(model, task, cfg, *rest)\n"
+        "t.fit = fit\n"
+        "sys.argv[0] = 'sweeper'\n"
+        "from sweeper.__main__ import cli; cli()\n"
+    )
+    result = sweeper(
+        "model.hidden=3,5",
+        *SMALL,
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        "-m",
+        cwd=tmp_path,
+        code=code,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    failed, ok = (json.loads((tmp_path / "sweep" / j / "metrics.json").read_text()) for j in "01")
+    assert failed["status"] == "failed" and failed["reason"] == "RuntimeError: injected failure"
+    assert failed["objective"] == float("-inf")
+    assert ok["status"] == "ok"
+
+
+@pytest.mark.slow
+def test_failed_single_run_exits_1(tmp_path):
+    code = (
+        "import sys, sweeper.train as t\n"
+        "t.fit = lambda *a: (_ for _ in ()).throw(RuntimeError('boom'))\n"
+        "sys.argv[0] = 'sweeper'\n"
+        "from sweeper.__main__ import cli; cli()\n"
+    )
+    result = sweeper(*SMALL, f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, code=code)
+    assert result.returncode == 1
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["status"] == "failed"
+
+
+@pytest.mark.slow
+def test_installed_package_runs_from_another_folder(tmp_path):
+    """A non-editable install (the config tree inside the package) works outside the repo."""
+    target = tmp_path / "site"
+    install = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    assert (target / "sweeper" / "conf" / "config.yaml").is_file()
+    assert (target / "sweeper" / "conf" / "hydra" / "help" / "sweeper.yaml").is_file()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {"PYTHONPATH": str(target)}
+    where = sweeper(code="import sweeper; print(sweeper.__file__)", cwd=elsewhere, env=env)
+    assert where.stdout.startswith(str(target)), where.stdout + where.stderr
+    result = sweeper("task=memory", *SMALL[:-1], "task.val_size=90", cwd=elsewhere, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = list((elsewhere / "outputs" / "memory").glob("*/*/metrics.json"))
+    assert len(metrics) == 1 and json.loads(metrics[0].read_text())["status"] == "ok"
+    script = subprocess.run(
+        [str(target / "bin" / "sweeper"), "--help"],
+        cwd=elsewhere,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert script.returncode == 0 and "task: adder, memory, mnist" in script.stdout, script.stderr

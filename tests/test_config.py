@@ -1,0 +1,165 @@
+"""Config composition of every group option, and the one-line errors for bad values."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hydra.errors import ConfigCompositionException, HydraException
+
+from conftest import CONF_DIR
+from sweeper.__main__ import quote_numeric_options
+from sweeper.config import ConfigError, validate
+from sweeper.train import train
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+
+def test_every_group_has_its_options():
+    assert options("task") == ["adder", "memory", "mnist"]
+    assert options("model") == ["bilstm", "gru", "lstm", "rnn"]
+    assert options("loss") == ["ce", "mse"]
+    assert options("device") == ["auto", "cpu", "cuda"]
+    assert {"2", "3", "5", "10", "128"} <= set(options("hidden_size"))
+    assert options("experiment") == ["assignment_adder", "assignment_memory", "assignment_mnist"]
+
+
+@pytest.mark.parametrize("task", options("task"))
+@pytest.mark.parametrize("model", options("model"))
+@pytest.mark.parametrize("loss", options("loss"))
+def test_task_model_loss_compose_and_validate(make_cfg, task, model, loss):
+    cfg = make_cfg(f"task={task}", f"model={model}", f"loss={loss}", "device=cpu", fast=False)
+    validate(cfg)
+    assert cfg.task.name == task
+    assert cfg.loss.name == loss
+    assert cfg.model.cell == ("lstm" if model == "bilstm" else model)
+    assert cfg.model.bidirectional is (model == "bilstm")
+
+
+def test_defaults_are_the_adder_with_an_lstm(make_cfg):
+    cfg = make_cfg(fast=False)
+    assert (cfg.task.name, cfg.model.cell, cfg.loss.name, cfg.device.name) == (
+        "adder",
+        "lstm",
+        "ce",
+        "auto",
+    )
+    assert cfg.objective.metric == "test_accuracy"
+
+
+def test_task_sets_its_own_training_defaults(make_cfg):
+    mnist = make_cfg("task=mnist", fast=False)
+    assert (mnist.model.hidden, mnist.task.batch_size, mnist.optim.lr) == (128, 100, 0.001)
+    assert mnist.objective.metric == "val_accuracy"
+    memory = make_cfg("task=memory", fast=False)
+    assert memory.task.position == 2
+    assert (memory.task.min_length, memory.task.max_length) == (3, 11)
+
+
+@pytest.mark.parametrize("size", options("hidden_size"))
+def test_hidden_size_group_sets_model_hidden(make_cfg, size):
+    cfg = make_cfg(f"hidden_size='{size}'", fast=False)
+    assert cfg.model.hidden == int(size)
+
+
+def test_hidden_size_beats_task_default_and_command_line_beats_both(make_cfg):
+    assert make_cfg("task=mnist", "hidden_size='5'", fast=False).model.hidden == 5
+    cfg = make_cfg("task=mnist", "hidden_size='5'", "model.hidden=7", fast=False)
+    assert cfg.model.hidden == 7
+
+
+@pytest.mark.parametrize("device", ["auto", "cpu"])
+def test_device_options(make_cfg, device):
+    cfg = make_cfg(f"device={device}", fast=False)
+    validate(cfg)
+    assert cfg.device.name == device
+
+
+def test_assignment_presets(make_cfg):
+    adder = make_cfg("experiment=assignment_adder", fast=False)
+    assert adder.task.name == "adder"
+    assert (adder.task.fresh_data, adder.task.train_size, adder.task.val_size) == (False, 500, 100)
+    assert (adder.task.batch_size, adder.task.epochs, adder.optim.lr) == (1, 10, 0.001)
+    assert adder.task.patience == 0 and adder.task.stop_accuracy is None
+    memory = make_cfg("experiment=assignment_memory", fast=False)
+    assert (memory.task.name, memory.task.train_size, memory.task.epochs) == ("memory", 900, 20)
+    assert (memory.task.batch_size, memory.optim.lr) == (1, 0.002)
+    mnist = make_cfg("experiment=assignment_mnist", "model=bilstm", fast=False)
+    assert (mnist.task.name, mnist.model.hidden, mnist.task.epochs) == ("mnist", 128, 10)
+    assert mnist.model.bidirectional
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("model.hidden=0", "model.hidden"),
+        ("model.hidden=abc", "model.hidden"),
+        ("model.layers=-1", "model.layers"),
+        ("optim.lr=-1", "optim.lr"),
+        ("optim.lr=fast", "optim.lr"),
+        ("task.epochs=-3", "task.epochs"),
+        ("task.epochs=2.5", "task.epochs"),
+        ("task.batch_size=0", "task.batch_size"),
+        ("task.max_length=0", "task.max_length"),
+        ("task.extrapolation_lengths=[0]", "task.extrapolation_lengths"),
+        ("loss.name=hinge", "loss.name"),
+        ("model.readout=sideways", "model.readout"),
+        ("objective.direction=up", "objective.direction"),
+        ("seed=-1", "seed"),
+        ("task.stop_accuracy=2", "task.stop_accuracy"),
+    ],
+)
+def test_bad_values_name_the_key(make_cfg, override, key):
+    cfg = make_cfg(override)
+    with pytest.raises(ConfigError) as caught:
+        validate(cfg)
+    message = str(caught.value)
+    assert message.startswith(key) and "\n" not in message
+
+
+def test_bad_value_leaves_no_run_files(make_cfg, tmp_path):
+    cfg = make_cfg("model.hidden=0", out=tmp_path / "bad")
+    with pytest.raises(ConfigError, match="model.hidden must be a positive integer, got 0"):
+        train(cfg)
+    assert not (tmp_path / "bad" / "metrics.json").exists()
+
+
+def test_memory_position_must_fit_the_shortest_sequence(make_cfg):
+    with pytest.raises(ConfigError, match="task.position"):
+        validate(make_cfg("task=memory", "task.position=3"))
+
+
+def test_adder_lengths_are_bounded(make_cfg):
+    with pytest.raises(ConfigError, match="62"):
+        validate(make_cfg("task.extrapolation_lengths=[80]"))
+
+
+def test_readout_must_fit_the_task(make_cfg):
+    with pytest.raises(ConfigError, match="model.readout=last does not fit task adder"):
+        train(make_cfg("model.readout=last"))
+
+
+def test_cuda_without_gpu_is_a_clear_error(make_cfg, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ConfigError, match="device.name=cuda but no CUDA GPU"):
+        validate(make_cfg("device=cuda"))
+
+
+def test_unknown_task_is_rejected_by_hydra(make_cfg):
+    with pytest.raises((ConfigCompositionException, HydraException), match="task/nope"):
+        make_cfg("task=nope")
+
+
+def test_unknown_key_is_rejected_by_hydra(make_cfg):
+    with pytest.raises((ConfigCompositionException, HydraException), match="epochz"):
+        make_cfg("task.epochz=3")
+
+
+def test_bare_numbers_pick_hidden_size_options():
+    assert quote_numeric_options(["hidden_size=3,5,10", "model.hidden=4", "seed=1"]) == [
+        "hidden_size='3','5','10'",
+        "model.hidden=4",
+        "seed=1",
+    ]
+    assert quote_numeric_options(["hidden_size='3'"]) == ["hidden_size='3'"]

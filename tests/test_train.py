@@ -1,0 +1,150 @@
+"""train(cfg) end to end on each task: accuracy, files written, reproducibility, failures."""
+
+from __future__ import annotations
+
+import json
+import math
+from io import StringIO
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+import sweeper.train as train_module
+from sweeper.models import SequenceModel
+from sweeper.train import train
+
+RUN_FILES = {"metrics.json", "history.csv", "model.pt", "curves.png"}
+
+
+def read_metrics(cfg) -> dict:
+    return json.loads(Path(cfg.output_dir, "metrics.json").read_text())
+
+
+def test_adder_learns_to_add(make_cfg):
+    cfg = make_cfg("loss=ce")
+    value = train(cfg)
+    record = read_metrics(cfg)
+    assert record["status"] == "ok" and record["reason"] is None
+    assert value == record["objective"] == record["metrics"]["test_accuracy"]
+    assert value > 0.99  # mean bit accuracy over lengths 1..20
+    assert record["metrics"]["test_exact_accuracy"] > 0.9
+
+
+def test_adder_learns_with_mse_too(make_cfg):
+    cfg = make_cfg("loss=mse")
+    assert train(cfg) > 0.97
+
+
+def test_memory_learns_to_recall(make_cfg):
+    cfg = make_cfg("task=memory", "model.hidden=10")
+    assert train(cfg) > 0.9
+
+
+@pytest.mark.parametrize("model", ["rnn", "lstm", "bilstm"])
+def test_mnist_learns_the_fake_digits(make_cfg, mnist_root, model):
+    cfg = make_cfg("task=mnist", f"model={model}", f"task.data_root={mnist_root}")
+    train(cfg)
+    record = read_metrics(cfg)
+    assert record["status"] == "ok"
+    assert record["metrics"]["test_accuracy"] > 0.8
+    assert record["objective_metric"] == "val_accuracy"
+    assert not Path(cfg.output_dir, "by_length.csv").exists()
+
+
+def test_run_writes_every_file(make_cfg, tmp_path):
+    cfg = make_cfg("task.epochs=2", "task.stop_accuracy=null")
+    train(cfg)
+    out = tmp_path / "run"
+    assert RUN_FILES | {"by_length.csv"} <= {p.name for p in out.iterdir()}
+    assert not list(out.glob(".*.tmp"))  # no leftovers of the atomic writes
+    history = pd.read_csv(out / "history.csv")
+    assert list(history["epoch"]) == [1, 2]
+    assert {"train_loss", "val_loss", "val_accuracy"} <= set(history.columns)
+    by_length = pd.read_csv(out / "by_length.csv")
+    assert list(by_length["length"]) == [*range(1, 21), 24]
+    assert set(by_length["split"]) == {"test", "extrapolation"}
+    assert {"accuracy", "exact_accuracy", "loss", "n"} <= set(by_length.columns)
+    record = json.loads((out / "metrics.json").read_text())
+    assert record["settings"]["hidden"] == 8 and record["settings"]["loss"] == "ce"
+    assert record["metrics"]["epochs_run"] == 2 and record["wall_seconds"] > 0
+    assert record["metrics"]["test_accuracy"] == pytest.approx(
+        by_length.query("split == 'test'")["accuracy"].mean()
+    )
+    assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_model_pt_reloads_with_weights_only(make_cfg, tmp_path):
+    cfg = make_cfg("task=memory", "task.epochs=1")
+    train(cfg)
+    saved = torch.load(tmp_path / "run" / "model.pt", weights_only=True)
+    model = SequenceModel(**saved["model_kwargs"])
+    model.load_state_dict(saved["state_dict"])
+    assert saved["config"]["task"]["name"] == "memory"
+    assert model(torch.zeros(2, 5, 10)).shape == (2, 10)
+
+
+def test_same_config_and_seed_give_identical_metrics(make_cfg, tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        cfg = make_cfg("task=memory", "task.epochs=3", out=tmp_path / name)
+        train(cfg)
+        record = json.loads((tmp_path / name / "metrics.json").read_text())
+        runs.append((record["metrics"], (tmp_path / name / "history.csv").read_text()))
+    assert runs[0][0] == runs[1][0]
+    strip_seconds = lambda text: pd.read_csv(StringIO(text)).drop(columns="seconds")  # noqa: E731
+    pd.testing.assert_frame_equal(strip_seconds(runs[0][1]), strip_seconds(runs[1][1]))
+    cfg = make_cfg("task=memory", "task.epochs=3", "seed=1", out=tmp_path / "c")
+    train(cfg)
+    other = json.loads((tmp_path / "c" / "metrics.json").read_text())["metrics"]
+    assert other != runs[0][0]
+
+
+def test_nan_loss_fails_the_run_not_the_process(make_cfg, tmp_path, monkeypatch):
+    real_make_loss = train_module.make_loss
+
+    def poisoned(name, kind):
+        loss = real_make_loss(name, kind)
+        return lambda logits, y: loss(logits, y) * float("nan")
+
+    monkeypatch.setattr(train_module, "make_loss", poisoned)
+    cfg = make_cfg()
+    value = train(cfg)
+    assert value == -math.inf and not math.isnan(value)
+    record = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert record["status"] == "failed" and "nan" in record["reason"].lower()
+    assert record["objective"] == -math.inf
+    assert not (tmp_path / "run" / "model.pt").exists()
+    assert len(pd.read_csv(tmp_path / "run" / "history.csv")) == 1
+
+
+def test_failed_minimised_objective_is_plus_inf(make_cfg, monkeypatch):
+    monkeypatch.setattr(train_module, "fit", lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))
+    cfg = make_cfg("objective.metric=val_loss", "objective.direction=minimize")
+    assert train(cfg) == math.inf
+    assert read_metrics(cfg)["reason"] == "RuntimeError: boom"
+
+
+def test_huge_learning_rate_is_recorded_not_raised(make_cfg):
+    cfg = make_cfg("optim.name=sgd", "optim.lr=1e30", "optim.grad_clip=0", "task.epochs=2")
+    value = train(cfg)
+    record = read_metrics(cfg)
+    assert not math.isnan(value)
+    assert record["status"] in {"ok", "failed"}  # either way, a finished record
+
+
+def test_unknown_objective_metric_is_a_config_error(make_cfg):
+    from sweeper.config import ConfigError
+
+    with pytest.raises(ConfigError, match="objective.metric=nope"):
+        train(make_cfg("objective.metric=nope", "task.epochs=1"))
+
+
+def test_early_stop_and_keep_best(make_cfg, tmp_path):
+    cfg = make_cfg("task.epochs=40", "task.stop_accuracy=0.5")
+    train(cfg)
+    record = read_metrics(cfg)
+    assert record["metrics"]["epochs_run"] < 40
+    history = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert history["val_accuracy"].iloc[-1] >= 0.5
