@@ -50,7 +50,15 @@ def quote_numeric_options(args: list[str]) -> list[str]:
 
 
 def cli() -> None:
-    """`python -m sweeper [overrides] [-m]` and the `sweeper` console script."""
+    """`python -m sweeper [overrides] [-m]` and the `sweeper` console script.
+
+    The script also runs the sweep tools: `sweeper collect DIR`, `sweeper compare A B`.
+    """
+    if len(sys.argv) > 1 and sys.argv[1] in ("collect", "compare"):
+        from sweeper import collect, compare
+
+        tool = {"collect": collect, "compare": compare}[sys.argv[1]]
+        sys.exit(tool.main(sys.argv[2:]))
     sys.argv[1:] = quote_numeric_options(sys.argv[1:])
     main()
 

@@ -30,3 +30,61 @@ def plot_run_curves(history: pd.DataFrame, path: str | Path, title: str) -> Path
     figure.suptitle(title)
     figure.tight_layout()
     return save_figure(path, figure)
+
+
+def _legend(ax: plt.Axes, lines: int) -> None:
+    # Past a dozen lines (an Optuna search) a legend hides the plot it explains.
+    if 0 < lines <= 12:
+        ax.legend(fontsize=8)
+
+
+def plot_sweep_curves(history: pd.DataFrame, labels: dict[str, str], path: str | Path) -> Path:
+    """Train loss, val loss and val accuracy per epoch: one line per configuration."""
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for ax, (column, title) in zip(axes, CURVE_PANELS):
+        for job, rows in history.groupby("job", sort=False):
+            ax.plot(rows["epoch"], rows[column], marker="o", markersize=2, label=labels[str(job)])
+        ax.set_xlabel("epoch")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    _legend(axes[-1], len(labels))
+    figure.tight_layout()
+    return save_figure(path, figure)
+
+
+def plot_accuracy_vs_length(
+    by_length: pd.DataFrame, labels: dict[str, str], path: str | Path, ylabel: str, title: str
+) -> Path:
+    """Accuracy per sequence length, one line per configuration, training lengths shaded.
+
+    Lengths beyond training (the `extrapolation` split) are drawn as separate
+    markers joined by a dotted line, so they read as tested but never trained on.
+    """
+    figure, ax = plt.subplots(figsize=(9, 5))
+    trained = by_length[by_length["split"] == "test"]["length"]
+    ax.axvspan(
+        trained.min() - 0.5, trained.max() + 0.5, color="0.92", zorder=0, label="training lengths"
+    )
+    for job, rows in by_length.groupby("job", sort=False):
+        test = rows[rows["split"] == "test"].sort_values("length")
+        (line,) = ax.plot(
+            test["length"], test["accuracy"], marker="o", markersize=3, label=labels[str(job)]
+        )
+        beyond = rows[rows["split"] == "extrapolation"].sort_values("length")
+        if not beyond.empty:
+            joined = pd.concat([test.tail(1), beyond])
+            ax.plot(
+                joined["length"],
+                joined["accuracy"],
+                linestyle=":",
+                marker="s",
+                markersize=4,
+                color=line.get_color(),
+            )
+    ax.set_xlabel("sequence length")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    _legend(ax, len(labels) + 1)
+    figure.tight_layout()
+    return save_figure(path, figure)

@@ -6,7 +6,7 @@ writes the run's files into `cfg.output_dir`:
 
     metrics.json   status ok/failed (+ reason), final metrics, key settings, wall seconds
     history.csv    per epoch: train loss, val loss, val accuracy (+ exact), lr, seconds
-    by_length.csv  per split and length: n, loss, accuracy (+ exact_accuracy for the adder)
+    by_length.csv  per split and length: n, mean_loss, accuracy (+ exact_accuracy for the adder)
     model.pt       state dict + model arguments + resolved config (loads with weights_only=True)
     curves.png     training loss, validation loss, validation accuracy per epoch
 
@@ -185,6 +185,7 @@ def test_model(model: torch.nn.Module, task: Task, loss_fn: LossFn) -> pd.DataFr
     rows = []
     for eval_set in task.test_sets():
         result = evaluate(model, eval_set.batches, loss_fn, task.kind)
+        result["mean_loss"] = result.pop("loss")  # `loss` would clash with the loss override key
         rows.append({"split": eval_set.split, "length": eval_set.length, **result})
     frame = pd.DataFrame(rows)
     if task.kind != "bits":  # one label per sequence: exact accuracy is accuracy
@@ -195,10 +196,12 @@ def test_model(model: torch.nn.Module, task: Task, loss_fn: LossFn) -> pd.DataFr
 def summarize(by_length: pd.DataFrame, kind: str) -> dict[str, float]:
     """`<split>_accuracy` (+ `_exact_accuracy`, `_loss`): means over each split's lengths."""
     metrics = {}
-    columns = ["loss", "accuracy"] + (["exact_accuracy"] if kind == "bits" else [])
+    columns = {"mean_loss": "loss", "accuracy": "accuracy"}
+    if kind == "bits":
+        columns["exact_accuracy"] = "exact_accuracy"
     for split, rows in by_length.groupby("split", sort=False):
-        for column in columns:
-            metrics[f"{split}_{column}"] = float(rows[column].mean())
+        for column, name in columns.items():
+            metrics[f"{split}_{name}"] = float(rows[column].mean())
     return metrics
 
 

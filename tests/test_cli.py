@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,6 +120,24 @@ def test_grid_sweep_leaves_a_finished_folder_per_job(tmp_path):
         (5, "ce"),
     ]
     assert result.stdout.count("test bit accuracy") + result.stderr.count("test bit accuracy") == 4
+    # The collect callback ran when the multirun ended.
+    results = pd.read_csv(sweep_dir / "results.csv")
+    assert list(zip(results["model.hidden"], results["loss"])) == [
+        (3, "mse"), (3, "ce"), (5, "mse"), (5, "ce")]
+    assert {"summary.md", "curves.png", "bit_accuracy_vs_length.png"} <= {
+        p.name for p in sweep_dir.iterdir()}
+
+
+@pytest.mark.slow
+def test_optuna_search_folder_is_collected(tmp_path):
+    sweep_dir = tmp_path / "search"
+    result = sweeper("task=adder", "hydra/sweeper=optuna", "hydra.sweeper.n_trials=3",
+                     "hydra.sweeper.sampler.seed=1", "optim.lr=tag(log, interval(0.001, 0.1))",
+                     *SMALL, f"hydra.sweep.dir={sweep_dir}", "-m", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    results = pd.read_csv(sweep_dir / "results.csv")
+    assert len(results) == 3 and results["optim.lr"].between(0.001, 0.1).all()
+    assert "Swept: `optim.lr`" in (sweep_dir / "summary.md").read_text()
 
 
 @pytest.mark.slow

@@ -65,7 +65,7 @@ def test_run_writes_every_file(make_cfg, tmp_path):
     by_length = pd.read_csv(out / "by_length.csv")
     assert list(by_length["length"]) == [*range(1, 21), 24]
     assert set(by_length["split"]) == {"test", "extrapolation"}
-    assert {"accuracy", "exact_accuracy", "loss", "n"} <= set(by_length.columns)
+    assert {"accuracy", "exact_accuracy", "mean_loss", "n"} <= set(by_length.columns)
     record = json.loads((out / "metrics.json").read_text())
     assert record["settings"]["hidden"] == 8 and record["settings"]["loss"] == "ce"
     assert record["metrics"]["epochs_run"] == 2 and record["wall_seconds"] > 0
