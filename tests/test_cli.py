@@ -123,17 +123,30 @@ def test_grid_sweep_leaves_a_finished_folder_per_job(tmp_path):
     # The collect callback ran when the multirun ended.
     results = pd.read_csv(sweep_dir / "results.csv")
     assert list(zip(results["model.hidden"], results["loss"])) == [
-        (3, "mse"), (3, "ce"), (5, "mse"), (5, "ce")]
+        (3, "mse"),
+        (3, "ce"),
+        (5, "mse"),
+        (5, "ce"),
+    ]
     assert {"summary.md", "curves.png", "bit_accuracy_vs_length.png"} <= {
-        p.name for p in sweep_dir.iterdir()}
+        p.name for p in sweep_dir.iterdir()
+    }
 
 
 @pytest.mark.slow
 def test_optuna_search_folder_is_collected(tmp_path):
     sweep_dir = tmp_path / "search"
-    result = sweeper("task=adder", "hydra/sweeper=optuna", "hydra.sweeper.n_trials=3",
-                     "hydra.sweeper.sampler.seed=1", "optim.lr=tag(log, interval(0.001, 0.1))",
-                     *SMALL, f"hydra.sweep.dir={sweep_dir}", "-m", cwd=tmp_path)
+    result = sweeper(
+        "task=adder",
+        "hydra/sweeper=optuna",
+        "hydra.sweeper.n_trials=3",
+        "hydra.sweeper.sampler.seed=1",
+        "optim.lr=tag(log, interval(0.001, 0.1))",
+        *SMALL,
+        f"hydra.sweep.dir={sweep_dir}",
+        "-m",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     results = pd.read_csv(sweep_dir / "results.csv")
     assert len(results) == 3 and results["optim.lr"].between(0.001, 0.1).all()

@@ -13,7 +13,8 @@ import torch
 
 import sweeper.train as train_module
 from sweeper.models import SequenceModel
-from sweeper.train import train
+from sweeper.tasks import build_task
+from sweeper.train import metric_names, train
 
 RUN_FILES = {"metrics.json", "history.csv", "model.pt", "curves.png"}
 
@@ -69,6 +70,7 @@ def test_run_writes_every_file(make_cfg, tmp_path):
     record = json.loads((out / "metrics.json").read_text())
     assert record["settings"]["hidden"] == 8 and record["settings"]["loss"] == "ce"
     assert record["metrics"]["epochs_run"] == 2 and record["wall_seconds"] > 0
+    assert list(record["metrics"]) == metric_names(build_task(cfg.task, torch.device("cpu")))
     assert record["metrics"]["test_accuracy"] == pytest.approx(
         by_length.query("split == 'test'")["accuracy"].mean()
     )
@@ -137,8 +139,10 @@ def test_huge_learning_rate_is_recorded_not_raised(make_cfg):
 def test_unknown_objective_metric_is_a_config_error(make_cfg):
     from sweeper.config import ConfigError
 
-    with pytest.raises(ConfigError, match="objective.metric=nope"):
-        train(make_cfg("objective.metric=nope", "task.epochs=1"))
+    cfg = make_cfg("objective.metric=nope", "task.epochs=1")
+    with pytest.raises(ConfigError, match="objective.metric=nope is not a metric of task adder"):
+        train(cfg)
+    assert not Path(cfg.output_dir).exists()  # refused before any file was written
 
 
 def test_early_stop_and_keep_best(make_cfg, tmp_path):
