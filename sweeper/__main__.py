@@ -49,6 +49,12 @@ def quote_numeric_options(args: list[str]) -> list[str]:
     return quoted
 
 
+def multirun_flag_last(args: list[str]) -> list[str]:
+    """Let `-m` stand anywhere: Hydra's parser drops overrides that follow it."""
+    flags = [a for a in args if a in ("-m", "--multirun")]
+    return [a for a in args if a not in ("-m", "--multirun")] + flags
+
+
 def cli() -> None:
     """`python -m sweeper [overrides] [-m]` and the `sweeper` console script.
 
@@ -59,7 +65,7 @@ def cli() -> None:
 
         tool = {"collect": collect, "compare": compare}[sys.argv[1]]
         sys.exit(tool.main(sys.argv[2:]))
-    sys.argv[1:] = quote_numeric_options(sys.argv[1:])
+    sys.argv[1:] = quote_numeric_options(multirun_flag_last(sys.argv[1:]))
     main()
 
 

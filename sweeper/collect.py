@@ -75,7 +75,10 @@ def summary_markdown(sweep: Sweep) -> str:
             f"Objective: `{metrics}`; {len(ok)} of {len(results)} collected jobs ok."
             + (f" Swept: {', '.join(f'`{k}`' for k in sweep.swept)}." if sweep.swept else ""),
             "",
-            pivot_objective(sweep).to_markdown(floatfmt=".4f"),
+            # Values formatted here, so tabulate leaves key values such as 0.00182394 as they are.
+            pivot_objective(sweep)
+            .map(lambda v: "–" if pd.isna(v) else f"{v:.4f}")
+            .to_markdown(disable_numparse=True),
             "",
         ]
         if not ok.empty:

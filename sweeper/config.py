@@ -8,6 +8,7 @@ and the constraint; the entrypoint prints it on one line and exits non-zero.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -182,3 +183,22 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def thread_count(threads: int | None) -> int | None:
+    """Torch CPU threads for a run: `device.threads`, else a fair share of the cores when
+    Hydra's joblib launcher runs several jobs at once (so 2 jobs on 2 cores use 1 thread
+    each instead of fighting over 4), else None (torch's default)."""
+    if threads:
+        return threads
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    launcher = HydraConfig.get().launcher
+    if "joblib" not in str(launcher.get("_target_", "")):
+        return None
+    cores = os.cpu_count() or 1
+    n_jobs = launcher.get("n_jobs") or -1
+    parallel = min(n_jobs, cores) if n_jobs > 0 else max(1, cores + 1 + n_jobs)  # joblib's -1 = all
+    return max(1, cores // parallel)

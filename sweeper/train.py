@@ -32,7 +32,7 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from sweeper.artifacts import save_torch, write_csv, write_json
-from sweeper.config import ConfigError, resolve_device, validate
+from sweeper.config import ConfigError, resolve_device, thread_count, validate
 from sweeper.losses import LossFn, count_correct, make_loss
 from sweeper.models import SequenceModel
 from sweeper.plots import plot_run_curves
@@ -234,6 +234,7 @@ def run_settings(cfg: DictConfig, device: torch.device) -> dict[str, Any]:
         "epochs": cfg.task.epochs,
         "seed": cfg.seed,
         "device": str(device),
+        "threads": torch.get_num_threads(),
     }
 
 
@@ -252,8 +253,9 @@ def train(cfg: DictConfig) -> float:
     validate(cfg)
     out_dir = Path(cfg.output_dir)
     started = time.perf_counter()
-    if cfg.device.threads:
-        torch.set_num_threads(cfg.device.threads)
+    threads = thread_count(cfg.device.threads)
+    if threads:
+        torch.set_num_threads(threads)
     device = resolve_device(cfg.device.name)
     seed_everything(cfg.seed)
     task = build_task(cfg.task, device)

@@ -23,6 +23,7 @@ def test_every_group_has_its_options():
     assert options("device") == ["auto", "cpu", "cuda"]
     assert {"2", "3", "5", "10", "128"} <= set(options("hidden_size"))
     assert options("experiment") == ["assignment_adder", "assignment_memory", "assignment_mnist"]
+    assert options("hparams_search") == ["lr"]
 
 
 @pytest.mark.parametrize("task", options("task"))
@@ -163,3 +164,26 @@ def test_bare_numbers_pick_hidden_size_options():
         "seed=1",
     ]
     assert quote_numeric_options(["hidden_size='3'"]) == ["hidden_size='3'"]
+
+
+def test_lr_search_overlay_composes_the_search_sweeper():
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(
+            "config", overrides=["task=memory", "hparams_search=lr"], return_hydra_config=True
+        )
+    sweeper = cfg.hydra.sweeper
+    assert sweeper._target_ == "hydra_plugins.sweeper_search.search_sweeper.SearchSweeper"
+    assert sweeper.study_name == "memory-lr" and sweeper.direction == "maximize"
+    assert sweeper.params["optim.lr"] == "tag(log, interval(0.0001, 0.1))"
+    assert sweeper.sampler.seed == 0 and sweeper.max_failure_rate == 1.0
+    assert cfg.hydra.sweep.dir == "multirun/search/memory-lr"
+    assert sweeper.storage == "sqlite:///multirun/search/memory-lr/optuna.db"
+
+
+def test_thread_count_outside_hydra_and_when_set():
+    from sweeper.config import thread_count
+
+    assert thread_count(None) is None
+    assert thread_count(3) == 3

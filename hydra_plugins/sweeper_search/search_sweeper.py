@@ -1,0 +1,11 @@
+"""Where Hydra finds sweeper's Optuna sweeper; the code is `sweeper.search`.
+
+Hydra loads a sweeper only from a class defined in the `hydra_plugins`
+package, hence this one-line subclass.
+"""
+
+from sweeper import search
+
+
+class SearchSweeper(search.SearchSweeper):
+    """hydra-optuna-sweeper with storage checks, resume and reports (see sweeper.search)."""

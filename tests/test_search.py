@@ -1,0 +1,356 @@
+"""Optuna searches: storage, resume, failures, parallel and distributed workers, reports."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import pytest
+import yaml
+
+from sweeper.search import (
+    SearchError,
+    check_search_space,
+    connect_storage,
+    next_job_number,
+    write_report,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = [
+    "task.train_size=512",
+    "task.val_size=100",
+    "task.test_per_length=10",
+    "task.epochs=2",
+    "task.extrapolation_lengths=[24]",
+]
+
+# Runs sweeper's CLI after patching the training step, to inject failures into chosen jobs.
+INJECT = """
+import sys, math
+import sweeper.train as t
+from hydra.core.hydra_config import HydraConfig
+real_fit, real_loss = t.fit, t.make_loss
+MODE = sys.argv.pop(1)
+
+def failing(job):
+    return MODE == "all" or job % 2 == 1
+
+def fit(model, task, cfg, *rest):
+    if MODE != "nan" and failing(HydraConfig.get().job.num):
+        raise RuntimeError("injected failure")
+    return real_fit(model, task, cfg, *rest)
+
+def make_loss(name, kind):
+    loss = real_loss(name, kind)
+    poison = MODE == "nan" and failing(HydraConfig.get().job.num)
+    return (lambda logits, y: loss(logits, y) * math.nan) if poison else loss
+
+t.fit, t.make_loss = fit, make_loss
+sys.argv[0] = "sweeper"
+from sweeper.__main__ import cli
+cli()
+"""
+
+
+def search(*args: str, cwd: Path, inject: str | None = None) -> subprocess.CompletedProcess:
+    command = (
+        [sys.executable, "-c", INJECT, inject] if inject else [sys.executable, "-m", "sweeper"]
+    )
+    return subprocess.run(
+        [*command, "task=adder", "hparams_search=lr", *SMALL, *args, "-m"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def folder_digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            h.update(p.name.encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------ fast unit tests
+
+
+@pytest.mark.parametrize("url", ["not a url", "nope://host/db", "postgresql://localhost:1/none"])
+def test_unusable_storage_urls_are_refused(url):
+    with pytest.raises(SearchError, match="hydra.sweeper.storage=.* cannot be used|not a database"):
+        connect_storage(url)
+
+
+def test_sqlite_storage_folder_is_created(tmp_path):
+    db = tmp_path / "deep" / "er" / "study.db"
+    assert connect_storage(f"sqlite:///{db}") is not None
+    assert db.exists()
+
+
+def test_password_is_masked_in_errors():
+    with pytest.raises(SearchError) as caught:
+        connect_storage("postgresql://user:secret@localhost:1/db")
+    assert "secret" not in str(caught.value) and "user:***@" in str(caught.value)
+
+
+def test_empty_inverted_and_missing_search_spaces():
+    ok = optuna.distributions.LogUniformDistribution(1e-4, 0.1)
+    check_search_space({"optim.lr": ok})
+    with pytest.raises(SearchError, match="optim.lr is empty or inverted"):
+        check_search_space({"optim.lr": optuna.distributions.UniformDistribution(0.1, 0.1)})
+    with pytest.raises(SearchError, match="search space is empty"):
+        check_search_space({})
+
+
+def test_next_job_number(tmp_path):
+    assert next_job_number(tmp_path) == 0
+    for name in ("0", "1", "7", "notes"):
+        (tmp_path / name).mkdir()
+    assert next_job_number(tmp_path) == 8
+
+
+def test_report_picks_the_best_successful_trial(tmp_path):
+    study = optuna.create_study(direction="maximize")
+    for value, status in ((0.5, "ok"), (0.9, "ok"), (-math.inf, "failed")):
+        trial = study.ask({"optim.lr": optuna.distributions.LogUniformDistribution(1e-4, 0.1)})
+        trial.set_user_attr("status", status)
+        trial.set_user_attr("job_dir", f"/jobs/{trial.number}")
+        study.tell(trial, value)
+    record = write_report(study, tmp_path, None)
+    assert record["best"]["number"] == 1 and record["best"]["job_dir"] == "/jobs/1"
+    assert record["failed_trials"] == 1 and record["finished_trials"] == 3
+    assert yaml.safe_load((tmp_path / "best_trial.yaml").read_text())["best"]["value"] == 0.9
+    assert len(pd.read_csv(tmp_path / "trials.csv")) == 3
+    for png in ("optimization_history.png", "param_slices.png"):
+        assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
+
+
+# ------------------------------------------------------------------ whole searches
+
+
+def study_trials(db: Path, name: str = "adder-lr") -> list:
+    return optuna.load_study(study_name=name, storage=f"sqlite:///{db}").get_trials()
+
+
+@pytest.mark.slow
+def test_search_writes_everything_and_resumes_without_overwriting(tmp_path):
+    first = search("hydra.sweeper.n_trials=3", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    sweep = tmp_path / "multirun" / "search" / "adder-lr"
+    names = {p.name for p in sweep.iterdir()}
+    assert {
+        "optuna.db",
+        "trials.csv",
+        "best_trial.yaml",
+        "optimization_results.yaml",
+        "optimization_history.png",
+        "param_slices.png",
+        "results.csv",
+        "summary.md",
+    } <= names
+    assert {"0", "1", "2"} <= names
+    before = {j: folder_digest(sweep / j) for j in "012"}
+    best = yaml.safe_load((sweep / "best_trial.yaml").read_text())["best"]
+    assert Path(best["job_dir"]).parent == sweep.resolve() and 1e-4 <= best["params"]["optim.lr"]
+
+    again = search("hydra.sweeper.n_trials=3", cwd=tmp_path)  # resumes: 3 more
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert {j: folder_digest(sweep / j) for j in "012"} == before
+    trials = study_trials(sweep / "optuna.db")
+    assert [t.number for t in trials] == list(range(6))
+    assert sorted(Path(t.user_attrs["job_dir"]).name for t in trials) == [str(i) for i in range(6)]
+    assert len(pd.read_csv(sweep / "results.csv")) == 6
+    assert len(pd.read_csv(sweep / "trials.csv")) == 6
+
+    capped = search("hydra.sweeper.n_trials=7", "hydra.sweeper.total_trials=true", cwd=tmp_path)
+    assert capped.returncode == 0, capped.stderr[-3000:]
+    assert len(study_trials(sweep / "optuna.db")) == 7  # one more, up to the total
+    done = search("hydra.sweeper.n_trials=7", "hydra.sweeper.total_trials=true", cwd=tmp_path)
+    assert done.returncode == 0 and len(study_trials(sweep / "optuna.db")) == 7
+    assert "nothing left to run" in done.stdout + done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["raise", "nan"])
+def test_failing_trials_are_recorded_and_the_search_completes(tmp_path, mode):
+    result = search("hydra.sweeper.n_trials=4", cwd=tmp_path, inject=mode)
+    assert result.returncode == 0, result.stderr[-3000:]
+    sweep = tmp_path / "multirun" / "search" / "adder-lr"
+    statuses = {}
+    for job in "0123":
+        record = json.loads((sweep / job / "metrics.json").read_text())
+        statuses[job] = record["status"]
+        if job in "13":
+            assert record["status"] == "failed" and record["objective"] == -math.inf
+            assert ("injected failure" if mode == "raise" else "nan") in record["reason"].lower()
+    assert statuses == {"0": "ok", "1": "failed", "2": "ok", "3": "failed"}
+    trials = {t.number: t for t in study_trials(sweep / "optuna.db")}
+    assert [trials[n].user_attrs["status"] for n in range(4)] == ["ok", "failed", "ok", "failed"]
+    assert all(trials[n].value == -math.inf for n in (1, 3))
+    best = yaml.safe_load((sweep / "best_trial.yaml").read_text())
+    assert best["failed_trials"] == 2 and best["best"]["number"] in (0, 2)
+    assert "## Failed jobs" in (sweep / "summary.md").read_text()
+
+
+@pytest.mark.slow
+def test_a_search_where_every_trial_fails_ends_with_a_message(tmp_path):
+    result = search("hydra.sweeper.n_trials=2", cwd=tmp_path, inject="all")
+    assert result.returncode == 1
+    assert "sweeper: error: all 2 trials of study adder-lr failed" in result.stderr
+    assert "Traceback" not in result.stderr.split("sweeper: error:")[-1]
+    summary = (tmp_path / "multirun" / "search" / "adder-lr" / "summary.md").read_text()
+    assert summary.count("injected failure") == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["hydra.sweeper.storage=not-a-url"],
+            "hydra.sweeper.storage='not-a-url' is not a database",
+        ),
+        (["hydra.sweeper.storage=postgresql://nobody@127.0.0.1:1/none"], "cannot be used"),
+        (["optim.lr=tag(log, interval(0.1, 0.001))"], "optim.lr"),
+        (["optim.lr=interval(0.01, 0.01)"], "search interval for optim.lr is empty or inverted"),
+    ],
+)
+def test_bad_search_settings_fail_before_any_trial(tmp_path, args, message):
+    result = search(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("sweeper: error:") and message in last
+    sweep = tmp_path / "multirun" / "search" / "adder-lr"
+    assert not sweep.exists() or not any(p.name.isdigit() for p in sweep.iterdir())
+
+
+@pytest.mark.slow
+def test_unknown_search_name_is_refused(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "sweeper", "hparams_search=nope", "-m"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode != 0 and "hparams_search/nope" in result.stderr
+
+
+def run_two_workers(storage: str, study: str, tmp_path: Path) -> list[subprocess.CompletedProcess]:
+    """Two sweeper processes started together on one study, each with its own sweep folder."""
+    results: list = [None, None]
+
+    def worker(i: int) -> None:
+        results[i] = search(
+            f"hydra.sweeper.storage={storage}",
+            f"hydra.sweeper.study_name={study}",
+            f"hydra.sweep.dir={tmp_path / f'worker{i}'}",
+            "hydra.sweeper.n_trials=3",
+            f"hydra.sweeper.sampler.seed={i + 1}",
+            cwd=tmp_path,
+        )
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def check_shared_study(storage: str, study: str, tmp_path: Path) -> None:
+    trials = optuna.load_study(study_name=study, storage=storage).get_trials()
+    assert len(trials) == 6 and sorted(t.number for t in trials) == list(range(6))
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    job_dirs = [Path(t.user_attrs["job_dir"]) for t in trials]
+    assert len(set(job_dirs)) == 6  # every trial recorded once, each with its own folder
+    for i in (0, 1):
+        folder = (tmp_path / f"worker{i}").resolve()
+        mine = sorted(d.name for d in job_dirs if d.parent == folder)
+        assert mine == ["0", "1", "2"]
+        assert len(pd.read_csv(folder / "results.csv")) == 3
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_sqlite_study(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    for result in run_two_workers(storage, "shared", tmp_path):
+        assert result.returncode == 0, result.stderr[-3000:]
+    check_shared_study(storage, "shared", tmp_path)
+
+
+@pytest.fixture
+def fresh_postgres_url() -> str:
+    """A new, empty database on the server .ci/run starts (SWEEPER_TEST_POSTGRES_URL)."""
+    server = os.environ.get("SWEEPER_TEST_POSTGRES_URL")
+    if not server:
+        if os.environ.get("CI"):
+            pytest.fail("CI must start PostgreSQL and set SWEEPER_TEST_POSTGRES_URL (.ci/run)")
+        pytest.skip("no PostgreSQL server: set SWEEPER_TEST_POSTGRES_URL (see .ci/run)")
+    import psycopg2
+
+    name = f"sweeper_{uuid.uuid4().hex[:12]}"
+    connection = psycopg2.connect(server)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    connection.close()
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_postgres_study(tmp_path, fresh_postgres_url):
+    # A fresh database: both workers race to create Optuna's tables at the same moment.
+    for result in run_two_workers(fresh_postgres_url, "shared", tmp_path):
+        assert result.returncode == 0, result.stderr[-3000:]
+    check_shared_study(fresh_postgres_url, "shared", tmp_path)
+
+
+@pytest.mark.slow
+def test_parallel_trials_through_joblib(tmp_path):
+    result = search(
+        "hydra.sweeper.n_trials=4", "hydra.sweeper.n_jobs=2", "hydra/launcher=joblib", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    sweep = tmp_path / "multirun" / "search" / "adder-lr"
+    records = [json.loads((sweep / j / "metrics.json").read_text()) for j in "0123"]
+    assert all(r["status"] == "ok" for r in records)
+    cores = os.cpu_count() or 1
+    assert all(r["settings"]["threads"] == max(1, cores // min(2, cores)) for r in records)
+
+
+@pytest.mark.slow
+def test_submitit_local_launcher_runs_a_grid(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sweeper",
+            "task=memory",
+            "model.hidden=2,5",
+            *SMALL[:-1],
+            "hydra/launcher=submitit_local",
+            f"hydra.sweep.dir={tmp_path / 'sweep'}",
+            "-m",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(pd.read_csv(tmp_path / "sweep" / "results.csv")) == 2
