@@ -39,11 +39,10 @@ class RecurrentNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, _ = self.rnn(x)
-        if readout_each := self.readout == "each":
+        if self.readout == "each":
             return self.fc(out)
         if self.readout == "flatten":
             return self.fc(out.reshape(out.shape[0], -1))
-        del readout_each
         return self.fc(out[:, -1])
 
 
@@ -203,3 +202,39 @@ def mnist(
         for images, labels in test_loader:
             right += (model(images.view(-1, 28, 28)).argmax(-1) == labels).sum().item()
     return {"epoch_seconds": float(np.mean(epoch_seconds)), "test_accuracy": right / len(test_set)}
+
+
+def main() -> None:
+    """`python bench/baseline.py adder|memory|mnist ...`: one JSON line per configuration."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("task", choices=["adder", "memory", "mnist"])
+    parser.add_argument("--hidden", type=int, nargs="+", default=[3, 5, 10])
+    parser.add_argument("--loss", nargs="+", default=["mse", "ce"])
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--train-size", type=int, help="adder: sequences; memory: per length")
+    parser.add_argument("--data-root", default="~/.cache/sweeper/data")
+    parser.add_argument("--limit", type=int, help="mnist: train on this many images only")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    if args.task == "adder":
+        extra = {k: v for k, v in (("epochs", args.epochs), ("train_size", args.train_size)) if v}
+        for hidden in args.hidden:
+            for loss in args.loss:
+                print(json.dumps({"hidden": hidden, "loss": loss, **adder(hidden, loss, **extra)}))
+    elif args.task == "memory":
+        extra = {k: v for k, v in (("epochs", args.epochs), ("per_length", args.train_size)) if v}
+        for hidden in args.hidden:
+            print(json.dumps({"hidden": hidden, **memory(hidden, **extra)}))
+    else:
+        from pathlib import Path
+
+        root = str(Path(args.data_root).expanduser())
+        print(json.dumps(mnist(root, epochs=args.epochs or 1, limit=args.limit)))
+    print(json.dumps({"total_seconds": time.perf_counter() - started}))
+
+
+if __name__ == "__main__":
+    main()

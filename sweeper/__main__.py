@@ -58,12 +58,13 @@ def multirun_flag_last(args: list[str]) -> list[str]:
 def cli() -> None:
     """`python -m sweeper [overrides] [-m]` and the `sweeper` console script.
 
-    The script also runs the sweep tools: `sweeper collect DIR`, `sweeper compare A B`.
+    The script also runs the tools: `sweeper collect DIR`, `sweeper compare A B`,
+    `sweeper predict RUN_DIR INPUTS...`.
     """
-    if len(sys.argv) > 1 and sys.argv[1] in ("collect", "compare"):
-        from sweeper import collect, compare
+    if len(sys.argv) > 1 and sys.argv[1] in ("collect", "compare", "predict"):
+        from sweeper import collect, compare, predict
 
-        tool = {"collect": collect, "compare": compare}[sys.argv[1]]
+        tool = {"collect": collect, "compare": compare, "predict": predict}[sys.argv[1]]
         sys.exit(tool.main(sys.argv[2:]))
     sys.argv[1:] = quote_numeric_options(multirun_flag_last(sys.argv[1:]))
     main()

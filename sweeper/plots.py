@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -86,5 +87,30 @@ def plot_accuracy_vs_length(
     ax.set_title(title)
     ax.grid(alpha=0.3)
     _legend(ax, len(labels) + 1)
+    figure.tight_layout()
+    return save_figure(path, figure)
+
+
+def plot_digit_grid(
+    images: Any, titles: list[str], wrong: list[bool], path: str | Path, title: str
+) -> Path:
+    """28x28 digits in a grid, each with its title; wrong ones in red with a red frame."""
+    count = len(titles)
+    cols = min(8, max(count, 1))
+    rows = -(-count // cols)
+    figure, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.9 * rows + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_frame_on(False)
+    for ax, image, text, bad in zip(axes.flat, images, titles, wrong):
+        ax.imshow(image, cmap="gray", vmin=0.0, vmax=1.0)
+        ax.set_title(text, fontsize=8, color="red" if bad else "black")
+        if bad:
+            ax.set_frame_on(True)
+            for spine in ax.spines.values():
+                spine.set_color("red")
+                spine.set_linewidth(2)
+    figure.suptitle(title)
     figure.tight_layout()
     return save_figure(path, figure)

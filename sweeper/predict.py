@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from sweeper.models import SequenceModel
@@ -76,11 +77,15 @@ def predict_images(model: SequenceModel, inputs: list[str], figure: Path) -> boo
             digits.append(load_digit(path))
             names.append(str(path))
         except (OSError, ValueError) as error:
-            ok = _failure(str(path), str(error) if isinstance(error, ValueError) else
-                          f"cannot read ({error.strerror or error})")
+            ok = _failure(
+                str(path),
+                str(error)
+                if isinstance(error, ValueError)
+                else f"cannot read ({error.strerror or error})",
+            )
     if not digits:
         return _failure("inputs", "no image to predict") if ok else False
-    batch = torch.from_numpy(__import__("numpy").stack(digits))  # (n, 28, 28)
+    batch = torch.from_numpy(np.stack(digits))  # (n, 28, 28)
     with torch.no_grad():
         probabilities = torch.softmax(model(batch), dim=-1)
     confidence, predicted = probabilities.max(dim=-1)
@@ -88,10 +93,17 @@ def predict_images(model: SequenceModel, inputs: list[str], figure: Path) -> boo
         print(f"{name}: {digit} (confidence {conf:.3f})")
     from sweeper.plots import plot_digit_grid
 
-    titles = [f"{Path(n).name}\n→ {d} ({c:.0%})" for n, d, c in
-              zip(names, predicted.tolist(), confidence.tolist())]
-    plot_digit_grid(batch.numpy(), titles, [False] * len(titles), figure,
-                    "inputs as the model sees them (MNIST-like 28x28)")
+    titles = [
+        f"{Path(n).name}\n→ {d} ({c:.0%})"
+        for n, d, c in zip(names, predicted.tolist(), confidence.tolist())
+    ]
+    plot_digit_grid(
+        batch.numpy(),
+        titles,
+        [False] * len(titles),
+        figure,
+        "inputs as the model sees them (MNIST-like 28x28)",
+    )
     print(f"figure: {figure}")
     return ok
 
@@ -105,7 +117,9 @@ def predict_memory(model: SequenceModel, config: dict, inputs: list[str]) -> boo
     tokens = " ".join(inputs).split()
     sequence = " ".join(tokens)
     if not tokens or not all(t.isdigit() and len(t) == 1 for t in tokens):
-        return _failure(sequence or "sequence", "give digits 0-9 separated by spaces, e.g. 3 1 4 1 5")
+        return _failure(
+            sequence or "sequence", "give digits 0-9 separated by spaces, e.g. 3 1 4 1 5"
+        )
     if len(tokens) <= position:
         return _failure(sequence, f"needs more than {position} digits to recall index {position}")
     digits = torch.tensor([int(t) for t in tokens])
@@ -114,11 +128,18 @@ def predict_memory(model: SequenceModel, config: dict, inputs: list[str]) -> boo
         probabilities = torch.softmax(model(x), dim=-1)[0]
     answer = int(probabilities.argmax())
     truth = int(digits[position])
-    note = "" if shortest <= len(tokens) <= longest else (
-        f" (length {len(tokens)} is outside the trained {shortest}-{longest}: less trustworthy)")
+    note = (
+        ""
+        if shortest <= len(tokens) <= longest
+        else (
+            f" (length {len(tokens)} is outside the trained {shortest}-{longest}: less trustworthy)"
+        )
+    )
     verdict = "right" if answer == truth else f"wrong, it is {truth}"
-    print(f"{sequence}: digit at index {position} -> {answer} "
-          f"(confidence {probabilities[answer]:.3f}, {verdict}){note}")
+    print(
+        f"{sequence}: digit at index {position} -> {answer} "
+        f"(confidence {probabilities[answer]:.3f}, {verdict}){note}"
+    )
     return True
 
 
@@ -141,8 +162,11 @@ def predict_sum(model: SequenceModel, config: dict, inputs: list[str]) -> bool:
         logits = model(torch.tensor([bits], dtype=torch.float32))[0, :, 0]
     predicted = sum(int(bit) << i for i, bit in enumerate((logits > 0).tolist()))
     longest = config["task"]["max_length"]
-    note = "" if length <= longest else (
-        f" ({length} bits is beyond the trained {longest}: less trustworthy)")
+    note = (
+        ""
+        if length <= longest
+        else (f" ({length} bits is beyond the trained {longest}: less trustworthy)")
+    )
     verdict = "right" if predicted == a + b else f"wrong, it is {a + b}"
     print(f"{a} + {b} = {predicted} (binary {predicted:b}, {verdict}){note}")
     return True

@@ -5,10 +5,12 @@ config, builds the task and the model, fits, evaluates on the test sets and
 writes the run's files into `cfg.output_dir`:
 
     metrics.json   status ok/failed (+ reason), final metrics, key settings, wall seconds
-    history.csv    per epoch: train loss, val loss, val accuracy (+ exact), lr, seconds
+    history.csv    per epoch: train loss, val loss, val accuracy (+ exact), lr,
+                   seconds in training steps and in all (with validation)
     by_length.csv  per split and length: n, mean_loss, accuracy (+ exact_accuracy for the adder)
     model.pt       state dict + model arguments + resolved config (loads with weights_only=True)
     curves.png     training loss, validation loss, validation accuracy per epoch
+    predictions.png  mnist: test digits with predicted vs true labels, mistakes in red
 
 It returns the configured objective as a float for Hydra's sweepers; a run
 that fails (a NaN loss, an exception in training) returns the worst value
@@ -145,6 +147,7 @@ def fit(
             loss_sum += loss.detach() * y.shape[0]
             seen += y.shape[0]
         train_loss = float(loss_sum) / seen
+        train_seconds = time.perf_counter() - started
         val = evaluate(model, val_batches, loss_fn, task.kind)
         row = {
             "epoch": epoch,
@@ -154,7 +157,14 @@ def fit(
         }
         if task.kind == "bits":  # for one label per sequence it equals val_accuracy
             row["val_exact_accuracy"] = val["exact_accuracy"]
-        history.append({**row, "lr": lr, "seconds": time.perf_counter() - started})
+        history.append(
+            {
+                **row,
+                "lr": lr,
+                "train_seconds": train_seconds,
+                "seconds": time.perf_counter() - started,
+            }
+        )
         if not (math.isfinite(train_loss) and math.isfinite(val["loss"])):
             raise Diverged(f"loss became {train_loss} (validation {val['loss']}) in epoch {epoch}")
         epochs.set_postfix(loss=f"{train_loss:.4f}", val_acc=f"{val['accuracy']:.4f}")
@@ -290,6 +300,7 @@ def train(cfg: DictConfig) -> float:
         }
         if task.seq_len is None:
             write_csv(out_dir / "by_length.csv", by_length)
+        task.write_figures(model, out_dir)
         save_torch(
             out_dir / "model.pt",
             {

@@ -95,7 +95,9 @@ def test_same_config_and_seed_give_identical_metrics(make_cfg, tmp_path):
         record = json.loads((tmp_path / name / "metrics.json").read_text())
         runs.append((record["metrics"], (tmp_path / name / "history.csv").read_text()))
     assert runs[0][0] == runs[1][0]
-    strip_seconds = lambda text: pd.read_csv(StringIO(text)).drop(columns="seconds")  # noqa: E731
+    strip_seconds = lambda text: pd.read_csv(StringIO(text)).drop(  # noqa: E731
+        columns=["seconds", "train_seconds"]
+    )
     pd.testing.assert_frame_equal(strip_seconds(runs[0][1]), strip_seconds(runs[1][1]))
     cfg = make_cfg("task=memory", "task.epochs=3", "seed=1", out=tmp_path / "c")
     train(cfg)

@@ -7,13 +7,16 @@ A task object gives the training loop everything it needs:
 - `train_batches(generator)`: one epoch of (x, y) batches, already on the device;
 - `val_batches()`: the validation set as (x, y) batches;
 - `test_sets()`: `EvalSet`s, one per (split, length), which become by_length.csv
-  and the `<split>_accuracy` metrics.
+  and the `<split>_accuracy` metrics;
+- `write_figures(model, out_dir)`: the task's own figures of a trained model
+  (mnist: predictions.png, test digits with predicted vs true labels).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import torch
@@ -44,6 +47,8 @@ class Task(Protocol):
     def val_batches(self) -> list[Batch]: ...
 
     def test_sets(self) -> list[EvalSet]: ...
+
+    def write_figures(self, model: torch.nn.Module, out_dir: Path) -> None: ...
 
 
 def build_task(task_cfg: DictConfig, device: torch.device) -> Task:

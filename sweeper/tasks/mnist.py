@@ -76,7 +76,7 @@ class MnistTask:
     def readout(self, requested: str, bidirectional: bool) -> str:
         if requested == "auto":
             # The assignment's choice: flatten all 28 steps for one direction,
-            # the last step of each direction for the bidirectional LSTM.
+            # the last step for the bidirectional LSTM.
             return "last" if bidirectional else "flatten"
         if requested == "each":
             raise ConfigError(
@@ -95,3 +95,26 @@ class MnistTask:
     def test_sets(self) -> list[EvalSet]:
         batches = list(zip(self.test_x.split(EVAL_CHUNK), self.test_y.split(EVAL_CHUNK)))
         return [EvalSet("test", None, batches)]
+
+    @torch.no_grad()
+    def write_figures(self, model: torch.nn.Module, out_dir: Path) -> None:
+        """predictions.png: test digits with predicted vs true labels, mistakes in red.
+
+        The first 24 test images, then up to 8 of the model's mistakes."""
+        from sweeper.plots import plot_digit_grid
+
+        model.eval()
+        predicted = torch.cat([model(x).argmax(-1) for x, _ in self.test_sets()[0].batches])
+        wrong = (predicted != self.test_y).nonzero().flatten()
+        first = torch.arange(min(24, len(self.test_y)), device=self.test_y.device)
+        chosen = torch.cat([first, wrong[~torch.isin(wrong, first)][:8]])
+        titles = [f"pred {int(predicted[i])} / true {int(self.test_y[i])}" for i in chosen]
+        bad = [bool(predicted[i] != self.test_y[i]) for i in chosen]
+        plot_digit_grid(
+            self.test_x[chosen].cpu().numpy(),
+            titles,
+            bad,
+            out_dir / "predictions.png",
+            f"predicted / true: the first {len(first)} test digits, then "
+            f"{len(chosen) - len(first)} of the {len(wrong)} mistakes (red)",
+        )

@@ -9,6 +9,7 @@ vectorised call per batch, never one sample at a time.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import torch
 from omegaconf import DictConfig
@@ -105,6 +106,9 @@ class SyntheticSequenceTask:
 
     def val_batches(self) -> list[Batch]:
         return [b for group in self._val.values() for b in self._eval_batches(group)]
+
+    def write_figures(self, model: torch.nn.Module, out_dir: Path) -> None:
+        """No task-specific figure: by_length.csv and the sweep plots show these tasks."""
 
     def test_sets(self) -> list[EvalSet]:
         return [EvalSet("test", n, self._eval_batches(b)) for n, b in self._test.items()] + [

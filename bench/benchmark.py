@@ -1,0 +1,290 @@
+"""Benchmark: the assignment's loops (bench/baseline.py) against sweeper's own commands.
+
+Both sides run as whole commands on this machine in one invocation, alternating
+baseline and sweeper `--repeats` times, so the ratio survives a noisy machine:
+
+    adder     6 configs (hidden 3/5/10 x mse/ce): wall seconds, bit and exact accuracy
+    memory    3 configs (hidden 2/5/10): wall seconds, accuracy
+    mnist     LSTM hidden 128, batch 100: seconds per training epoch, test accuracy
+    fixed     one job's fixed cost inside a sweep: (wall of 6 tiny jobs - wall of 1) / 5
+    parallel  a 12-job grid, sequential vs hydra/launcher=joblib
+
+    python bench/benchmark.py                 # everything (about 10 minutes on 2 cores)
+    python bench/benchmark.py --only adder,memory --repeats 3
+    python bench/benchmark.py --quick         # seconds; run by the test suite so it cannot rot
+
+Prints one table; no timing is asserted anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = [sys.executable, str(ROOT / "bench" / "baseline.py")]
+SWEEPER = [sys.executable, "-m", "sweeper"]
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, str]:
+    """Wall seconds of a whole command (interpreter start included) and its stdout."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        command,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
+    return seconds, result.stdout
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def sweep_results(folder: Path) -> pd.DataFrame:
+    return pd.read_csv(folder / "results.csv")
+
+
+def compare_grid(
+    name: str,
+    baseline_args: list[str],
+    sweeper_args: list[str],
+    repeats: int,
+    work: Path,
+    accuracy: dict[str, str],
+) -> dict:
+    """Alternate baseline and sweeper runs; median walls, their ratio, accuracies."""
+    walls: dict[str, list[float]] = {"baseline": [], "sweeper": []}
+    for repeat in range(repeats):
+        seconds, out = timed([*BASELINE, *baseline_args], work)
+        walls["baseline"].append(seconds)
+        base_rows = json_lines(out)[:-1]
+        folder = work / f"{name}-{repeat}"
+        seconds, _ = timed([*SWEEPER, *sweeper_args, f"hydra.sweep.dir={folder}", "-m"], work)
+        walls["sweeper"].append(seconds)
+        ours = sweep_results(folder)
+    row = {
+        "benchmark": name,
+        "baseline s": statistics.median(walls["baseline"]),
+        "sweeper s": statistics.median(walls["sweeper"]),
+    }
+    row["ratio"] = row["sweeper s"] / row["baseline s"]
+    for label, (base_key, our_key) in accuracy.items():
+        row[f"baseline {label}"] = ", ".join(f"{r[base_key]:.4f}" for r in base_rows)
+        row[f"sweeper {label}"] = ", ".join(f"{v:.4f}" for v in ours[our_key])
+    row["runs"] = (
+        f"{repeats} each, walls {[round(w, 1) for w in walls['baseline']]} vs "
+        f"{[round(w, 1) for w in walls['sweeper']]}"
+    )
+    return row
+
+
+def bench_adder(repeats: int, work: Path, quick: bool) -> dict:
+    base = ["adder"] + (["--epochs", "1", "--train-size", "20", "--hidden", "3"] if quick else [])
+    ours = ["task=adder", "loss=mse,ce"] + (
+        ["model.hidden=3", "task.epochs=1", "task.train_size=64"]
+        if quick
+        else ["model.hidden=3,5,10"]
+    )
+    if quick:
+        base += ["--loss", "mse", "ce"]
+    accuracy = {
+        "bit acc": ("bit_accuracy", "test_accuracy"),
+        "exact": ("exact_accuracy", "test_exact_accuracy"),
+    }
+    return compare_grid("adder", base, ours, repeats, work, accuracy)
+
+
+def bench_memory(repeats: int, work: Path, quick: bool) -> dict:
+    base = ["memory"] + (["--epochs", "1", "--train-size", "5", "--hidden", "5"] if quick else [])
+    ours = ["task=memory"] + (
+        ["model.hidden=5", "task.epochs=1", "task.train_size=64"]
+        if quick
+        else ["model.hidden=2,5,10"]
+    )
+    return compare_grid("memory", base, ours, repeats, work, {"acc": ("accuracy", "test_accuracy")})
+
+
+def bench_mnist(repeats: int, work: Path, data_root: str) -> dict:
+    """Seconds per training epoch (training steps only) at the same model and batch size."""
+    base_epoch, ours_epoch, base_acc, ours_acc = [], [], [], []
+    for repeat in range(repeats):
+        _, out = timed([*BASELINE, "mnist", "--epochs", "1", "--data-root", data_root], work)
+        result = json_lines(out)[0]
+        base_epoch.append(result["epoch_seconds"])
+        base_acc.append(result["test_accuracy"])
+        folder = work / f"mnist-{repeat}"
+        timed(
+            [
+                *SWEEPER,
+                "task=mnist",
+                "model=lstm",
+                "task.epochs=1",
+                f"task.data_root={data_root}",
+                f"hydra.run.dir={folder}",
+            ],
+            work,
+        )
+        history = pd.read_csv(folder / "history.csv")
+        ours_epoch.append(float(history["train_seconds"].iloc[0]))
+        ours_acc.append(
+            json.loads((folder / "metrics.json").read_text())["metrics"]["test_accuracy"]
+        )
+    row = {
+        "benchmark": "mnist epoch",
+        "baseline s": statistics.median(base_epoch),
+        "sweeper s": statistics.median(ours_epoch),
+    }
+    row["ratio"] = row["sweeper s"] / row["baseline s"]
+    row["baseline acc"] = ", ".join(f"{a:.4f}" for a in base_acc)
+    row["sweeper acc"] = ", ".join(f"{a:.4f}" for a in ours_acc)
+    row["runs"] = f"{repeats} each, 1 epoch, test accuracy after it"
+    return row
+
+
+def bench_fixed(repeats: int, work: Path) -> dict:
+    """A job's fixed cost in a sweep: Hydra job set-up, config, data, writing results."""
+    tiny = [
+        "task=adder",
+        "task.epochs=1",
+        "task.train_size=64",
+        "task.val_size=20",
+        "task.test_per_length=5",
+        "task.extrapolation_lengths=[24]",
+    ]
+    one, six = [], []
+    for repeat in range(repeats):
+        one.append(
+            timed(
+                [*SWEEPER, *tiny, "seed=0", f"hydra.sweep.dir={work / f'f1-{repeat}'}", "-m"], work
+            )[0]
+        )
+        six.append(
+            timed(
+                [
+                    *SWEEPER,
+                    *tiny,
+                    "seed=0,1,2,3,4,5",
+                    f"hydra.sweep.dir={work / f'f6-{repeat}'}",
+                    "-m",
+                ],
+                work,
+            )[0]
+        )
+    per_job = (statistics.median(six) - statistics.median(one)) / 5
+    return {
+        "benchmark": "fixed cost per job",
+        "sweeper s": per_job,
+        "runs": f"1-job sweep {statistics.median(one):.1f} s (process start included), "
+        f"6-job sweep {statistics.median(six):.1f} s",
+    }
+
+
+def bench_parallel(repeats: int, work: Path, quick: bool) -> dict:
+    """The same grid on 2 cores: one job at a time vs joblib (1 torch thread per job)."""
+    grid = [
+        "task=memory",
+        "model.hidden=5,10",
+        "seed=0,1,2,3,4,5",
+        "task.patience=0",
+        "task.stop_accuracy=null",
+        "task.epochs=" + ("1" if quick else "12"),
+    ]
+    if quick:
+        grid[2] = "seed=0,1"
+    sequential, parallel = [], []
+    for repeat in range(repeats):
+        sequential.append(
+            timed([*SWEEPER, *grid, f"hydra.sweep.dir={work / f'seq-{repeat}'}", "-m"], work)[0]
+        )
+        parallel.append(
+            timed(
+                [
+                    *SWEEPER,
+                    *grid,
+                    "hydra/launcher=joblib",
+                    f"hydra.sweep.dir={work / f'par-{repeat}'}",
+                    "-m",
+                ],
+                work,
+            )[0]
+        )
+    row = {
+        "benchmark": "parallel grid (joblib)",
+        "baseline s": statistics.median(sequential),
+        "sweeper s": statistics.median(parallel),
+    }
+    row["ratio"] = row["sweeper s"] / row["baseline s"]
+    row["runs"] = f"sequential vs joblib, speed-up {1 / row['ratio']:.2f}x"
+    return row
+
+
+def machine() -> str:
+    import torch
+
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads by default)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--only",
+        default="adder,memory,mnist,fixed,parallel",
+        help="comma-separated: adder,memory,mnist,fixed,parallel",
+    )
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks it runs")
+    parser.add_argument(
+        "--data-root", default=os.environ.get("SWEEPER_DATA_ROOT", "~/.cache/sweeper/data")
+    )
+    parser.add_argument("--out", type=Path, help="also write the table as CSV")
+    args = parser.parse_args(argv)
+    wanted = args.only.split(",")
+    if args.quick:
+        args.repeats = 1
+        wanted = [w for w in wanted if w != "mnist"]  # needs the real files
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="sweeper-bench-") as tmp:
+        work = Path(tmp)
+        for name in wanted:
+            print(f"running {name} ...", file=sys.stderr, flush=True)
+            if name == "adder":
+                rows.append(bench_adder(args.repeats, work, args.quick))
+            elif name == "memory":
+                rows.append(bench_memory(args.repeats, work, args.quick))
+            elif name == "mnist":
+                rows.append(bench_mnist(args.repeats, work, args.data_root))
+            elif name == "fixed":
+                rows.append(bench_fixed(args.repeats, work))
+            elif name == "parallel":
+                rows.append(bench_parallel(args.repeats, work, args.quick))
+            else:
+                parser.error(f"unknown benchmark {name!r}")
+    table = pd.DataFrame(rows)
+    print(f"machine: {machine()}")
+    print(table.to_markdown(index=False, floatfmt=".3f"))
+    if args.out:
+        table.to_csv(args.out, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

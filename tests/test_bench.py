@@ -1,0 +1,36 @@
+"""The benchmark's quick mode runs end to end, so bench/ cannot rot (timings never asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_quick_benchmark_prints_its_table(tmp_path):
+    out = tmp_path / "bench.csv"
+    result = subprocess.run(
+        [sys.executable, "bench/benchmark.py", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "machine:" in result.stdout and "| benchmark" in result.stdout
+    table = pd.read_csv(out)
+    assert list(table["benchmark"]) == [
+        "adder",
+        "memory",
+        "fixed cost per job",
+        "parallel grid (joblib)",
+    ]
+    adder = table.set_index("benchmark").loc["adder"]
+    assert adder["baseline s"] > 0 and adder["sweeper s"] > 0
+    assert len(str(adder["sweeper bit acc"]).split(",")) == 2  # mse and ce
