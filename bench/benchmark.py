@@ -257,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, help="also write the table as CSV")
     args = parser.parse_args(argv)
+    args.data_root = str(Path(args.data_root).expanduser())  # Hydra's grammar has no `~`
     wanted = args.only.split(",")
     if args.quick:
         args.repeats = 1
@@ -278,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(bench_parallel(args.repeats, work, args.quick))
             else:
                 parser.error(f"unknown benchmark {name!r}")
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)  # survives a later failure
     table = pd.DataFrame(rows)
     print(f"machine: {machine()}")
     print(table.to_markdown(index=False, floatfmt=".3f"))

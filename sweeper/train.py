@@ -229,6 +229,31 @@ def metric_names(task: Task) -> list[str]:
     ]
 
 
+def save_checkpoint(path: Path, cfg: DictConfig, task: Task, model: SequenceModel) -> None:
+    """model.pt: weights, the arguments that rebuild the model, and the resolved config.
+
+    Only tensors and plain containers, so `torch.load(..., weights_only=True)` reads it."""
+    model_kwargs = {
+        "cell": cfg.model.cell,
+        "hidden": cfg.model.hidden,
+        "layers": cfg.model.layers,
+        "bidirectional": cfg.model.bidirectional,
+        "dropout": cfg.model.dropout,
+        "input_size": task.input_size,
+        "output_size": task.output_size,
+        "readout": model.readout,
+        "seq_len": task.seq_len,
+    }
+    save_torch(
+        path,
+        {
+            "state_dict": model.state_dict(),
+            "model_kwargs": model_kwargs,
+            "config": OmegaConf.to_container(cfg, resolve=True),
+        },
+    )
+
+
 def run_settings(cfg: DictConfig, device: torch.device) -> dict[str, Any]:
     """The settings that tell runs apart, for metrics.json and the sweep table."""
     return {
@@ -288,7 +313,7 @@ def train(cfg: DictConfig) -> float:
     try:
         best_epoch = fit(model, task, cfg, loss_fn, history)
         by_length = evaluate_test_sets(model, task, loss_fn)
-        final = history[best_epoch - 1]
+        final = history[best_epoch - 1]  # the epoch whose weights the model ends with
         metrics = {
             "train_loss": final["train_loss"],
             "val_loss": final["val_loss"],
@@ -301,28 +326,9 @@ def train(cfg: DictConfig) -> float:
         if task.seq_len is None:
             write_csv(out_dir / "by_length.csv", by_length)
         task.write_figures(model, out_dir)
-        save_torch(
-            out_dir / "model.pt",
-            {
-                "state_dict": model.state_dict(),
-                "model_kwargs": {
-                    "cell": cfg.model.cell,
-                    "hidden": cfg.model.hidden,
-                    "layers": cfg.model.layers,
-                    "bidirectional": cfg.model.bidirectional,
-                    "dropout": cfg.model.dropout,
-                    "input_size": task.input_size,
-                    "output_size": task.output_size,
-                    "readout": model.readout,
-                    "seq_len": task.seq_len,
-                },
-                "config": OmegaConf.to_container(cfg, resolve=True),
-            },
-        )
+        save_checkpoint(out_dir / "model.pt", cfg, task, model)
         record["objective"] = metrics[cfg.objective.metric]
         log.info("%s: %s", task.name, _describe(task.name, metrics))
-    except ConfigError:
-        raise
     except Exception as error:  # a failed run is recorded, never fatal to a sweep
         log.exception("run failed")
         record.update(status="failed", reason=f"{type(error).__name__}: {error}", objective=worst)

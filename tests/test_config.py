@@ -22,7 +22,12 @@ def test_every_group_has_its_options():
     assert options("loss") == ["ce", "mse"]
     assert options("device") == ["auto", "cpu", "cuda"]
     assert {"2", "3", "5", "10", "128"} <= set(options("hidden_size"))
-    assert options("experiment") == ["assignment_adder", "assignment_memory", "assignment_mnist"]
+    assert options("experiment") == [
+        "assignment_adder",
+        "assignment_memory",
+        "assignment_mnist",
+        "mnist_tuned",
+    ]
     assert options("hparams_search") == ["lr"]
 
 
@@ -89,6 +94,22 @@ def test_assignment_presets(make_cfg):
     mnist = make_cfg("experiment=assignment_mnist", "model=bilstm", fast=False)
     assert (mnist.task.name, mnist.model.hidden, mnist.task.epochs) == ("mnist", 128, 10)
     assert mnist.model.bidirectional
+
+
+def test_tuned_mnist_preset(make_cfg):
+    cfg = make_cfg("experiment=mnist_tuned", fast=False)
+    assert (cfg.task.name, cfg.model.cell, cfg.model.hidden, cfg.model.bidirectional) == (
+        "mnist",
+        "lstm",
+        128,
+        False,
+    )
+    assert (cfg.optim.lr, cfg.optim.schedule, cfg.task.epochs, cfg.task.batch_size) == (
+        0.002,
+        "cosine",
+        20,
+        100,
+    )
 
 
 @pytest.mark.parametrize(
