@@ -72,12 +72,13 @@ def plot_accuracy_vs_length(
             test["length"], test["accuracy"], marker="o", markersize=3, label=labels[str(job)]
         )
         beyond = rows[rows["split"] == "extrapolation"].sort_values("length")
-        if not beyond.empty:
+        if not beyond.empty:  # dotted from the last trained length, squares where tested
             joined = pd.concat([test.tail(1), beyond])
+            ax.plot(joined["length"], joined["accuracy"], linestyle=":", color=line.get_color())
             ax.plot(
-                joined["length"],
-                joined["accuracy"],
-                linestyle=":",
+                beyond["length"],
+                beyond["accuracy"],
+                linestyle="none",
                 marker="s",
                 markersize=4,
                 color=line.get_color(),
