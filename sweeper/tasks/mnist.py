@@ -39,8 +39,9 @@ def load_images(data_root: str | Path, dataset: str, train: bool, download: bool
         # only extracts them there: no network is touched.
         data = cls(str(root), train=train, download=download)
     except Exception as error:  # torchvision raises RuntimeError/URLError/OSError
+        why = " ".join(str(error).split())  # its messages span lines; ours is one
         raise ConfigError(
-            f"task.data_root: cannot load {cls.__name__} from {raw} ({error}); "
+            f"task.data_root: cannot load {cls.__name__} from {raw} ({why}); "
             f"put {', '.join(RAW_FILES)} there (download={download})"
         ) from None
     return data.data.float().div_(255.0), data.targets.long()
