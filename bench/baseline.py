@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Any
 
 import numpy as np
 import torch
@@ -52,6 +53,30 @@ def seed_all(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def train_one_at_a_time(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    criterion: Any,
+    train: list,
+    epochs: int,
+    val: list | None = None,
+) -> None:
+    """The assignment's loop: shuffle, then one sequence per step (batch size 1); with
+    `val`, a validation pass after each epoch, also one sequence at a time."""
+    for _ in range(epochs):
+        model.train()
+        random.shuffle(train)
+        for x, y in train:
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
+        model.eval()
+        if val:
+            with torch.no_grad():
+                sum(criterion(model(x), y).item() for x, y in val) / len(val)
+
+
 # ---------------------------------------------------------------- adder
 
 
@@ -89,18 +114,7 @@ def adder(
         else (lambda out, y: mse(torch.sigmoid(out), y))
     )
     started = time.perf_counter()
-    for _ in range(epochs):
-        model.train()
-        random.shuffle(train)
-        for x, y in train:
-            optimizer.zero_grad()
-            loss = criterion(model(x), y)
-            loss.backward()
-            optimizer.step()
-        model.eval()
-        with torch.no_grad():  # the per-epoch validation pass, one sequence at a time
-            val_loss = sum(criterion(model(x), y).item() for x, y in val) / len(val)
-    del val_loss
+    train_one_at_a_time(model, optimizer, criterion, train, epochs, val)
     bit_acc, exact = [], []
     with torch.no_grad():
         for sequences in test.values():
@@ -141,15 +155,7 @@ def memory(
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     criterion = nn.CrossEntropyLoss()
     started = time.perf_counter()
-    for _ in range(epochs):
-        model.train()
-        random.shuffle(train)
-        for x, y in train:
-            optimizer.zero_grad()
-            loss = criterion(model(x), y)
-            loss.backward()
-            optimizer.step()
-    model.eval()
+    train_one_at_a_time(model, optimizer, criterion, train, epochs)
     with torch.no_grad():
         accuracy = float(np.mean([(model(x).argmax(-1) == y).item() for x, y in test]))
     return {"seconds": time.perf_counter() - started, "accuracy": accuracy}

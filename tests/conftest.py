@@ -11,7 +11,18 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "sweeper" / "conf"
+ROOT = Path(__file__).resolve().parents[1]
+CONF_DIR = ROOT / "sweeper" / "conf"
+
+# Overrides that make a command-line adder job finish in about a second (the last
+# one is adder-only: memory tests drop it).
+SMALL_RUN = [
+    "task.train_size=512",
+    "task.val_size=100",
+    "task.test_per_length=10",
+    "task.epochs=2",
+    "task.extrapolation_lengths=[24]",
+]
 
 # Small but real training settings, so a test run takes a second or two.
 FAST = {

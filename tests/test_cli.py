@@ -11,14 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SMALL = [
-    "task.train_size=1024",
-    "task.val_size=200",
-    "task.test_per_length=10",
-    "task.epochs=2",
-    "task.extrapolation_lengths=[24]",
-]
+from conftest import ROOT, SMALL_RUN
 
 
 def sweeper(
@@ -100,7 +93,7 @@ def test_grid_sweep_leaves_a_finished_folder_per_job(tmp_path):
         "task=adder",
         "model.hidden=3,5",
         "loss=mse,ce",
-        *SMALL,
+        *SMALL_RUN,
         f"hydra.sweep.dir={sweep_dir}",
         "-m",
         cwd=tmp_path,
@@ -142,7 +135,7 @@ def test_optuna_search_folder_is_collected(tmp_path):
         "hydra.sweeper.n_trials=3",
         "hydra.sweeper.sampler.seed=1",
         "optim.lr=tag(log, interval(0.001, 0.1))",
-        *SMALL,
+        *SMALL_RUN,
         f"hydra.sweep.dir={sweep_dir}",
         "-m",
         cwd=tmp_path,
@@ -158,7 +151,7 @@ def test_hidden_size_group_sweeps_like_model_hidden(tmp_path):
     result = sweeper(
         "task=memory",
         "hidden_size=2,5",
-        *SMALL[:-1],
+        *SMALL_RUN[:-1],
         "task.val_size=90",
         f"hydra.sweep.dir={tmp_path / 'sweep'}",
         "-m",
@@ -187,7 +180,7 @@ def test_a_failing_job_does_not_stop_the_sweep(tmp_path):
     )
     result = sweeper(
         "model.hidden=3,5",
-        *SMALL,
+        *SMALL_RUN,
         f"hydra.sweep.dir={tmp_path / 'sweep'}",
         "-m",
         cwd=tmp_path,
@@ -208,7 +201,7 @@ def test_failed_single_run_exits_1(tmp_path):
         "sys.argv[0] = 'sweeper'\n"
         "from sweeper.__main__ import cli; cli()\n"
     )
-    result = sweeper(*SMALL, f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, code=code)
+    result = sweeper(*SMALL_RUN, f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, code=code)
     assert result.returncode == 1
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["status"] == "failed"
 
@@ -242,7 +235,7 @@ def test_installed_package_runs_from_another_folder(tmp_path):
     env = {"PYTHONPATH": str(target)}
     where = sweeper(code="import sweeper; print(sweeper.__file__)", cwd=elsewhere, env=env)
     assert where.stdout.startswith(str(target)), where.stdout + where.stderr
-    result = sweeper("task=memory", *SMALL[:-1], "task.val_size=90", cwd=elsewhere, env=env)
+    result = sweeper("task=memory", *SMALL_RUN[:-1], "task.val_size=90", cwd=elsewhere, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     metrics = list((elsewhere / "outputs" / "memory").glob("*/*/metrics.json"))
     assert len(metrics) == 1 and json.loads(metrics[0].read_text())["status"] == "ok"

@@ -11,10 +11,9 @@ import pytest
 from PIL import Image
 from test_preprocess import draw_seven
 
+from conftest import ROOT
 from sweeper.predict import main
 from sweeper.train import train
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture

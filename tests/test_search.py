@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from conftest import ROOT, SMALL_RUN
 from sweeper.search import (
     SearchError,
     check_search_space,
@@ -24,15 +25,6 @@ from sweeper.search import (
     next_job_number,
     write_report,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
-SMALL = [
-    "task.train_size=512",
-    "task.val_size=100",
-    "task.test_per_length=10",
-    "task.epochs=2",
-    "task.extrapolation_lengths=[24]",
-]
 
 # Runs sweeper's CLI after patching the training step, to inject failures into chosen jobs.
 INJECT = """
@@ -67,7 +59,7 @@ def search(*args: str, cwd: Path, inject: str | None = None) -> subprocess.Compl
         [sys.executable, "-c", INJECT, inject] if inject else [sys.executable, "-m", "sweeper"]
     )
     return subprocess.run(
-        [*command, "task=adder", "hparams_search=lr", *SMALL, *args, "-m"],
+        [*command, "task=adder", "hparams_search=lr", *SMALL_RUN, *args, "-m"],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -341,7 +333,7 @@ def test_submitit_local_launcher_runs_a_grid(tmp_path):
             "sweeper",
             "task=memory",
             "model.hidden=2,5",
-            *SMALL[:-1],
+            *SMALL_RUN[:-1],
             "hydra/launcher=submitit_local",
             f"hydra.sweep.dir={tmp_path / 'sweep'}",
             "-m",
