@@ -6,6 +6,7 @@ baseline and sweeper `--repeats` times, so the ratio survives a noisy machine:
     adder     6 configs (hidden 3/5/10 x mse/ce): wall seconds, bit and exact accuracy
     memory    3 configs (hidden 2/5/10): wall seconds, accuracy
     mnist     LSTM hidden 128, batch 100: seconds per training epoch, test accuracy
+              (sweeper in float32, and again with device.precision=bf16)
     fixed     one job's fixed cost inside a sweep: (wall of 6 tiny jobs - wall of 1) / 5
     parallel  a 12-job grid of ~5 s jobs, sequential vs hydra/launcher=joblib
 
@@ -120,41 +121,49 @@ def bench_memory(repeats: int, work: Path, quick: bool) -> dict:
     return compare_grid("memory", base, ours, repeats, work, {"acc": ("accuracy", "test_accuracy")})
 
 
-def bench_mnist(repeats: int, work: Path, data_root: str) -> dict:
-    """Seconds per training epoch (training steps only) at the same model and batch size."""
-    base_epoch, ours_epoch, base_acc, ours_acc = [], [], [], []
+def bench_mnist(repeats: int, work: Path, data_root: str) -> list[dict]:
+    """Seconds per training epoch (training steps only) at the same model and batch size:
+    the baseline, sweeper's default float32 run and the same run with device.precision=bf16."""
+    precisions = ("fp32", "bf16")
+    base_epoch, base_acc = [], []
+    ours_epoch: dict[str, list[float]] = {p: [] for p in precisions}
+    ours_acc: dict[str, list[float]] = {p: [] for p in precisions}
     for repeat in range(repeats):
         _, out = timed([*BASELINE, "mnist", "--epochs", "1", "--data-root", data_root], work)
         result = json_lines(out)[0]
         base_epoch.append(result["epoch_seconds"])
         base_acc.append(result["test_accuracy"])
-        folder = work / f"mnist-{repeat}"
-        timed(
-            [
-                *SWEEPER,
-                "task=mnist",
-                "model=lstm",
-                "task.epochs=1",
-                f"task.data_root={data_root}",
-                f"hydra.run.dir={folder}",
-            ],
-            work,
-        )
-        history = pd.read_csv(folder / "history.csv")
-        ours_epoch.append(float(history["train_seconds"].iloc[0]))
-        ours_acc.append(
-            json.loads((folder / "metrics.json").read_text())["metrics"]["test_accuracy"]
-        )
-    row = {
-        "benchmark": "mnist epoch",
-        "baseline s": statistics.median(base_epoch),
-        "sweeper s": statistics.median(ours_epoch),
-    }
-    row["ratio"] = row["sweeper s"] / row["baseline s"]
-    row["baseline acc"] = ", ".join(f"{a:.4f}" for a in base_acc)
-    row["sweeper acc"] = ", ".join(f"{a:.4f}" for a in ours_acc)
-    row["runs"] = f"{repeats} each, 1 epoch, test accuracy after it"
-    return row
+        for precision in precisions:
+            folder = work / f"mnist-{precision}-{repeat}"
+            timed(
+                [
+                    *SWEEPER,
+                    "task=mnist",
+                    "model=lstm",
+                    "task.epochs=1",
+                    f"device.precision={precision}",
+                    f"task.data_root={data_root}",
+                    f"hydra.run.dir={folder}",
+                ],
+                work,
+            )
+            history = pd.read_csv(folder / "history.csv")
+            ours_epoch[precision].append(float(history["train_seconds"].iloc[0]))
+            metrics = json.loads((folder / "metrics.json").read_text())["metrics"]
+            ours_acc[precision].append(metrics["test_accuracy"])
+    rows = []
+    for precision in precisions:
+        row = {
+            "benchmark": "mnist epoch" + ("" if precision == "fp32" else f" ({precision})"),
+            "baseline s": statistics.median(base_epoch),
+            "sweeper s": statistics.median(ours_epoch[precision]),
+        }
+        row["ratio"] = row["sweeper s"] / row["baseline s"]
+        row["baseline acc"] = ", ".join(f"{a:.4f}" for a in base_acc)
+        row["sweeper acc"] = ", ".join(f"{a:.4f}" for a in ours_acc[precision])
+        row["runs"] = f"{repeats} each, 1 epoch, test accuracy after it"
+        rows.append(row)
+    return rows
 
 
 def bench_fixed(repeats: int, work: Path) -> dict:
@@ -275,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             elif name == "memory":
                 rows.append(bench_memory(args.repeats, work, args.quick))
             elif name == "mnist":
-                rows.append(bench_mnist(args.repeats, work, args.data_root))
+                rows.extend(bench_mnist(args.repeats, work, args.data_root))
             elif name == "fixed":
                 rows.append(bench_fixed(args.repeats, work))
             elif name == "parallel":

@@ -76,9 +76,11 @@ COMMON_RULES: dict[str, Callable[[Any], str | None]] = {
     "model.layers": positive_int,
     "model.bidirectional": boolean,
     "model.dropout": fraction,
-    "model.readout": one_of("auto", "each", "last", "flatten"),
+    "model.readout": one_of("auto", "each", "last", "final", "flatten"),
+    "model.init": one_of("torch", "orthogonal"),
     "loss.name": one_of("mse", "ce"),
     "device.name": one_of("auto", "cpu", "cuda"),
+    "device.precision": one_of("fp32", "bf16"),
     "optim.name": one_of("adam", "sgd"),
     "optim.lr": positive_number,
     "optim.weight_decay": non_negative_number,
@@ -90,6 +92,7 @@ COMMON_RULES: dict[str, Callable[[Any], str | None]] = {
     "task.patience": non_negative_int,
     "task.keep_best": boolean,
     "task.stop_accuracy": optional_accuracy,
+    "task.stop_epochs": positive_int,
     "task.data_seed": non_negative_int,
 }
 
@@ -110,6 +113,7 @@ TASK_RULES: dict[str, dict[str, Callable[[Any], str | None]]] = {
         "task.dataset": one_of("mnist", "fashion_mnist"),
         "task.download": boolean,
         "task.val_size": positive_int,
+        "task.normalize": boolean,
     },
 }
 

@@ -37,6 +37,7 @@ from sweeper.artifacts import save_torch, write_csv, write_json
 from sweeper.config import ConfigError, resolve_device, thread_count, validate
 from sweeper.losses import LossFn, count_correct, make_loss
 from sweeper.models import SequenceModel
+from sweeper.optim import CosineSchedule, Optimizer
 from sweeper.plots import plot_run_curves
 from sweeper.tasks import Batch, Task, build_task
 
@@ -54,9 +55,18 @@ def seed_everything(seed: int) -> None:
 
 
 def forward(model: torch.nn.Module, x: torch.Tensor, kind: str) -> torch.Tensor:
-    """Logits shaped like the targets: (batch, steps) for bits, (batch, classes) for classes."""
-    logits = model(x)
+    """Logits shaped like the targets: (batch, steps) for bits, (batch, classes) for classes.
+
+    Always float32 (a no-op unless under bf16 autocast), so losses are computed in full
+    precision."""
+    logits = model(x).float()
     return logits.squeeze(-1) if kind == "bits" else logits
+
+
+def precision(cfg: DictConfig, device: torch.device) -> torch.autocast:
+    """`device.precision=bf16`: autocast the model to bfloat16 (weights and optimiser stay
+    float32). On CPUs with AVX512-BF16 the LSTM kernels run about 30 % faster."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.device.precision == "bf16")
 
 
 @torch.no_grad()
@@ -87,16 +97,8 @@ def build_model(cfg: DictConfig, task: Task) -> SequenceModel:
         output_size=task.output_size,
         readout=readout,
         seq_len=task.seq_len,
-    )
-
-
-def make_optimizer(cfg: DictConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
-    if cfg.optim.name == "sgd":
-        return torch.optim.SGD(
-            model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay
-        )
-    return torch.optim.Adam(
-        model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay
+        input_mean=task.input_mean,
+        input_std=task.input_std,
     )
 
 
@@ -110,33 +112,34 @@ def fit(
     """Train for up to task.epochs, appending a row per epoch to `history`.
 
     Stops early after `task.patience` epochs without a better validation score
-    (accuracy, then loss) or once validation accuracy reaches `task.stop_accuracy`.
+    (accuracy, then loss) or once validation accuracy has reached `task.stop_accuracy`
+    in `task.stop_epochs` epochs in a row.
     With `task.keep_best` the model ends with its best epoch's weights.
     Returns that epoch's number; raises Diverged on a non-finite loss.
     """
     settings = cfg.task
-    optimizer = make_optimizer(cfg, model)
+    optimizer = Optimizer(model.parameters(), cfg.optim.name, cfg.optim.lr, cfg.optim.weight_decay)
     scheduler = None
     if cfg.optim.schedule == "cosine":
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-            optimizer, T_max=settings.epochs * task.num_train_batches
-        )
+        scheduler = CosineSchedule(optimizer, settings.epochs * task.num_train_batches)
     generator = torch.Generator().manual_seed(cfg.seed)
     device = next(model.parameters()).device
     val_batches = task.val_batches()
-    best_score, best_epoch, best_state, stale = None, 0, None, 0
+    best_score, best_epoch, best_state, stale, at_stop_level = None, 0, None, 0, 0
     epochs = tqdm(range(1, settings.epochs + 1), desc=f"{task.name} epochs", disable=None)
     for epoch in epochs:
         model.train()
         started = time.perf_counter()
         loss_sum, seen = torch.zeros((), device=device), 0
-        lr = optimizer.param_groups[0]["lr"]
+        lr = optimizer.lr
         batches = tqdm(
             task.train_batches(generator), total=task.num_train_batches, leave=False, disable=None
         )
         for x, y in batches:
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(forward(model, x, task.kind), y)
+            optimizer.zero_grad()
+            with precision(cfg, device):
+                logits = forward(model, x, task.kind)
+            loss = loss_fn(logits, y)
             loss.backward()
             if cfg.optim.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
@@ -148,7 +151,8 @@ def fit(
             seen += y.shape[0]
         train_loss = float(loss_sum) / seen
         train_seconds = time.perf_counter() - started
-        val = evaluate(model, val_batches, loss_fn, task.kind)
+        with precision(cfg, device):
+            val = evaluate(model, val_batches, loss_fn, task.kind)
         row = {
             "epoch": epoch,
             "train_loss": train_loss,
@@ -175,9 +179,14 @@ def fit(
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             stale += 1
-        if settings.stop_accuracy is not None and val["accuracy"] >= settings.stop_accuracy:
+        reached = settings.stop_accuracy is not None and val["accuracy"] >= settings.stop_accuracy
+        at_stop_level = at_stop_level + 1 if reached else 0
+        if reached and at_stop_level >= settings.stop_epochs:
             log.info(
-                "epoch %d: validation accuracy %.4f reached the stop level", epoch, val["accuracy"]
+                "epoch %d: validation accuracy %.4f at the stop level for %d epoch(s)",
+                epoch,
+                val["accuracy"],
+                at_stop_level,
             )
             break
         if settings.patience and stale >= settings.patience:
@@ -243,6 +252,8 @@ def save_checkpoint(path: Path, cfg: DictConfig, task: Task, model: SequenceMode
         "output_size": task.output_size,
         "readout": model.readout,
         "seq_len": task.seq_len,
+        "input_mean": model.input_mean,
+        "input_std": model.input_std,
     }
     save_torch(
         path,
@@ -270,6 +281,7 @@ def run_settings(cfg: DictConfig, device: torch.device) -> dict[str, Any]:
         "seed": cfg.seed,
         "device": str(device),
         "threads": torch.get_num_threads(),
+        "precision": cfg.device.precision,
     }
 
 
@@ -312,7 +324,8 @@ def train(cfg: DictConfig) -> float:
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         best_epoch = fit(model, task, cfg, loss_fn, history)
-        by_length = evaluate_test_sets(model, task, loss_fn)
+        with precision(cfg, device):
+            by_length = evaluate_test_sets(model, task, loss_fn)
         final = history[best_epoch - 1]  # the epoch whose weights the model ends with
         metrics = {
             "train_loss": final["train_loss"],
@@ -325,7 +338,8 @@ def train(cfg: DictConfig) -> float:
         }
         if task.seq_len is None:
             write_csv(out_dir / "by_length.csv", by_length)
-        task.write_figures(model, out_dir)
+        with precision(cfg, device):
+            task.write_figures(model, out_dir)
         save_checkpoint(out_dir / "model.pt", cfg, task, model)
         record["objective"] = metrics[cfg.objective.metric]
         log.info("%s: %s", task.name, _describe(task.name, metrics))

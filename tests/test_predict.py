@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image
 from test_preprocess import draw_seven
 
 from conftest import ROOT
-from sweeper.predict import main
+from sweeper.predict import load_run, main
+from sweeper.tasks.mnist import load_images
 from sweeper.train import train
 
 
@@ -79,6 +82,19 @@ def test_mnist_predicts_images_and_reports_bad_ones(run_of, mnist_root, tmp_path
     assert "notes.png: error: not an image file" in out
     assert "missing.jpg: error: cannot read" in out
     assert figure.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_mnist_run_reloads_with_its_input_standardisation(run_of, mnist_root):
+    run = run_of("task=mnist", f"task.data_root={mnist_root}")
+    model, config = load_run(run)
+    assert config["task"]["normalize"] is True
+    assert 0.0 < model.input_mean < 0.5 and model.input_std > 0.1  # the fake digits' statistics
+    # the reloaded model scores the test digits as well as the run said it did
+    images, labels = load_images(mnist_root, "mnist", train=False, download=False)
+    with torch.no_grad():
+        accuracy = float((model(images).argmax(-1) == labels).float().mean())
+    recorded = json.loads((run / "metrics.json").read_text())["metrics"]["test_accuracy"]
+    assert accuracy == pytest.approx(recorded, abs=1e-6)
 
 
 def test_run_folders_that_cannot_be_used(tmp_path, capsys):

@@ -86,6 +86,27 @@ def test_mnist_loads_idx_files_and_splits_stratified(make_cfg, mnist_root):
     assert [len(y) for _, y in batches] == [50] * 10
 
 
+def test_mnist_pixel_statistics_come_from_the_training_split(make_cfg, mnist_root):
+    cfg = make_cfg("task=mnist", f"task.data_root={mnist_root}", "task.val_size=100")
+    task = MnistTask(cfg.task, CPU)
+    assert task.input_mean == pytest.approx(float(task.train_x.mean()))
+    assert task.input_std == pytest.approx(float(task.train_x.std()))
+    assert 0.0 < task.input_mean < 0.5 and task.input_std > 0.1
+    raw = MnistTask(
+        make_cfg("task=mnist", f"task.data_root={mnist_root}", "task.normalize=false").task, CPU
+    )
+    assert (raw.input_mean, raw.input_std) == (0.0, 1.0)
+
+
+def test_mnist_readouts(make_cfg, mnist_root):
+    task = MnistTask(make_cfg("task=mnist", f"task.data_root={mnist_root}").task, CPU)
+    assert task.readout("auto", bidirectional=False) == "flatten"
+    assert task.readout("auto", bidirectional=True) == "final"
+    assert task.readout("last", bidirectional=True) == "last"
+    with pytest.raises(ConfigError, match="model.readout=each does not fit task mnist"):
+        task.readout("each", bidirectional=False)
+
+
 def test_mnist_missing_files_say_which_files_go_where(make_cfg, tmp_path):
     cfg = make_cfg("task=mnist", f"task.data_root={tmp_path / 'empty'}", "task.download=false")
     with pytest.raises(ConfigError) as caught:

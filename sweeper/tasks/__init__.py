@@ -4,6 +4,7 @@ A task object gives the training loop everything it needs:
 
 - `kind` ("bits" or "classes", see `sweeper.losses`), `input_size`, `output_size`,
   `seq_len` (fixed length or None) and `readout(requested, bidirectional)`;
+- `input_mean`, `input_std`: what the model standardises its inputs with (0 and 1: not);
 - `train_batches(generator)`: one epoch of (x, y) batches, already on the device;
 - `val_batches()`: the validation set as (x, y) batches;
 - `test_sets()`: `EvalSet`s, one per (split, length), which become by_length.csv
@@ -39,6 +40,8 @@ class Task(Protocol):
     output_size: int
     seq_len: int | None
     num_train_batches: int
+    input_mean: float
+    input_std: float
 
     def readout(self, requested: str, bidirectional: bool) -> str: ...
 

@@ -73,15 +73,21 @@ class MnistTask:
         test_x, test_y = load_images(cfg.data_root, cfg.dataset, train=False, download=cfg.download)
         self.test_x, self.test_y = test_x.to(device), test_y.to(device)
         self.num_train_batches = -(-len(self.train_y) // self.batch_size)
+        # Pixel statistics of the training split; the model standardises its inputs with them.
+        self.input_mean, self.input_std = 0.0, 1.0
+        if cfg.normalize:
+            self.input_mean = float(self.train_x.mean())
+            self.input_std = float(self.train_x.std())
 
     def readout(self, requested: str, bidirectional: bool) -> str:
         if requested == "auto":
             # The assignment's choice: flatten all 28 steps for one direction,
-            # the last step for the bidirectional LSTM.
-            return "last" if bidirectional else "flatten"
+            # the last step for the bidirectional LSTM, as Keras's Bidirectional
+            # returns it: the final state of each direction.
+            return "final" if bidirectional else "flatten"
         if requested == "each":
             raise ConfigError(
-                "model.readout=each does not fit task mnist; use auto, last or flatten"
+                "model.readout=each does not fit task mnist; use auto, last, final or flatten"
             )
         return requested
 

@@ -27,6 +27,7 @@ class SyntheticSequenceTask:
     input_size: int
     output_size: int
     seq_len = None  # variable length
+    input_mean, input_std = 0.0, 1.0  # one-hot or bit inputs: nothing to standardise
     natural_readout: str
 
     def __init__(self, cfg: DictConfig, device: torch.device) -> None:
