@@ -73,8 +73,8 @@ class SequenceModel(nn.Module):
 
     def _init_orthogonal(self, cell: str) -> None:
         """Glorot-uniform input weights, orthogonal recurrent weights, zero biases and, for
-        an LSTM, a forget-gate bias of 1 (Keras's defaults; Jozefowicz et al. 2015):
-        gradients neither vanish nor explode through the first steps of training."""
+        an LSTM, a forget-gate bias of 1: Keras's defaults, and the usual remedy for
+        gradients that shrink or grow through many steps (Jozefowicz et al. 2015)."""
         gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
         for name, param in self.rnn.named_parameters():
             with torch.no_grad():

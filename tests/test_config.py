@@ -93,7 +93,7 @@ def test_assignment_presets(make_cfg):
     assert (memory.task.batch_size, memory.optim.lr) == (1, 0.002)
     mnist = make_cfg("experiment=assignment_mnist", "model=bilstm", fast=False)
     assert (mnist.task.name, mnist.model.hidden, mnist.task.epochs) == ("mnist", 128, 10)
-    assert mnist.model.bidirectional
+    assert mnist.model.bidirectional and mnist.task.normalize is False  # ToTensor pixels
 
 
 def test_tuned_mnist_preset(make_cfg):
