@@ -130,6 +130,9 @@ def test_tuned_mnist_preset(make_cfg):
         ("objective.direction=up", "objective.direction"),
         ("seed=-1", "seed"),
         ("task.stop_accuracy=2", "task.stop_accuracy"),
+        ("task.stop_epochs=0", "task.stop_epochs"),
+        ("device.precision=fp16", "device.precision"),
+        ("model.init=xavier", "model.init"),
     ],
 )
 def test_bad_values_name_the_key(make_cfg, override, key):
@@ -138,6 +141,11 @@ def test_bad_values_name_the_key(make_cfg, override, key):
         validate(cfg)
     message = str(caught.value)
     assert message.startswith(key) and "\n" not in message
+
+
+def test_mnist_normalize_must_be_a_boolean(make_cfg, mnist_root):
+    with pytest.raises(ConfigError, match="^task.normalize"):
+        validate(make_cfg("task=mnist", f"task.data_root={mnist_root}", "task.normalize=maybe"))
 
 
 def test_bad_value_leaves_no_run_files(make_cfg, tmp_path):

@@ -174,3 +174,22 @@ def test_early_stop_and_keep_best(make_cfg, tmp_path):
     assert record["metrics"]["epochs_run"] < 40
     history = pd.read_csv(tmp_path / "run" / "history.csv")
     assert history["val_accuracy"].iloc[-1] >= 0.5
+
+
+def test_stop_epochs_needs_that_many_epochs_in_a_row_at_the_stop_level(make_cfg, tmp_path):
+    def history_with(stop_epochs: int) -> pd.DataFrame:
+        out = tmp_path / f"stop-{stop_epochs}"
+        cfg = make_cfg(
+            "task.epochs=40", "task.stop_accuracy=0.5", f"task.stop_epochs={stop_epochs}", out=out
+        )
+        train(cfg)
+        return pd.read_csv(out / "history.csv")
+
+    once, twice = history_with(1), history_with(2)
+    first = int((once["val_accuracy"] >= 0.5).idxmax())  # the first epoch at the level
+    assert len(once) == first + 1
+    # the same seed trains identically up to there; then it needs a second epoch in a row
+    assert twice["val_accuracy"].iloc[: len(once)].tolist() == once["val_accuracy"].tolist()
+    at_level = (twice["val_accuracy"] >= 0.5).tolist()
+    assert at_level[-2:] == [True, True] and len(twice) > len(once)
+    assert not any(a and b for a, b in zip(at_level[:-2], at_level[1:-1]))  # no earlier pair
