@@ -10,7 +10,7 @@ baseline and sweeper `--repeats` times, so the ratio survives a noisy machine:
     fixed     one job's fixed cost inside a sweep: (wall of 6 tiny jobs - wall of 1) / 5
     parallel  a 12-job grid of ~5 s jobs, sequential vs hydra/launcher=joblib
 
-    python bench/benchmark.py                 # everything (about 13 minutes on 2 cores)
+    python bench/benchmark.py                 # everything (about 10 minutes on 2 cores)
     python bench/benchmark.py --only adder,memory --repeats 3
     python bench/benchmark.py --quick         # seconds; run by the test suite so it cannot rot
 
