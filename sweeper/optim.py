@@ -39,14 +39,17 @@ class Optimizer:
         self.lr = lr
         self.weight_decay = weight_decay
         if name == "adam":
-            # The state torch.optim.Adam keeps per parameter (step is a float32 tensor there too).
+            # The state torch.optim.Adam(fused=True) keeps per parameter: the step count is a
+            # float32 tensor on the parameter's device (the fused kernel reads it there).
             self.exp_avgs = [
                 torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params
             ]
             self.exp_avg_sqs = [
                 torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params
             ]
-            self.steps = [torch.zeros((), dtype=torch.float32) for _ in self.params]
+            self.steps = [
+                torch.zeros((), dtype=torch.float32, device=p.device) for p in self.params
+            ]
 
     def zero_grad(self) -> None:
         for p in self.params:
