@@ -124,6 +124,9 @@ def fit(
         scheduler = CosineSchedule(optimizer, settings.epochs * task.num_train_batches)
     generator = torch.Generator().manual_seed(cfg.seed)
     device = next(model.parameters()).device
+    # Read once, not per step: a DictConfig lookup costs microseconds the hot loop need not pay.
+    autocast = precision(cfg, device)  # reusable: each `with` saves and restores its own state
+    grad_clip = cfg.optim.grad_clip
     val_batches = task.val_batches()
     best_score, best_epoch, best_state, stale, at_stop_level = None, 0, None, 0, 0
     epochs = tqdm(range(1, settings.epochs + 1), desc=f"{task.name} epochs", disable=None)
@@ -137,12 +140,12 @@ def fit(
         )
         for x, y in batches:
             optimizer.zero_grad()
-            with precision(cfg, device):
+            with autocast:
                 logits = forward(model, x, task.kind)
             loss = loss_fn(logits, y)
             loss.backward()
-            if cfg.optim.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+            if grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
@@ -151,7 +154,7 @@ def fit(
             seen += y.shape[0]
         train_loss = float(loss_sum) / seen
         train_seconds = time.perf_counter() - started
-        with precision(cfg, device):
+        with autocast:
             val = evaluate(model, val_batches, loss_fn, task.kind)
         row = {
             "epoch": epoch,
