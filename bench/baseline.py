@@ -19,7 +19,10 @@ from torch import nn
 
 
 class RecurrentNet(nn.Module):
-    """The assignment's models: an LSTM (or RNN) and a linear readout."""
+    """The assignment's models: an LSTM (or RNN) and a linear readout.
+
+    Deliberately not sweeper.models.SequenceModel: the baseline must stay the
+    assignment's code when sweeper's model changes (input standardisation, readouts)."""
 
     def __init__(
         self,
