@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -49,10 +50,13 @@ def save_torch(path: str | Path, obj: Any) -> Path:
 
 
 def save_figure(path: str | Path, figure: Any) -> Path:
-    """Save a matplotlib figure (PNG) atomically and close it."""
-    import matplotlib.pyplot as plt
+    """Save a matplotlib figure (PNG) atomically; close it if pyplot made it.
 
+    sweeper's own figures are plain `Figure`s; Optuna's plots come from pyplot,
+    which keeps every figure open until it is closed."""
     try:
         return atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=110))
     finally:
-        plt.close(figure)
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            pyplot.close(figure)
