@@ -12,6 +12,14 @@ CosineAnnealingLR give, to the bit (tests/test_optim.py).
 Fused: one kernel updates every parameter, where the default CPU path runs about
 ten small ops per parameter tensor; for these tiny models that is 118 -> 27 us
 per step (measured on the LSTM of the memory task).
+
+Gradient clipping by total norm happens inside that kernel too: the fused
+kernels divide every gradient by a `grad_scale` tensor (meant for unscaling
+mixed-precision gradients), and a scale of max(1, norm / max_norm) is exactly
+`clip_grad_norm_`'s rescaling. That spares clip_grad_norm_'s own Python and
+kernels, about 0.1 ms of a 0.85 ms training step on the memory task. The
+results equal `clip_grad_norm_` + step up to float rounding (a division by the
+scale where clip_grad_norm_ multiplies by its inverse).
 """
 
 from __future__ import annotations
@@ -27,10 +35,19 @@ OPTIMIZERS = ("adam", "sgd")
 
 
 class Optimizer:
-    """`name` (adam | sgd) over `params`; `lr` may be changed between steps."""
+    """`name` (adam | sgd) over `params`; `lr` may be changed between steps.
+
+    `grad_clip` > 0: each step first rescales the gradients so that their total
+    (2-)norm is at most `grad_clip`, as `torch.nn.utils.clip_grad_norm_` would.
+    """
 
     def __init__(
-        self, params: Iterable[torch.nn.Parameter], name: str, lr: float, weight_decay: float
+        self,
+        params: Iterable[torch.nn.Parameter],
+        name: str,
+        lr: float,
+        weight_decay: float,
+        grad_clip: float = 0.0,
     ) -> None:
         if name not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
@@ -38,6 +55,7 @@ class Optimizer:
         self.name = name
         self.lr = lr
         self.weight_decay = weight_decay
+        self.grad_clip = grad_clip
         if name == "adam":
             # The state torch.optim.Adam(fused=True) keeps per parameter: the step count is a
             # float32 tensor on the parameter's device (the fused kernel reads it there).
@@ -55,11 +73,22 @@ class Optimizer:
         for p in self.params:
             p.grad = None
 
+    def _clip_scale(self, grads: list[torch.Tensor]) -> torch.Tensor | None:
+        """What to divide the gradients by: max(1, total norm / grad_clip), as a tensor
+        (no host sync); None when not clipping. A non-finite norm gives a non-finite
+        scale, and the step then spreads NaN as clip_grad_norm_ would."""
+        if self.grad_clip <= 0 or not grads:
+            return None
+        norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+        # clip_grad_norm_'s factor is grad_clip / (norm + 1e-6), capped at 1.
+        return torch.clamp((norm + 1e-6) / self.grad_clip, min=1.0)
+
     @torch.no_grad()
     def step(self) -> None:
         chosen = [i for i, p in enumerate(self.params) if p.grad is not None]
         params = [self.params[i] for i in chosen]
         grads = [p.grad for p in params]
+        scale = self._clip_scale(grads)
         if self.name == "sgd":
             sgd(
                 params,
@@ -72,6 +101,7 @@ class Optimizer:
                 nesterov=False,
                 maximize=False,
                 fused=True,
+                grad_scale=scale,
             )
             return
         adam(
@@ -89,6 +119,7 @@ class Optimizer:
             eps=1e-8,
             maximize=False,
             fused=True,
+            grad_scale=scale,
         )
 
 

@@ -118,7 +118,13 @@ def fit(
     Returns that epoch's number; raises Diverged on a non-finite loss.
     """
     settings = cfg.task
-    optimizer = Optimizer(model.parameters(), cfg.optim.name, cfg.optim.lr, cfg.optim.weight_decay)
+    optimizer = Optimizer(
+        model.parameters(),
+        cfg.optim.name,
+        cfg.optim.lr,
+        cfg.optim.weight_decay,
+        grad_clip=cfg.optim.grad_clip,  # applied inside the fused step (see sweeper.optim)
+    )
     scheduler = None
     if cfg.optim.schedule == "cosine":
         scheduler = CosineSchedule(optimizer, settings.epochs * task.num_train_batches)
@@ -126,7 +132,6 @@ def fit(
     device = next(model.parameters()).device
     # Read once, not per step: a DictConfig lookup costs microseconds the hot loop need not pay.
     autocast = precision(cfg, device)  # reusable: each `with` saves and restores its own state
-    grad_clip = cfg.optim.grad_clip
     val_batches = task.val_batches()
     best_score, best_epoch, best_state, stale, at_stop_level = None, 0, None, 0, 0
     epochs = tqdm(range(1, settings.epochs + 1), desc=f"{task.name} epochs", disable=None)
@@ -144,8 +149,6 @@ def fit(
                 logits = forward(model, x, task.kind)
             loss = loss_fn(logits, y)
             loss.backward()
-            if grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()

@@ -43,6 +43,48 @@ def test_same_parameters_as_torch_optim_to_the_bit(name, schedule):
         assert torch.equal(a, b)
 
 
+def _train_clipped(use_torch: bool, name: str, max_norm: float, steps: int = 25) -> list:
+    torch.manual_seed(0)
+    model = SequenceModel("lstm", 6, 3, 2, "each")
+    data = torch.Generator().manual_seed(1)
+    if use_torch:
+        cls = torch.optim.Adam if name == "adam" else torch.optim.SGD
+        optimizer = cls(model.parameters(), lr=0.05, fused=True)
+    else:
+        optimizer = Optimizer(
+            model.parameters(), name, lr=0.05, weight_decay=0.0, grad_clip=max_norm
+        )
+    norms = []
+    for _ in range(steps):
+        x = torch.randn(8, 5, 3, generator=data)
+        optimizer.zero_grad()
+        (10 * model(x).square().mean()).backward()
+        norms.append(float(torch.stack([p.grad.norm() for p in model.parameters()]).norm()))
+        if use_torch:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+    return [p.detach().clone() for p in model.parameters()], norms
+
+
+@pytest.mark.parametrize("name", ["adam", "sgd"])
+@pytest.mark.parametrize("max_norm", [0.01, 1e6])
+def test_clipping_inside_the_step_equals_clip_grad_norm(name, max_norm):
+    ours, norms = _train_clipped(False, name, max_norm)
+    theirs, _ = _train_clipped(True, name, max_norm)
+    if max_norm < 1:  # the clipping case must clip at every step
+        assert min(norms) > max_norm
+    for a, b in zip(ours, theirs):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_clipped_gradients_have_the_clip_norm():
+    param = torch.nn.Parameter(torch.ones(4))
+    optimizer = Optimizer([param], "sgd", lr=0.0, weight_decay=0.0, grad_clip=0.5)
+    (param * torch.tensor([3.0, 0.0, 4.0, 0.0])).sum().backward()  # gradient norm 5
+    optimizer.step()
+    torch.testing.assert_close(param.grad, torch.tensor([0.3, 0.0, 0.4, 0.0]))
+
+
 def test_cosine_schedule_reaches_zero_and_stays_there():
     optimizer = Optimizer([torch.nn.Parameter(torch.ones(1))], "sgd", lr=0.1, weight_decay=0.0)
     schedule = CosineSchedule(optimizer, total_steps=4)
