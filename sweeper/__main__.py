@@ -17,9 +17,12 @@ import gc
 # (and the one at interpreter exit) skip it. ~0.45 s of every process.
 gc.disable()
 
+import atexit  # noqa: E402
 import math  # noqa: E402
+import os  # noqa: E402
 import re  # noqa: E402
 import sys  # noqa: E402
+import threading  # noqa: E402
 
 import hydra  # noqa: E402
 from hydra.core.hydra_config import HydraConfig  # noqa: E402
@@ -85,6 +88,29 @@ def cli() -> None:
         # Everything still alive is about to be torn down anyway; frozen, the collection
         # at interpreter exit skips it instead of traversing every object once more.
         gc.freeze()
+    exit_without_teardown()
+
+
+def exit_without_teardown() -> None:
+    """Exit 0 now, doing what a normal exit does except tearing the interpreter down.
+
+    After the atexit handlers (logging's flush, joblib's worker shutdown, torch's
+    finalizers, anything a plugin registered) and a flush of stdout/stderr, a normal
+    exit still deallocates every module's objects one by one and runs libtorch's C++
+    static destructors: ~0.15 s per process that changes nothing on disk. Returns
+    (and lets the normal exit happen) while a non-daemon thread runs, since that exit
+    would wait for it.
+    """
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
+        return
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed, or a reader that went away: as a normal exit
+            pass
+    os._exit(0)
 
 
 if __name__ == "__main__":

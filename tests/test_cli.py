@@ -86,6 +86,32 @@ def test_cuda_without_a_gpu_exits_2(tmp_path):
     assert result.stderr.strip().startswith("sweeper: error: device.name=cuda but no CUDA GPU")
 
 
+EXIT_CHECK = """
+import atexit, sys, threading, time
+from pathlib import Path
+from sweeper.__main__ import exit_without_teardown
+atexit.register(lambda: Path(sys.argv[1]).write_text("atexit ran"))
+if sys.argv[2] == "thread":
+    threading.Thread(target=lambda: (time.sleep(0.5), print("thread done"))).start()
+sys.stdout.write("no newline yet")
+exit_without_teardown()
+print(" ... returned", end="")
+"""
+
+
+@pytest.mark.parametrize("thread", ["none", "thread"])
+def test_exit_without_teardown_keeps_what_a_normal_exit_does(tmp_path, thread):
+    marker = tmp_path / "marker.txt"
+    result = sweeper(str(marker), thread, cwd=tmp_path, code=EXIT_CHECK)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert marker.read_text() == "atexit ran"  # atexit handlers ran, buffered output came out
+    if thread == "none":
+        assert result.stdout == "no newline yet"  # exited at once: the line after never ran
+    else:  # a running non-daemon thread: the normal exit, which waits for it
+        assert result.stdout.startswith("no newline yet ... returned")
+        assert "thread done" in result.stdout
+
+
 @pytest.mark.slow
 def test_grid_sweep_leaves_a_finished_folder_per_job(tmp_path):
     sweep_dir = tmp_path / "sweep"
