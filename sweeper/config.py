@@ -80,7 +80,7 @@ COMMON_RULES: dict[str, Callable[[Any], str | None]] = {
     "model.init": one_of("torch", "orthogonal"),
     "loss.name": one_of("mse", "ce"),
     "device.name": one_of("auto", "cpu", "cuda"),
-    "device.precision": one_of("fp32", "bf16"),
+    "device.precision": one_of("fp32", "bf16", "auto"),
     "optim.name": one_of("adam", "sgd"),
     "optim.lr": positive_number,
     "optim.weight_decay": non_negative_number,

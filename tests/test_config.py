@@ -91,9 +91,12 @@ def test_assignment_presets(make_cfg):
     memory = make_cfg("experiment=assignment_memory", fast=False)
     assert (memory.task.name, memory.task.train_size, memory.task.epochs) == ("memory", 900, 20)
     assert (memory.task.batch_size, memory.optim.lr) == (1, 0.002)
+    # the assignment's loops neither clipped gradients nor (mnist) used bf16
+    assert adder.optim.grad_clip == 0 and memory.optim.grad_clip == 0
     mnist = make_cfg("experiment=assignment_mnist", "model=bilstm", fast=False)
     assert (mnist.task.name, mnist.model.hidden, mnist.task.epochs) == ("mnist", 128, 10)
     assert mnist.model.bidirectional and mnist.task.normalize is False  # ToTensor pixels
+    assert mnist.device.precision == "fp32"
 
 
 def test_tuned_mnist_preset(make_cfg):

@@ -58,6 +58,22 @@ def test_bf16_precision_trains_and_is_recorded(make_cfg, monkeypatch):
     assert {v.dtype for v in state.values()} == {torch.float32}
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_is_bf16_only_where_the_cpu_computes_it(make_cfg, monkeypatch, native):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    cfg = make_cfg("device=cpu", "device.precision=auto", "task.epochs=1")
+    train(cfg)
+    assert read_metrics(cfg)["settings"]["precision"] == ("bf16" if native else "fp32")
+
+
+def test_only_mnist_defaults_to_auto_precision(make_cfg):
+    assert make_cfg("task=mnist").device.precision == "auto"
+    assert make_cfg("task=mnist", "device=cpu").device.precision == "auto"  # task sets it last
+    assert make_cfg("task=mnist", "device.precision=fp32").device.precision == "fp32"
+    assert make_cfg("task=memory").device.precision == "fp32"
+
+
 def test_memory_learns_to_recall(make_cfg):
     cfg = make_cfg("task=memory", "model.hidden=10")
     assert train(cfg) > 0.9
