@@ -62,9 +62,17 @@ def test_bf16_precision_trains_and_is_recorded(make_cfg, monkeypatch):
 def test_auto_precision_is_bf16_only_where_the_cpu_computes_it(make_cfg, monkeypatch, native):
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    seen = set()
+    real_forward = SequenceModel.forward
+    monkeypatch.setattr(
+        SequenceModel,
+        "forward",
+        lambda self, x: seen.add((out := real_forward(self, x)).dtype) or out,
+    )
     cfg = make_cfg("device=cpu", "device.precision=auto", "task.epochs=1")
     train(cfg)
     assert read_metrics(cfg)["settings"]["precision"] == ("bf16" if native else "fp32")
+    assert seen == ({torch.bfloat16} if native else {torch.float32})  # what really ran
 
 
 def test_only_mnist_defaults_to_auto_precision(make_cfg):
