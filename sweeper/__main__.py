@@ -99,12 +99,13 @@ def exit_without_teardown() -> None:
     exit still deallocates every module's objects one by one and runs libtorch's C++
     static destructors: ~0.15 s per process that changes nothing on disk. Returns
     (and lets the normal exit happen) while a non-daemon thread runs, since that exit
-    would wait for it, and after a search that used a database.
+    would wait for it, and once SQLAlchemy is loaded (Optuna searches load it), so a
+    study's database connections close the normal way.
     """
     main_thread = threading.main_thread()
     if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
         return
-    if "sqlalchemy" in sys.modules:  # an Optuna database: let its connections close politely
+    if "sqlalchemy" in sys.modules:
         return
     atexit._run_exitfuncs()  # private but long-standing: what Py_FinalizeEx calls first
     for stream in (sys.stdout, sys.stderr):
