@@ -1,0 +1,213 @@
+"""The job folders inside a sweep folder: find them, read what they are, number new ones.
+
+A job folder is any folder holding `.hydra/config.yaml`, which Hydra writes for
+every job of a grid or a search, at whatever depth `hydra.sweep.subdir` puts
+it (`3`, `trial_3`, `adder/3`, ...). Its number is Hydra's `hydra.job.num`,
+read from `.hydra/hydra.yaml`, not from the folder's name, so numbering goes on
+after the existing jobs whatever the subdir pattern. Its identity is the set of
+overrides in `.hydra/overrides.yaml`; its state comes from `metrics.json`.
+
+Sweepers that add jobs to a folder another process may also be filling
+(several search workers) reserve their numbers with `claim_job_numbers`, an
+exclusive-create file per number under `<sweep>/.sweeper/claims/`, so no two
+processes ever get the same job number (and so the same job folder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+HYDRA_DIR = ".hydra"
+CLAIMS = Path(".sweeper") / "claims"
+# metrics.json statuses of a job that ran to its end; anything else may be run again.
+FINISHED = ("ok", "failed")
+
+try:  # libyaml's loader: hydra.yaml is a few KB per job, read for every job of a sweep
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _Loader = yaml.SafeLoader
+
+
+def is_job_folder(path: Path) -> bool:
+    """Whether Hydra ran a job in `path` (it holds `.hydra/config.yaml`)."""
+    return (path / HYDRA_DIR / "config.yaml").is_file()
+
+
+def find_job_folders(root: str | Path) -> list[Path]:
+    """Every job folder under `root` at any depth (`root` itself for a single run).
+
+    Hidden folders (`.hydra`, `.sweeper`, ...) are not searched, nor the inside of a
+    job folder. Sorted by job number, then path (folders without a number last).
+    Raises FileNotFoundError / NotADirectoryError when `root` is not a folder, and
+    PermissionError when it cannot be listed.
+    """
+    root = Path(root)
+    if not root.exists():
+        raise FileNotFoundError(f"{root}: no such folder")
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root}: not a folder")
+    found: list[Path] = []
+
+    def fail(error: OSError) -> None:
+        if Path(error.filename or "") == root:
+            raise error
+
+    for current, dirs, _files in os.walk(root, onerror=fail):
+        path = Path(current)
+        if is_job_folder(path):
+            found.append(path)
+            dirs[:] = []  # a job's own subfolders are not jobs
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    return sorted(found, key=lambda p: (_number_or_inf(p), _natural(str(p.relative_to(root)))))
+
+
+def _natural(name: str) -> tuple:
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name)
+    )
+
+
+def _number_or_inf(folder: Path) -> float:
+    number = job_number(folder)
+    return float("inf") if number is None else number
+
+
+def job_number(folder: Path) -> int | None:
+    """Hydra's `hydra.job.num` of the job in `folder`, or None if it cannot be read."""
+    try:
+        with open(folder / HYDRA_DIR / "hydra.yaml") as stream:
+            hydra_cfg = yaml.load(stream, Loader=_Loader)
+        number = hydra_cfg["hydra"]["job"]["num"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return None
+    return number if isinstance(number, int) and not isinstance(number, bool) else None
+
+
+def job_overrides(folder: Path) -> list[str]:
+    """The job's overrides (`["task=adder", "model.hidden=3"]`) from `.hydra/overrides.yaml`.
+
+    Raises ValueError when the file is unreadable or not a list of strings."""
+    path = folder / HYDRA_DIR / "overrides.yaml"
+    if not path.exists():
+        return []
+    try:
+        lines = yaml.load(path.read_text(), Loader=_Loader)
+    except (OSError, yaml.YAMLError) as error:
+        raise ValueError(f"{path}: unreadable ({error})") from None
+    if lines is None:
+        return []
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        raise ValueError(f"{path}: not a list of overrides")
+    return lines
+
+
+def normalize_override(override: str) -> str:
+    """`hidden_size='3'` -> `hidden_size=3`: one spelling per override, for comparing jobs."""
+    key, sep, value = override.partition("=")
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    return f"{key.strip()}{sep}{value}"
+
+
+def identity(overrides: Iterable[str]) -> frozenset[str]:
+    """What makes two jobs the same job: their overrides, in any order and quoting."""
+    return frozenset(normalize_override(o) for o in overrides)
+
+
+def job_status(folder: Path) -> str:
+    """`ok`, `failed`, `interrupted`, ... from metrics.json; `missing` or `unreadable` if none."""
+    path = folder / "metrics.json"
+    if not path.exists():
+        return "missing"
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return "unreadable"
+    status = record.get("status") if isinstance(record, dict) else None
+    return status if isinstance(status, str) else "unreadable"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One existing job folder of a sweep."""
+
+    folder: Path
+    number: int | None
+    overrides: tuple[str, ...]
+    status: str
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def identity(self) -> frozenset[str]:
+        return identity(self.overrides)
+
+
+def existing_jobs(root: str | Path) -> list[Job]:
+    """The job folders under `root` with their number, overrides and status ([] if no root)."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    jobs = []
+    for folder in find_job_folders(root):
+        try:
+            overrides = tuple(job_overrides(folder))
+        except ValueError:
+            overrides = ()
+        jobs.append(Job(folder, job_number(folder), overrides, job_status(folder)))
+    return jobs
+
+
+def _claimed(root: Path) -> list[int]:
+    claims = root / CLAIMS
+    if not claims.is_dir():
+        return []
+    return [int(p.name) for p in claims.iterdir() if p.name.isdigit()]
+
+
+def next_job_number(root: str | Path) -> int:
+    """One past the highest job number used or claimed under `root` (0 for a new folder)."""
+    root = Path(root)
+    if not root.is_dir():
+        return 0
+    used = [job.number for job in existing_jobs(root) if job.number is not None]
+    # Folders named by number alone count too (a job that died before Hydra wrote .hydra/).
+    used += [int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()]
+    return max([*used, *_claimed(root)], default=-1) + 1
+
+
+def claim_job_numbers(root: str | Path, count: int) -> int:
+    """Reserve `count` consecutive job numbers under `root` for this process; returns the first.
+
+    Each number is an exclusively created file, so two processes filling one sweep
+    folder at once never get the same number. Raises OSError if `root` is not writable.
+    """
+    root = Path(root)
+    claims = root / CLAIMS
+    claims.mkdir(parents=True, exist_ok=True)
+    start = next_job_number(root)
+    while True:
+        taken: list[Path] = []
+        try:
+            for number in range(start, start + count):
+                path = claims / str(number)
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                os.write(fd, f"{os.getpid()}\n".encode())
+                os.close(fd)
+                taken.append(path)
+            return start
+        except FileExistsError:
+            for path in taken:
+                path.unlink(missing_ok=True)
+            start = next_job_number(root)
