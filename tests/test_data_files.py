@@ -328,6 +328,15 @@ def test_files_in_the_wrong_folder_are_pointed_at(gz_root):
     assert f"are in {gz_root / 'MNIST'}: they belong in {raw}" in message
 
 
+def test_old_torchvision_processed_files_are_pointed_at(tmp_path):
+    processed = tmp_path / "old" / "MNIST" / "processed"
+    processed.mkdir(parents=True)
+    (processed / "training.pt").write_bytes(b"")
+    message = load_error(tmp_path / "old")
+    assert "missing train-images-idx3-ubyte.gz" in message
+    assert f"{processed} holds torchvision's old training.pt/test.pt, which are not read" in message
+
+
 def test_a_data_root_that_is_a_file_is_named(tmp_path):
     (tmp_path / "data").write_text("")
     assert (

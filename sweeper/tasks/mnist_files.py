@@ -30,7 +30,8 @@ MNIST's: a file that passes these checks is used (the warning says when its
 checksum is not the official one).
 
 Missing files: with `download=false` the error lists exactly which files are
-missing and where (and where files of those names were found instead); with
+missing and where (and where files of those names were found instead, or that
+torchvision's pre-2020 `processed/training.pt` files are there but not read); with
 `download=true` only the missing ones are downloaded through torchvision's
 mirrors (`cls.mirrors`, `torchvision.datasets.utils.download_url`, MD5-checked)
 to a `.part` name and renamed, so no file already there is ever overwritten.
@@ -260,7 +261,14 @@ def download_missing(raw: Path, missing: list[str], mirrors: list[str], md5s: di
 
 
 def elsewhere(root: Path, folder: str, missing: list[str]) -> str:
-    """' (found ... in X: they belong in raw/)' when missing names sit in a nearby folder."""
+    """' (found ... in X: they belong in raw/)' when missing names sit in a nearby folder,
+    or a note that torchvision's old `processed/*.pt` files are not read."""
+    processed = root / folder / "processed"
+    if (processed / "training.pt").exists() or (processed / "test.pt").exists():
+        return (
+            f" ({processed} holds torchvision's old training.pt/test.pt, which are not read:"
+            " the raw IDX files are needed)"
+        )
     for place in (root, root / folder, root / "raw", root / folder.lower()):
         found = [n for n in missing if any(p.exists() for p in candidates(place, n))]
         if found and place.is_dir():
