@@ -117,9 +117,6 @@ TASK_RULES: dict[str, dict[str, Callable[[Any], str | None]]] = {
     },
 }
 
-# Operands are packed into int64 to add them, so the longest sum is 62 bits.
-MAX_ADDER_LENGTH = 62
-
 
 def _get(cfg: DictConfig, key: str) -> Any:
     try:
@@ -156,12 +153,6 @@ def _validate_lengths(cfg: DictConfig) -> None:
     if task.max_length < task.min_length:
         raise _fail(
             "task.max_length", task.max_length, f"must be >= task.min_length ({task.min_length})"
-        )
-    longest = max([task.max_length, *task.extrapolation_lengths])
-    if task.name == "adder" and longest > MAX_ADDER_LENGTH:
-        raise ConfigError(
-            f"task.max_length/task.extrapolation_lengths must be <= {MAX_ADDER_LENGTH} bits, "
-            f"got {longest}"
         )
     if task.name == "memory" and task.position >= task.min_length:
         raise _fail(

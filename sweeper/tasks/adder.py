@@ -6,6 +6,12 @@ reads x[t] = (bit t of a, bit t of b) and must output bit t of a + b; the
 carry is what the recurrent state has to learn to hold. Example, L = 4:
 
     a = 5 -> 1 0 1 0      b = 3 -> 1 1 0 0      sum 8 -> 0 0 0 1
+
+Any length works: the operands are drawn in chunks of at most `CHUNK_BITS`
+bits (one `torch.randint` per chunk) and added chunk by chunk with the carry
+passed on, so no number ever needs more than int64. For L <= 63 there is one
+chunk, drawn exactly as before chunks existed: the same data seed gives the
+same sequences as recorded results were made with.
 """
 
 from __future__ import annotations
@@ -15,22 +21,36 @@ import torch
 from sweeper.tasks import Batch
 from sweeper.tasks.synthetic import SyntheticSequenceTask
 
+# Bits per operand chunk: chunk + chunk + carry < 2^63, so each chunk's sum fits int64;
+# 2^62 is a power of two, so torch.randint draws below it without modulo bias.
+CHUNK_BITS = 62
+
 
 def make_addition(n: int, length: int, generator: torch.Generator) -> Batch:
-    """x: (n, length, 2) operand bits; y: (n, length) sum bits, all LSB first, as floats."""
-    high = 2 ** (length - 1)
-    operands = torch.randint(0, high, (2, n), generator=generator)  # (2, n) int64
-    total = operands.sum(dim=0)  # (n,)
-    place = torch.arange(length)
-    a_bits = (operands[0, :, None] >> place) & 1  # (n, length)
-    b_bits = (operands[1, :, None] >> place) & 1
-    sum_bits = (total[:, None] >> place) & 1
-    return torch.stack([a_bits, b_bits], dim=-1).float(), sum_bits.float()
+    """x: (n, length, 2) operand bits; y: (n, length) sum bits, all LSB first, as floats.
+
+    Both operands are uniform below 2^(length-1), so the sum fits in `length` bits.
+    Any length >= 1; about 60 bytes of working memory per sequence step."""
+    width = length - 1  # operand bits; the sum's top bit is the last carry
+    parts = []
+    carry = torch.zeros(n, dtype=torch.int64)
+    # At least one draw (of width 0 for length 1), as the single-chunk code always made.
+    for start in range(0, max(width, 1), CHUNK_BITS):
+        bits = min(CHUNK_BITS, width - start)
+        operands = torch.randint(0, 2**bits, (2, n), generator=generator)  # (2, n) int64
+        total = operands[0] + operands[1] + carry  # < 2^63
+        values = torch.cat([operands, total[None]])  # (3, n): a, b, a + b + carry
+        parts.append((values[..., None] >> torch.arange(bits)) & 1)  # (3, n, bits)
+        carry = total >> bits
+    top = torch.zeros(3, n, 1, dtype=torch.int64)  # operands' top bits are 0 ...
+    top[2, :, 0] = carry  # ... the sum's is the final carry
+    bits = torch.cat([*parts, top], dim=-1)  # (3, n, length)
+    return bits[:2].permute(1, 2, 0).float().contiguous(), bits[2].float()
 
 
 def bits_to_int(bits: torch.Tensor) -> list[int]:
     """Rows of LSB-first 0/1 bits (n, length) -> Python ints (exact at any length)."""
-    return [sum(int(bit) << i for i, bit in enumerate(row.tolist())) for row in bits]
+    return [int("".join(map(str, row[::-1])) or "0", 2) for row in bits.int().tolist()]
 
 
 class AdderTask(SyntheticSequenceTask):

@@ -1,6 +1,7 @@
 """Row-by-row MNIST (or Fashion-MNIST): each image is 28 steps of 28 pixels.
 
-The images are read once through torchvision and then held as one float
+The images are read once from the IDX files (in memory, gzipped or not, with
+every header checked: `sweeper.tasks.mnist_files`) and then held as one float
 tensor per split, so an epoch is a shuffled index and tensor slicing: no
 per-image transform or DataLoader worker. The 60k training images are split
 50k/10k into train/validation, stratified by class with scikit-learn.
@@ -11,40 +12,77 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import torch
 from omegaconf import DictConfig
 from sklearn.model_selection import train_test_split
 
 from sweeper.config import ConfigError
 from sweeper.tasks import Batch, EvalSet
+from sweeper.tasks.mnist_files import (
+    CLASSES,
+    DATASET_FOLDERS,
+    DataFileError,
+    download_missing,
+    elsewhere,
+    find_missing,
+    idx_name,
+    read_idx,
+)
 
 EVAL_CHUNK = 2000
-RAW_FILES = (
-    "train-images-idx3-ubyte.gz",
-    "train-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
+RAW_FILES = tuple(
+    f"{idx_name(split, kind)}.gz" for split in ("train", "t10k") for kind in ("images", "labels")
 )
 
 
 def load_images(data_root: str | Path, dataset: str, train: bool, download: bool) -> Batch:
-    """(images (n, 28, 28) float in [0, 1], labels (n,) int64) from torchvision's files."""
+    """(images (n, 28, 28) float in [0, 1], labels (n,) int64) of one split.
+
+    Read in memory from `<data_root>/<MNIST|FashionMNIST>/raw/` (extracted IDX files or
+    the `.gz` downloads, see `sweeper.tasks.mnist_files` for what is accepted); nothing is
+    written and no network is touched when the four files are there. Missing files are
+    downloaded when `download` is true. Raises ConfigError naming the file and the problem
+    (missing, unreadable, wrong format, header or checksum-and-content)."""
     from torchvision import datasets
 
-    cls = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}[dataset]
+    folder = DATASET_FOLDERS[dataset]
+    cls = getattr(datasets, folder)
+    md5s, mirrors = dict(cls.resources), list(cls.mirrors)  # torchvision's official list
     root = Path(data_root).expanduser()
-    raw = root / cls.__name__ / "raw"
-    try:
-        # With the four .gz files (right checksums) already in raw/, torchvision
-        # only extracts them there: no network is touched.
-        data = cls(str(root), train=train, download=download)
-    except Exception as error:  # torchvision raises RuntimeError/URLError/OSError
-        why = " ".join(str(error).split())  # its messages span lines; ours is one
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"task.data_root: {root} is a file, not a folder")
+    raw = root / folder / "raw"
+    names = [idx_name(split, kind) for split in ("train", "t10k") for kind in ("images", "labels")]
+    missing = find_missing(raw, names)
+    if missing and download:
+        download_missing(raw, missing, mirrors, md5s)
+    elif missing:
         raise ConfigError(
-            f"task.data_root: cannot load {cls.__name__} from {raw} ({why}); "
-            f"put {', '.join(RAW_FILES)} there (download={download})"
-        ) from None
-    return data.data.float().div_(255.0), data.targets.long()
+            f"task.data_root: {raw}: missing {', '.join(f'{n}.gz' for n in missing)} "
+            f"(or the extracted files of those names){elsewhere(root, folder, missing)}; "
+            "put them there, or set task.download=true"
+        )
+    split = "train" if train else "t10k"
+    image_file, label_file = idx_name(split, "images"), idx_name(split, "labels")
+    try:
+        images = read_idx(raw, image_file, "images", md5s)
+        labels = read_idx(raw, label_file, "labels", md5s)
+    except DataFileError as error:
+        raise ConfigError(f"task.data_root: {error}") from None
+    if len(images) != len(labels):
+        raise ConfigError(
+            f"task.data_root: {raw}: {image_file} holds {len(images)} images but "
+            f"{label_file} holds {len(labels)} labels"
+        )
+    if labels.max() >= CLASSES:
+        bad = int(np.argmax(labels >= CLASSES))
+        raise ConfigError(
+            f"task.data_root: {raw}: {label_file}: label {labels[bad]} at index {bad} "
+            f"is not a class 0-{CLASSES - 1}"
+        )
+    images_t = torch.from_numpy(images.astype(np.float32)).div_(255.0)
+    return images_t, torch.from_numpy(labels.astype(np.int64))
 
 
 class MnistTask:

@@ -17,9 +17,17 @@ from omegaconf import DictConfig
 from sweeper.config import ConfigError
 from sweeper.tasks import Batch, EvalSet
 
-# Evaluation runs in chunks this large: big enough to amortise per-call
-# overhead, small enough to bound memory at length 60.
+# Evaluation runs in chunks of at most EVAL_CHUNK sequences and EVAL_STEPS sequence
+# steps: big enough to amortise per-call overhead, small enough that the model's
+# activations (chunk x length x hidden) stay bounded at any length. Up to length 64
+# a chunk is EVAL_CHUNK sequences, as before lengths could exceed 62.
 EVAL_CHUNK = 4096
+EVAL_STEPS = EVAL_CHUNK * 64
+
+
+def eval_chunk(length: int) -> int:
+    """Sequences per evaluation chunk at `length` steps (>= 1)."""
+    return max(1, min(EVAL_CHUNK, EVAL_STEPS // length))
 
 
 class SyntheticSequenceTask:
@@ -103,7 +111,8 @@ class SyntheticSequenceTask:
 
     def _eval_batches(self, batch: Batch) -> list[Batch]:
         x, y = self._on_device(batch)
-        return list(zip(x.split(EVAL_CHUNK), y.split(EVAL_CHUNK)))
+        chunk = eval_chunk(x.shape[1])
+        return list(zip(x.split(chunk), y.split(chunk)))
 
     def val_batches(self) -> list[Batch]:
         return [b for group in self._val.values() for b in self._eval_batches(group)]
