@@ -105,7 +105,7 @@ def test_broken_and_failed_jobs_are_reported_not_fatal(adder_sweep, capsys):
     (adder_sweep / "stray").mkdir()  # not a job folder: ignored
     assert collect_module.main([str(adder_sweep)]) == 0
     out = capsys.readouterr().out
-    assert "skipped 1: no metrics.json" in out and "skipped 2: metrics.json is unreadable" in out
+    assert "skipped 1: no metrics.json" in out and "skipped 2: metrics.json: not JSON" in out
     results = pd.read_csv(adder_sweep / "results.csv")
     assert list(results["job"]) == [0, 3]
     assert list(results["status"]) == ["ok", "failed"]
