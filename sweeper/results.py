@@ -89,7 +89,10 @@ def _read_overrides(job: Path) -> dict[str, str]:
     name = f"{HYDRA_DIR}/overrides.yaml"
     if not path.exists() and not path.is_symlink():
         return {}
-    read_bytes(path, name)  # a folder or FIFO there is an error, not a hang
+    try:  # a folder or FIFO there is an error, not a hang; binary garbage is not YAML
+        read_bytes(path, name).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadFile(f"{name}: not UTF-8 text") from None
     try:
         return parse_overrides(job_overrides(job))
     except ValueError as error:
