@@ -36,7 +36,7 @@ from omegaconf import DictConfig
 
 from sweeper.artifacts import write_csv, write_text
 from sweeper.plots import plot_accuracy_vs_length, plot_sweep_curves
-from sweeper.results import Sweep, inside_job_folder, label, load_sweep
+from sweeper.results import UNSET, Sweep, inside_job_folder, label, load_sweep
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,9 @@ def pivot_objective(sweep: Sweep) -> pd.DataFrame:
     numeric = [k for k in keys if pd.api.types.is_numeric_dtype(results[k])]
     results = results.sort_values(numeric, kind="stable") if numeric else results
     for key in numeric:  # 0.0012345 stays readable instead of rounding to 0.0012
-        results[key] = results[key].map(lambda v: f"{v:g}")
+        results[key] = results[key].map(lambda v: UNSET if pd.isna(v) else f"{v:g}")
+    for key in keys:  # a key a job did not have: shown, not dropped from the table
+        results[key] = results[key].astype(object).where(results[key].notna(), UNSET)
     if len(keys) == 1:
         return results.groupby(keys[0], sort=False)[["objective"]].mean()
     return results.pivot_table(

@@ -36,6 +36,7 @@ from sweeper.sweep_folder import HYDRA_DIR, find_job_folders, is_job_folder, job
 # columns in between are the keys a sweep set, which `sweeper.compare` joins on.
 FIRST, AFTER_KEYS = "job", "status"
 TABLES = ("history.csv", "by_length.csv")
+UNSET = "(unset)"  # how a key a job's overrides and config lack is shown
 
 
 @dataclass
@@ -232,10 +233,19 @@ def _with_keys(frames: list[pd.DataFrame], key_table: pd.DataFrame) -> pd.DataFr
 
 
 def label(row: pd.Series, keys: list[str]) -> str:
-    """A configuration's name in legends and lists: `model.hidden=3, loss=mse` (or its job)."""
+    """A configuration's name in legends and lists: `model.hidden=3, loss=mse` (or its job).
+
+    A key the job did not have reads `foo=(unset)`."""
     if not keys:
         return f"job {row[FIRST]}"
-    return ", ".join(f"{k}={row[k]}" for k in keys)
+    return ", ".join(f"{k}={UNSET if _missing(row.get(k)) else row[k]}" for k in keys)
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or other non-scalar
+        return False
 
 
 def key_columns(results: pd.DataFrame) -> list[str]:

@@ -84,11 +84,14 @@ def _number_or_inf(folder: Path) -> float:
 
 def job_number(folder: Path) -> int | None:
     """Hydra's `hydra.job.num` of the job in `folder`, or None if it cannot be read."""
+    path = folder / HYDRA_DIR / "hydra.yaml"
+    if not path.is_file():  # a FIFO there would block the read
+        return None
     try:
-        with open(folder / HYDRA_DIR / "hydra.yaml") as stream:
+        with open(path) as stream:
             hydra_cfg = yaml.load(stream, Loader=_Loader)
         number = hydra_cfg["hydra"]["job"]["num"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError):
+    except (OSError, ValueError, yaml.YAMLError, KeyError, TypeError):  # ValueError: not UTF-8
         return None
     return number if isinstance(number, int) and not isinstance(number, bool) else None
 

@@ -374,6 +374,7 @@ BAD_METRICS = {
     "direction": ({"objective_direction": "up"}, "objective_direction is 'up', not one of"),
     "metric name": ({"objective_metric": 5}, "metrics.json: objective_metric is 5, not a string"),
     "a folder": ("make a folder", "metrics.json: not a regular file"),
+    "a fifo": ("make a fifo", "metrics.json: not a regular file"),
     "dangling link": ("make a dangling link", "metrics.json: cannot be read"),
     "huge": ("make it huge", "too large to be written by sweeper"),
 }
@@ -385,6 +386,9 @@ def test_malformed_metrics_json_is_skipped_with_its_reason(two_jobs, capsys, con
     if content == "make a folder":
         path.unlink()
         path.mkdir()
+    elif content == "make a fifo":
+        path.unlink()
+        os.mkfifo(path)  # reading it would block forever
     elif content == "make a dangling link":
         path.unlink()
         path.symlink_to(two_jobs / "nowhere.json")
@@ -403,6 +407,18 @@ def test_malformed_metrics_json_is_skipped_with_its_reason(two_jobs, capsys, con
     assert len(skipped) == 1 and reason in skipped[0], out
     assert list(sweep.results["job"]) == ["0"] and set(sweep.history["job"]) == {"0"}
     assert f"- 1: {skipped[0].removeprefix('skipped 1: ')}" in summary_markdown(sweep)
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00", b"hydra: [", b"- 1\n", None])
+def test_a_broken_hydra_yaml_only_loses_the_jobs_number(two_jobs, content):
+    path = two_jobs / "1" / ".hydra" / "hydra.yaml"
+    path.unlink()
+    if content is None:
+        os.mkfifo(path)
+    else:
+        path.write_bytes(content)
+    sweep = load_sweep(two_jobs)
+    assert list(sweep.results["job"]) == ["0", "1"] and sweep.skipped == []
 
 
 def test_a_failed_run_may_carry_infinite_or_null_objective(two_jobs):
@@ -546,6 +562,20 @@ def test_a_config_value_is_spelt_as_an_override(tmp_path):
     assert list(results["task.fresh_data"]) == ["false", "true"]
     assert list(results["task.lengths"]) == ["[24,30]", "[40]"]
     assert results["seed"].isna().tolist() == [True, False]  # job 0's config has no seed: unknown
+
+
+def test_a_key_a_job_never_had_reads_unset_not_nan_and_stays_in_the_pivot(tmp_path):
+    sweep = tmp_path / "sweep"
+    fake_job(sweep / "0", 0, ["model.hidden=3"], config={"model": {"hidden": 3}})
+    best = dict(GOOD_RECORD, objective=0.9)
+    fake_job(sweep / "1", 1, ["+extra=bar"], config={"model": {"hidden": 8}}, record=best)
+    collect(sweep)
+    summary = (sweep / "summary.md").read_text()
+    assert "Best: job 1 (model.hidden=8, extra=bar): 0.9000" in summary
+    table = [line.replace(" ", "") for line in summary.splitlines() if line.startswith("|")]
+    assert table[0] == "|model.hidden|(unset)|bar|"
+    assert "|3|0.7500|–|" in table and "|8|–|0.9000|" in table
+    assert "nan" not in summary.lower()
 
 
 def test_collecting_a_job_folder_writes_nothing_into_it(tmp_path, capsys):
