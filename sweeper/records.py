@@ -21,9 +21,10 @@ from typing import Any
 
 import pandas as pd
 
-# Statuses of a job that ran to its end; other strings (a run still going, or
-# killed) are not results and are skipped with their status.
-FINISHED = ("ok", "failed")
+# FINISHED: statuses of a job that ran to its end; other strings (a run still going,
+# or killed) are not results and are skipped with their status.
+from sweeper.sweep_folder import FINISHED
+
 DIRECTIONS = ("maximize", "minimize")
 # Columns collect itself puts into results.csv: a metric may not take one of these names.
 RESERVED = (
