@@ -14,12 +14,17 @@ writes into each sweep folder:
     bit_accuracy_vs_length.png (adder) / accuracy_vs_length.png (memory)
 
 `CollectCallback` (enabled in conf/config.yaml) does this when a multirun ends.
-Broken job folders are skipped with a reason; re-collecting gives the same files.
+Broken job folders are skipped with a reason, unusable per-job CSVs noted;
+re-collecting gives the same files. Nothing is ever written inside a job folder:
+collecting a single run's folder (or a folder inside a job) prints its table
+and writes nothing. A folder that cannot be written still gets its table
+printed, then one error line, exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 from pathlib import Path
@@ -29,9 +34,9 @@ import pandas as pd
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from sweeper.artifacts import atomic_write, write_csv
+from sweeper.artifacts import write_csv, write_text
 from sweeper.plots import plot_accuracy_vs_length, plot_sweep_curves
-from sweeper.results import Sweep, label, load_sweep
+from sweeper.results import UNSET, Sweep, inside_job_folder, label, load_sweep
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,14 @@ LENGTH_FIGURES = {
     "adder": ("bit_accuracy_vs_length.png", "bit accuracy"),
     "memory": ("accuracy_vs_length.png", "accuracy"),
 }
+OUTPUTS = (
+    "summary.md",
+    "results.csv",
+    "history.csv",
+    "curves.png",
+    "by_length.csv",
+    *(name for name, _ in LENGTH_FIGURES.values()),
+)
 
 
 def pivot_objective(sweep: Sweep) -> pd.DataFrame:
@@ -55,7 +68,9 @@ def pivot_objective(sweep: Sweep) -> pd.DataFrame:
     numeric = [k for k in keys if pd.api.types.is_numeric_dtype(results[k])]
     results = results.sort_values(numeric, kind="stable") if numeric else results
     for key in numeric:  # 0.0012345 stays readable instead of rounding to 0.0012
-        results[key] = results[key].map(lambda v: f"{v:g}")
+        results[key] = results[key].map(lambda v: UNSET if pd.isna(v) else f"{v:g}")
+    for key in keys:  # a key a job did not have: shown, not dropped from the table
+        results[key] = results[key].astype(object).where(results[key].notna(), UNSET)
     if len(keys) == 1:
         return results.groupby(keys[0], sort=False)[["objective"]].mean()
     return results.pivot_table(
@@ -100,14 +115,27 @@ def summary_markdown(sweep: Sweep) -> str:
         lines += ["## Skipped folders", ""]
         lines += [f"- {name}: {why}" for name, why in sweep.skipped]
         lines.append("")
+    if sweep.notes:
+        lines += ["## Unusable files (their jobs are in the table)", ""]
+        lines += [f"- {name}: {why}" for name, why in sweep.notes]
+        lines.append("")
     return "\n".join(lines)
 
 
 def write_outputs(sweep: Sweep) -> list[Path]:
-    """Write the sweep's tables and figures into its folder; returns the paths written."""
+    """Write the sweep's tables and figures into its folder; returns the paths written.
+
+    Writes nothing into a job folder (returns []). Raises OSError naming the folder
+    or file that cannot be written; a target that exists but is not a file (a
+    folder named results.csv) is found before anything is written."""
     folder, written = sweep.folder, []
-    summary = summary_markdown(sweep)
-    written.append(atomic_write(folder / "summary.md", lambda tmp: tmp.write_text(summary)))
+    if inside_job_folder(folder):
+        return written
+    for name in OUTPUTS:
+        target = folder / name
+        if (target.exists() or target.is_symlink()) and not target.is_file():
+            raise IsADirectoryError(errno.EISDIR, "exists and is not a file", str(target))
+    written.append(write_text(folder / "summary.md", summary_markdown(sweep)))
     if sweep.results.empty:
         return written
     written.append(write_csv(folder / "results.csv", sweep.results))
@@ -117,7 +145,7 @@ def write_outputs(sweep: Sweep) -> list[Path]:
         written.append(plot_sweep_curves(sweep.history, labels, folder / "curves.png"))
     if not sweep.by_length.empty:
         written.append(write_csv(folder / "by_length.csv", sweep.by_length))
-        tasks = sweep.results.set_index("job")["task"].astype(str)
+        tasks = sweep.results.set_index("job").get("task", pd.Series(dtype=str)).astype(str)
         for task, (filename, ylabel) in LENGTH_FIGURES.items():
             rows = sweep.by_length[sweep.by_length["job"].map(tasks) == task]
             if not rows.empty:
@@ -129,18 +157,37 @@ def write_outputs(sweep: Sweep) -> list[Path]:
 
 
 def collect(folder: str | Path) -> Sweep:
-    """Load the sweep folder and write its outputs; raises FileNotFoundError if missing."""
+    """Load the sweep folder and write its outputs.
+
+    Raises FileNotFoundError / NotADirectoryError / PermissionError if the folder
+    cannot be listed, OSError if its outputs cannot be written."""
     sweep = load_sweep(folder)
     write_outputs(sweep)
     return sweep
 
 
+def read_error(error: OSError) -> str:
+    """`DIR: no such folder`, `cannot read DIR: Permission denied`: one line."""
+    if error.filename is None:
+        return str(error)
+    return f"cannot read {error.filename}: {error.strerror or error}"
+
+
+def write_error(error: OSError) -> str:
+    """`cannot write to DIR: Permission denied`: the path and the reason, one line."""
+    where = error.filename if error.filename is not None else "the sweep folder"
+    return f"cannot write to {where}: {error.strerror or error}"
+
+
 def report(sweep: Sweep) -> str:
     """What the terminal shows: the pivot table, then what was skipped and why."""
     lines = [f"{sweep.folder}: {len(sweep.results)} jobs collected"]
+    if inside_job_folder(sweep.folder):
+        lines[0] += " (a job folder: nothing written into it)"
     if not sweep.results.empty:
         lines.append(pivot_objective(sweep).to_string(float_format=lambda v: f"{v:.4f}"))
     lines += [f"skipped {name}: {why}" for name, why in sweep.skipped]
+    lines += [f"note {name}: {why}" for name, why in sweep.notes]
     return "\n".join(lines)
 
 
@@ -150,7 +197,16 @@ class CollectCallback(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         folder = Path(config.hydra.sweep.dir)
         try:
-            sweep = collect(folder)
+            sweep = load_sweep(folder)
+            try:
+                write_outputs(sweep)
+            except OSError as error:  # a read-only or full disk: one line, the sweep is done
+                log.info("%s", report(sweep))
+                log.error("could not collect %s: %s", folder, write_error(error))
+                return
+        except OSError as error:
+            log.error("could not collect %s: %s", folder, read_error(error))
+            return
         except Exception:  # collecting must never turn a finished sweep into a crash
             log.exception("could not collect %s", folder)
             return
@@ -166,12 +222,18 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for folder in args.folders:
         try:
-            sweep = collect(folder)
-        except (FileNotFoundError, NotADirectoryError) as error:
-            print(f"sweeper collect: error: {error}", file=sys.stderr)
+            sweep = load_sweep(folder)
+        except OSError as error:  # missing, not a folder, cannot be listed
+            print(f"sweeper collect: error: {read_error(error)}", file=sys.stderr)
             status = 1
             continue
         print(report(sweep))
+        try:
+            write_outputs(sweep)
+        except OSError as error:
+            print(f"sweeper collect: error: {write_error(error)}", file=sys.stderr)
+            status = 1
+            continue
         if sweep.results.empty:
             print(
                 f"sweeper collect: error: {folder}: no finished job folders to collect",

@@ -6,7 +6,8 @@
 Rows are joined on the swept keys the two files share (the override columns
 between `job` and `status`), or on `--on`. Several rows per key (e.g. seeds)
 are averaged first. Prints each metric in A, in B and B - A; `--out` writes
-that table as CSV. Exits 1 when no rows match, 2 on unreadable input.
+that table as CSV (never over one of its inputs). Exits 1 when no rows match,
+2 on unreadable input or an `--out` that cannot be written.
 """
 
 from __future__ import annotations
@@ -118,6 +119,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metrics", help="comma-separated metric columns (default: the main ones)")
     parser.add_argument("--out", type=Path, help="also write the comparison as CSV here")
     args = parser.parse_args(argv)
+    if args.out is not None:
+        same = [p for p in (args.a, args.b) if _same_file(p, args.out)]
+        if same:
+            print(
+                f"sweeper compare: error: --out {args.out} is an input file; "
+                "it would be overwritten",
+                file=sys.stderr,
+            )
+            return 2
+        if args.out.is_dir():
+            print(f"sweeper compare: error: --out {args.out} is a folder", file=sys.stderr)
+            return 2
     try:
         table = compare(
             read_results(args.a), read_results(args.b), _names(args.on), _names(args.metrics)
@@ -128,9 +141,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"A = {args.a}\nB = {args.b}")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if args.out:
-        write_csv(args.out, table)
+        try:
+            write_csv(args.out, table)
+        except OSError as error:
+            where = error.filename if error.filename is not None else args.out
+            print(
+                f"sweeper compare: error: cannot write to {where}: {error.strerror or error}",
+                file=sys.stderr,
+            )
+            return 2
         print(f"wrote {args.out}")
     return 0
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one existing file (through links, `./`, ...)."""
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
 
 
 if __name__ == "__main__":

@@ -1,26 +1,42 @@
 """Read a sweep folder's job folders into pandas tables.
 
 A job folder is one with `.hydra/config.yaml` (Hydra writes it for every job,
-grid or Optuna alike); its `.hydra/overrides.yaml` names what was set on the
-command line or by the sweeper (e.g. `model.hidden=3`, `loss=mse`), and its
-`metrics.json` is what `sweeper.train` wrote. Folders that cannot be read are
-returned as skips with a reason, never raised.
+grid or Optuna alike), or, where Hydra was told not to write `.hydra/`
+(`hydra.output_subdir=null`), one with a `metrics.json`, at any depth
+(`sweeper.sweep_folder.find_job_folders`). Its `job` name is its path relative
+to the sweep folder (`3`, `trial_3`, `adder/3`), so it is unique and says where
+the job lives. Its `.hydra/overrides.yaml` names what was set on the command
+line or by the sweeper (e.g. `model.hidden=3`, `loss=mse`), and its
+`metrics.json` is what `sweeper.train` wrote, checked by `sweeper.records`.
+
+A job that lacks a key other jobs of the folder set (a second sweep added to
+the folder) gets that key's value from its own composed config: a config group
+(`loss`, `hidden_size`) from `.hydra/hydra.yaml`'s `hydra.runtime.choices`, any
+other key (`model.hidden`) from `.hydra/config.yaml`.
+
+Folders that cannot be read are returned as skips with a reason, a collected
+job's unusable history.csv / by_length.csv as a note; nothing here raises for
+the content of a job folder.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from sweeper.records import BadFile, read_bytes, read_metrics, read_table
+from sweeper.sweep_folder import HYDRA_DIR, find_job_folders, is_job_folder, job_overrides
 
 # results.csv starts with `job`, then the override columns, then `status`: the
 # columns in between are the keys a sweep set, which `sweeper.compare` joins on.
 FIRST, AFTER_KEYS = "job", "status"
+TABLES = ("history.csv", "by_length.csv")
+UNSET = "(unset)"  # how a key a job's overrides and config lack is shown
 
 
 @dataclass
@@ -33,18 +49,28 @@ class Sweep:
     by_length: pd.DataFrame
     keys: list[str]  # override keys, in command-line order
     swept: list[str]  # the keys whose value differs between jobs
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (job folder, why)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (job, why) left out
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (job, unusable file) kept
 
 
 def job_folders(folder: Path) -> list[Path]:
-    """Job folders directly under `folder` (or `folder` itself for a single run), in job order."""
-    candidates = [folder, *(p for p in folder.iterdir() if p.is_dir())]
-    jobs = [p for p in candidates if (p / ".hydra").is_dir()]
-    return sorted(jobs, key=lambda p: (p != folder, _natural(p.name)))
+    """Job folders under `folder` at any depth (`folder` itself for a single run), in job order.
+
+    Raises FileNotFoundError / NotADirectoryError / PermissionError for `folder` itself."""
+    return find_job_folders(folder, with_metrics=True)
 
 
-def _natural(name: str) -> tuple:
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+def inside_job_folder(folder: Path) -> bool:
+    """Whether `folder` is a job folder or lies inside one (collect must not write there)."""
+    folder = Path(folder).resolve()
+    return (folder / "metrics.json").is_file() or any(
+        is_job_folder(p) for p in (folder, *folder.parents)
+    )
+
+
+def job_name(job: Path, folder: Path) -> str:
+    """`adder/3` for `folder/adder/3`; `.` for the folder itself."""
+    return "." if job == folder else job.relative_to(folder).as_posix()
 
 
 def parse_overrides(lines: list[str]) -> dict[str, str]:
@@ -52,30 +78,80 @@ def parse_overrides(lines: list[str]) -> dict[str, str]:
     overrides = {}
     for line in lines:
         key, _, value = str(line).partition("=")
-        key = key.lstrip("+~")
-        if key.startswith("hydra."):
+        key = key.strip().lstrip("+~")
+        if not key or key.startswith("hydra.") or key.startswith("hydra/"):
             continue
-        overrides[key] = value.strip("'\"")
+        overrides[key] = value.strip().strip("'\"")
     return overrides
 
 
+def _read_overrides(job: Path) -> dict[str, str]:
+    path = job / HYDRA_DIR / "overrides.yaml"
+    name = f"{HYDRA_DIR}/overrides.yaml"
+    if not path.exists() and not path.is_symlink():
+        return {}
+    try:  # a folder or FIFO there is an error, not a hang; binary garbage is not YAML
+        read_bytes(path, name).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadFile(f"{name}: not UTF-8 text") from None
+    try:
+        return parse_overrides(job_overrides(job))
+    except ValueError as error:
+        raise BadFile(f"{name}: {str(error).removeprefix(f'{path}: ')}") from None
+
+
 def _read_job(job: Path) -> tuple[dict[str, str], dict[str, Any]]:
-    """(overrides, metrics record); raises ValueError saying what is wrong."""
-    metrics_file = job / "metrics.json"
-    if not metrics_file.exists():
-        raise ValueError("no metrics.json (the run was killed, is still running, or never started)")
+    """(overrides, metrics record); raises BadFile saying what is wrong."""
+    if not (job / "metrics.json").exists() and not (job / "metrics.json").is_symlink():
+        raise BadFile("no metrics.json (the run was killed, is still running, or never started)")
+    record = read_metrics(job / "metrics.json")
+    return _read_overrides(job), record
+
+
+def _override_text(value: Any) -> str | None:
+    """A config value spelt as on the command line (`true`, `3`, `[24,30]`); None for a group."""
+    if isinstance(value, (DictConfig, ListConfig)):
+        value = OmegaConf.to_container(value)
+    if isinstance(value, dict):
+        return None
+    if isinstance(value, list):
+        return "[" + ",".join(_override_text(v) or "" for v in value) + "]"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _load_yaml(path: Path) -> Any:
     try:
-        record = json.loads(metrics_file.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"metrics.json is unreadable ({error})") from None
-    if not isinstance(record, dict) or "status" not in record:
-        raise ValueError("metrics.json has no status (not written by sweeper)")
-    overrides_file = job / ".hydra" / "overrides.yaml"
+        return yaml.safe_load(read_bytes(path, path.name))
+    except (BadFile, yaml.YAMLError, RecursionError, ValueError):
+        return None
+
+
+def config_value(job: Path, key: str) -> str | None:
+    """The value `key` had in a job's composed config, spelt as an override; None if unknown.
+
+    A config group (`loss`, `hidden_size`) is read from `.hydra/hydra.yaml`'s
+    `hydra.runtime.choices`; any other key from `.hydra/config.yaml`."""
+    hydra_cfg = _load_yaml(job / HYDRA_DIR / "hydra.yaml")
     try:
-        lines = yaml.safe_load(overrides_file.read_text()) if overrides_file.exists() else []
-    except (OSError, yaml.YAMLError) as error:
-        raise ValueError(f".hydra/overrides.yaml is unreadable ({error})") from None
-    return parse_overrides(lines or []), record
+        choices = hydra_cfg["hydra"]["runtime"]["choices"]
+        if isinstance(choices, dict) and key in choices:
+            return _override_text(choices[key])
+    except (KeyError, TypeError):
+        pass
+    config = _load_yaml(job / HYDRA_DIR / "config.yaml")
+    if not isinstance(config, dict):
+        return None
+    try:
+        value = OmegaConf.select(
+            OmegaConf.create(config), key, default=None, throw_on_resolution_failure=False
+        )
+    except Exception:  # an odd key or config: unknown, never fatal
+        return None
+    return None if value is None else _override_text(value)
 
 
 def _numeric(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -87,53 +163,64 @@ def _numeric(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _read_csv(path: Path) -> pd.DataFrame | None:
-    try:
-        return pd.read_csv(path) if path.exists() else None
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return None
+def _row(name: str, job: Path, overrides: dict[str, str], record: dict[str, Any]) -> dict:
+    row: dict[str, Any] = {FIRST: name, **overrides, AFTER_KEYS: record["status"]}
+    row["objective"] = record.get("objective")
+    row["objective_metric"] = record.get("objective_metric")
+    row["objective_direction"] = record.get("objective_direction")
+    for key, value in (record.get("metrics") or {}).items():
+        row.setdefault(key, value)  # an override key keeps its own column
+    for key, value in (record.get("settings") or {}).items():
+        row.setdefault(key, value)
+    row["reason"] = record.get("reason")
+    row["wall_seconds"] = record.get("wall_seconds")
+    row["job_dir"] = str(job.resolve())
+    return row
 
 
 def load_sweep(folder: str | Path) -> Sweep:
-    """Collect every job folder under `folder`; raise FileNotFoundError if it is missing."""
+    """Collect every job folder under `folder`.
+
+    Raises FileNotFoundError / NotADirectoryError if `folder` is not a folder and
+    PermissionError if it cannot be listed; never for what a job folder holds."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such folder")
-    rows, histories, lengths, skipped, keys = [], [], [], [], []
+    rows, jobs, tables, skipped, notes, keys = [], [], {t: [] for t in TABLES}, [], [], []
     for job in job_folders(folder):
-        name = "." if job == folder else job.name
+        name = job_name(job, folder)
         try:
             overrides, record = _read_job(job)
-        except ValueError as why:
+        except BadFile as why:
             skipped.append((name, str(why)))
             continue
         keys += [k for k in overrides if k not in keys]
-        row = {FIRST: name, **overrides, AFTER_KEYS: record["status"]}
-        row["objective"] = record.get("objective")
-        row["objective_metric"] = record.get("objective_metric")
-        row["objective_direction"] = record.get("objective_direction")
-        row.update(record.get("metrics") or {})
-        for key, value in (record.get("settings") or {}).items():
-            row.setdefault(key, value)
-        row["reason"] = record.get("reason")
-        row["wall_seconds"] = record.get("wall_seconds")
-        row["job_dir"] = str(job.resolve())
-        rows.append(row)
-        for table, sink in (("history.csv", histories), ("by_length.csv", lengths)):
-            frame = _read_csv(job / table)
-            if frame is not None:
-                sink.append(frame.assign(**{FIRST: name}))
+        rows.append(_row(name, job, overrides, record))
+        jobs.append(job)
+        for table in TABLES:
+            if not (job / table).exists() and not (job / table).is_symlink():
+                continue
+            try:
+                frame = read_table(job / table)
+            except BadFile as why:
+                notes.append((name, str(why)))
+                continue
+            if not frame.empty:
+                tables[table].append(frame.assign(**{FIRST: name}))
+    if not rows:
+        return Sweep(folder, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), [], [], skipped, notes)
+    for row, job in zip(rows, jobs):  # a key another sweep in this folder set
+        for key in keys:
+            if key not in row:
+                row[key] = config_value(job, key)
     results = pd.DataFrame(rows)
-    if results.empty:
-        return Sweep(folder, results, pd.DataFrame(), pd.DataFrame(), [], [], skipped)
+    results["objective"] = pd.to_numeric(results["objective"], errors="coerce")
     results = _numeric(results, keys)
     # Column order: job, override keys, status, the rest as first seen.
     results = results[[FIRST, *keys, *[c for c in results.columns if c not in (FIRST, *keys)]]]
     swept = [k for k in keys if results[k].astype(str).nunique(dropna=False) > 1]
     key_table = results[[FIRST, *keys]]
-    history = _with_keys(histories, key_table)
-    by_length = _with_keys(lengths, key_table)
-    return Sweep(folder, results, history, by_length, keys, swept, skipped)
+    history = _with_keys(tables["history.csv"], key_table)
+    by_length = _with_keys(tables["by_length.csv"], key_table)
+    return Sweep(folder, results, history, by_length, keys, swept, skipped, notes)
 
 
 def _with_keys(frames: list[pd.DataFrame], key_table: pd.DataFrame) -> pd.DataFrame:
@@ -146,10 +233,19 @@ def _with_keys(frames: list[pd.DataFrame], key_table: pd.DataFrame) -> pd.DataFr
 
 
 def label(row: pd.Series, keys: list[str]) -> str:
-    """A configuration's name in legends and lists: `model.hidden=3, loss=mse` (or its job)."""
+    """A configuration's name in legends and lists: `model.hidden=3, loss=mse` (or its job).
+
+    A key the job did not have reads `foo=(unset)`."""
     if not keys:
         return f"job {row[FIRST]}"
-    return ", ".join(f"{k}={row[k]}" for k in keys)
+    return ", ".join(f"{k}={UNSET if _missing(row.get(k)) else row[k]}" for k in keys)
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or other non-scalar
+        return False
 
 
 def key_columns(results: pd.DataFrame) -> list[str]:

@@ -40,13 +40,15 @@ def is_job_folder(path: Path) -> bool:
     return (path / HYDRA_DIR / "config.yaml").is_file()
 
 
-def find_job_folders(root: str | Path) -> list[Path]:
+def find_job_folders(root: str | Path, with_metrics: bool = False) -> list[Path]:
     """Every job folder under `root` at any depth (`root` itself for a single run).
 
-    Hidden folders (`.hydra`, `.sweeper`, ...) are not searched, nor the inside of a
-    job folder. Sorted by job number, then path (folders without a number last).
-    Raises FileNotFoundError / NotADirectoryError when `root` is not a folder, and
-    PermissionError when it cannot be listed.
+    With `with_metrics`, a folder holding `metrics.json` counts too (a job run with
+    `hydra.output_subdir=null`, which has no `.hydra/`). Hidden folders (`.hydra`,
+    `.sweeper`, ...) are not searched, nor the inside of a job folder. Sorted by job
+    number, then path (folders without a number last). Raises FileNotFoundError /
+    NotADirectoryError when `root` is not a folder, and PermissionError when it
+    cannot be listed.
     """
     root = Path(root)
     if not root.exists():
@@ -59,9 +61,9 @@ def find_job_folders(root: str | Path) -> list[Path]:
         if Path(error.filename or "") == root:
             raise error
 
-    for current, dirs, _files in os.walk(root, onerror=fail):
+    for current, dirs, files in os.walk(root, onerror=fail):
         path = Path(current)
-        if is_job_folder(path):
+        if is_job_folder(path) or (with_metrics and "metrics.json" in files):
             found.append(path)
             dirs[:] = []  # a job's own subfolders are not jobs
             continue
@@ -82,11 +84,14 @@ def _number_or_inf(folder: Path) -> float:
 
 def job_number(folder: Path) -> int | None:
     """Hydra's `hydra.job.num` of the job in `folder`, or None if it cannot be read."""
+    path = folder / HYDRA_DIR / "hydra.yaml"
+    if not path.is_file():  # a FIFO there would block the read
+        return None
     try:
-        with open(folder / HYDRA_DIR / "hydra.yaml") as stream:
+        with open(path) as stream:
             hydra_cfg = yaml.load(stream, Loader=_Loader)
         number = hydra_cfg["hydra"]["job"]["num"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError):
+    except (OSError, ValueError, yaml.YAMLError, KeyError, TypeError):  # ValueError: not UTF-8
         return None
     return number if isinstance(number, int) and not isinstance(number, bool) else None
 
@@ -202,7 +207,7 @@ def claim_job_numbers(root: str | Path, count: int) -> int:
         try:
             for number in range(start, start + count):
                 path = claims / str(number)
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
                 os.write(fd, f"{os.getpid()}\n".encode())
                 os.close(fd)
                 taken.append(path)
