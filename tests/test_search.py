@@ -22,7 +22,6 @@ from sweeper.search import (
     SearchError,
     check_search_space,
     connect_storage,
-    next_job_number,
     write_report,
 )
 
@@ -104,13 +103,6 @@ def test_empty_inverted_and_missing_search_spaces():
         check_search_space({"optim.lr": optuna.distributions.UniformDistribution(0.1, 0.1)})
     with pytest.raises(SearchError, match="search space is empty"):
         check_search_space({})
-
-
-def test_next_job_number(tmp_path):
-    assert next_job_number(tmp_path) == 0
-    for name in ("0", "1", "7", "notes"):
-        (tmp_path / name).mkdir()
-    assert next_job_number(tmp_path) == 8
 
 
 def test_report_picks_the_best_successful_trial(tmp_path):
