@@ -10,8 +10,8 @@ Optuna distributions plus the fixed overrides every trial runs with:
 - the values of a config group (`model`, `hidden_size`) are option names, checked
   against the group and quoted where Hydra would read them as numbers
   (`hidden_size='3'`), so a sampled value always names the option's file;
-- `interval(a, b)` is a uniform distribution (`tag(log, interval(a, b))`: log-uniform),
-  an integer one when both ends are integers;
+- `interval(a, b)` is a uniform float distribution (`tag(log, interval(a, b))`:
+  log-uniform), as Hydra parses it: integer keys take `range()` or `choice()`;
 - a key fixed on the command line that `hydra.sweeper.params` searches is fixed:
   the command line wins and the key leaves the space (logged).
 
@@ -32,7 +32,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import Glob, IntervalSweep, Override, Transformer
+from hydra.core.override_parser.types import (
+    Glob,
+    IntervalSweep,
+    Override,
+    QuotedString,
+    Transformer,
+)
 from hydra.errors import HydraException
 from optuna.distributions import (
     BaseDistribution,
@@ -104,12 +110,12 @@ def _interval(key: str, line: str, sweep: IntervalSweep) -> BaseDistribution:
             f"search interval for {key} is empty or inverted: low={low}, high={high} "
             "(need low < high)"
         )
-    ints = isinstance(low, int) and isinstance(high, int)
+    # Hydra's interval() is always a float interval (integer keys: use range() or choice()).
     if "log" in sweep.tags:
         if low <= 0:
             raise SearchError(f"search space for {key}: {line!r}: a log interval needs low > 0")
-        return IntLogUniformDistribution(low, high) if ints else LogUniformDistribution(low, high)
-    return IntUniformDistribution(low, high) if ints else UniformDistribution(low, high)
+        return LogUniformDistribution(low, high)
+    return UniformDistribution(low, high)
 
 
 def _choices(
@@ -129,6 +135,9 @@ def _choices(
     values: list[Any] = []
     texts: dict[Any, str] = {}
     for item in raw:
+        text = Transformer.str(item)  # as the grid writes it, quotes kept
+        if isinstance(item, QuotedString):  # `a='x','y'`: the value is the text
+            item = item.text
         if options:  # a config group: the values are option names
             name = item if isinstance(item, str) else Transformer.str(item)
             if name not in options:
@@ -138,7 +147,7 @@ def _choices(
                 )
             value, text = name, _option_text(name)
         else:
-            value, text = Transformer.encode(item), Transformer.str(item)
+            value = Transformer.encode(item)
         if value not in texts:
             values.append(value)
             texts[value] = text
@@ -252,18 +261,22 @@ def check_compatible(study: Any, distributions: dict[str, BaseDistribution], whe
     A changed interval, log vs linear, other choices (or the same in another order:
     Optuna stores a choice as its index), a new parameter or a dropped one all
     count: the sampler would read the stored trials in the wrong space. A study
-    without trials takes any space. Raises SearchError naming the first difference.
+    without trials takes any space. Raises SearchError showing both spaces.
     """
     stored = stored_space(study)
     if not stored:
         return
-    for name in sorted(set(stored) | set(distributions), key=lambda n: (n not in stored, n)):
-        old, new = stored.get(name, []), distributions.get(name)
-        if old == [new] or (new is not None and old and all(d == new for d in old)):
-            continue
-        before = " or ".join(describe(d) for d in old) if old else "(not searched)"
-        raise SearchError(
-            f"study {study.study_name} in {where} was searched over {name}: {before}; "
-            f"this run asks for {name}: {describe(new)}. Start a new study with "
-            "hydra.sweeper.study_name=NEW (or another hydra.sweep.dir)"
-        )
+    same = set(stored) == set(distributions) and all(
+        all(d == distributions[name] for d in old) for name, old in stored.items()
+    )
+    if same:
+        return
+    before = ", ".join(
+        f"{name}: {' or '.join(describe(d) for d in old)}" for name, old in stored.items()
+    )
+    asked = ", ".join(f"{name}: {describe(d)}" for name, d in distributions.items())
+    raise SearchError(
+        f"study {study.study_name} in {where} was searched over {before}; this run asks "
+        f"for {asked or 'nothing'}. Start a new study with hydra.sweeper.study_name=NEW "
+        "(or another hydra.sweep.dir)"
+    )

@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -24,6 +25,7 @@ from sweeper.search import (
     connect_storage,
     write_report,
 )
+from sweeper.search_space import build_space, check_compatible
 
 # Runs sweeper's CLI after patching the training step, to inject failures into chosen jobs.
 INJECT = """
@@ -338,3 +340,192 @@ def test_submitit_local_launcher_runs_a_grid(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(pd.read_csv(tmp_path / "sweep" / "results.csv")) == 2
+
+
+# ------------------------------------------------------------------ search spaces (fast)
+
+
+@pytest.fixture(scope="module")
+def group_options():
+    """The real config groups' options, as the sweeper sees them through Hydra's loader."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.object_type import ObjectType
+
+    from conftest import CONF_DIR
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        yield lambda key: loader.get_group_options(key, results_filter=ObjectType.CONFIG)
+
+
+def basic_sweeper_values(line: str) -> list[str]:
+    """What Hydra's basic sweeper runs for a discrete sweep (a grid), as override values."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    return list(OverridesParser.create().parse_override(line).sweep_string_iterator())
+
+
+@pytest.mark.parametrize(
+    ("line", "values"),
+    [
+        ("model.hidden=range(2,6)", [2, 3, 4, 5]),
+        ("model.hidden=range(2,10,2)", [2, 4, 6, 8]),
+        ("model.hidden=range(5)", [0, 1, 2, 3, 4]),
+        ("optim.weight_decay=range(0.1,0.5,0.1)", [0.1, 0.2, 0.30000000000000004, 0.4]),
+        ("model.hidden=choice(3,5)", [3, 5]),
+        ("model.hidden=3,5,10", [3, 5, 10]),
+        ("model.hidden=choice(3,3,5)", [3, 5]),
+        ("optim.name=choice(adam,sgd)", ["adam", "sgd"]),
+    ],
+)
+def test_discrete_sweeps_mean_what_a_grid_runs(line, values, group_options):
+    space = build_space([], [line], group_options)
+    key = line.split("=", 1)[0]
+    distribution = space.distributions[key]
+    assert isinstance(distribution, optuna.distributions.CategoricalDistribution)
+    assert list(distribution.choices) == values
+    grid = list(dict.fromkeys(basic_sweeper_values(line)))
+    assert [space.overrides({key: v})[0] for v in values] == [f"{key}={g}" for g in grid]
+
+
+def test_group_sweeps_name_the_option_files(group_options):
+    space = build_space(
+        [], ["hidden_size=choice(3,5)", "model=glob(*)", "loss=glob(*,exclude=mse)"], group_options
+    )
+    assert space.distributions["hidden_size"].choices == ("3", "5")
+    assert space.overrides({"hidden_size": "3"}) == ["hidden_size='3'"]  # not the int 3
+    assert set(space.distributions["model"].choices) == {"bilstm", "gru", "lstm", "rnn"}
+    assert space.distributions["loss"].choices == ("ce",)
+    sizes = build_space([], ["hidden_size=glob(1*)"], group_options).distributions["hidden_size"]
+    assert set(sizes.choices) == {"10", "128", "16"}
+    quoted = build_space([], ["hidden_size='3','5'"], group_options)  # the grid CLI's quoting
+    assert quoted.distributions["hidden_size"].choices == ("3", "5")
+
+
+def test_intervals_and_fixed_values(group_options):
+    space = build_space(
+        ["optim.lr=tag(log, interval(0.0001, 0.1))"],
+        ["model.hidden=interval(2, 8)", "task=adder", "task.extrapolation_lengths=[24]"],
+        group_options,
+    )
+    assert space.distributions["optim.lr"] == optuna.distributions.LogUniformDistribution(1e-4, 0.1)
+    # Hydra reads interval() as floats even between integers
+    assert space.distributions["model.hidden"] == optuna.distributions.UniformDistribution(2, 8)
+    assert space.fixed == {"task": "adder", "task.extrapolation_lengths": "[24]"}
+    assert space.overrides({"optim.lr": 0.01, "model.hidden": 4.5}) == [
+        "optim.lr=0.01",
+        "model.hidden=4.5",
+        "task=adder",
+        "task.extrapolation_lengths=[24]",
+    ]
+
+
+def test_a_key_fixed_on_the_command_line_leaves_the_space(group_options, caplog):
+    params = ["optim.lr=tag(log, interval(0.0001, 0.1))", "model.hidden=choice(3,5)"]
+    with caplog.at_level("INFO"):
+        space = build_space(params, ["optim.lr=0.02"], group_options)
+    assert list(space.distributions) == ["model.hidden"] and space.fixed == {"optim.lr": "0.02"}
+    assert "optim.lr is fixed by the command line" in caplog.text
+    with pytest.raises(SearchError, match="search space is empty: optim.lr is fixed by the comm"):
+        build_space(params[:1], ["optim.lr=0.02"], group_options)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("model.hidden=range(6,2)", "model.hidden: 'model.hidden=range(6,2)' gives no values"),
+        ("hidden_size=glob(zz*)", "hidden_size: 'hidden_size=glob(zz*)' gives no values"),
+        ("hidden_size=choice(3,7)", "7 is not an option of group hidden_size"),
+        ("model=choice(lstm,nope)", "nope is not an option of group model"),
+        ("optim.lr=glob(*)", "optim.lr is not one"),
+        ("optim.lr=interval(0.01, 0.01)", "optim.lr is empty or inverted"),
+        ("optim.lr=tag(log, interval(0, 0.1))", "a log interval needs low > 0"),
+        ("optim.lr=choice()", "empty choice is not legal"),
+        ("+extra=choice(1,2)", "cannot be added or deleted"),
+    ],
+)
+def test_spaces_a_search_cannot_run_are_refused(line, message, group_options):
+    with pytest.raises(SearchError, match=re.escape(message)):
+        build_space([], [line], group_options)
+
+
+def test_no_space_at_all_is_refused(group_options):
+    with pytest.raises(SearchError, match="the search space is empty: set hydra.sweeper.params"):
+        build_space([], ["task=adder"], group_options)
+
+
+def stored_study(*distributions: dict) -> optuna.Study:
+    study = optuna.create_study(study_name="adder-lr")
+    for space in distributions:
+        study.tell(study.ask(fixed_distributions=space), 0.5)
+    return study
+
+
+LOG_LR = {"optim.lr": optuna.distributions.LogUniformDistribution(1e-4, 0.1)}
+
+
+@pytest.mark.parametrize(
+    ("new", "asked"),
+    [
+        (
+            {"optim.lr": optuna.distributions.UniformDistribution(0.001, 0.3)},
+            "interval(0.001, 0.3)",
+        ),
+        (
+            {"optim.lr": optuna.distributions.UniformDistribution(1e-4, 0.1)},
+            "interval(0.0001, 0.1)",
+        ),
+        (
+            {**LOG_LR, "model.hidden": optuna.distributions.CategoricalDistribution([3, 5])},
+            "model.hidden: choice(3, 5)",
+        ),
+        (
+            {"model.hidden": optuna.distributions.CategoricalDistribution([3])},
+            "this run asks for model.hidden: choice(3).",
+        ),
+    ],
+)
+def test_resuming_with_another_space_is_refused(new, asked):
+    study = stored_study(LOG_LR)
+    with pytest.raises(SearchError) as caught:
+        check_compatible(study, new, "/x/optuna.db")
+    message = str(caught.value)
+    assert message.startswith("study adder-lr in /x/optuna.db was searched over ")
+    assert "log interval(0.0001, 0.1)" in message and asked in message
+    assert "hydra.sweeper.study_name=NEW" in message
+    check_compatible(study, dict(LOG_LR), "/x/optuna.db")  # the same space resumes
+    check_compatible(optuna.create_study(), new, "/x/optuna.db")  # a new study takes any
+
+
+def test_choices_in_another_order_are_another_space():
+    study = stored_study({"model": optuna.distributions.CategoricalDistribution(["gru", "lstm"])})
+    other = {"model": optuna.distributions.CategoricalDistribution(["lstm", "gru"])}
+    with pytest.raises(SearchError, match=r"choice\(gru, lstm\); this run asks for model: choi"):
+        check_compatible(study, other, "db")
+
+
+def test_plots_that_cannot_be_drawn_are_skipped(tmp_path, caplog):
+    study = optuna.create_study(direction="maximize")
+    for value in (0.5, 0.6):  # no parameters at all: no slice plot to draw
+        trial = study.ask()
+        trial.set_user_attr("status", "ok")
+        study.tell(trial, value)
+    with caplog.at_level("WARNING"):
+        record = write_report(study, tmp_path, None)
+    assert record["best"]["value"] == 0.6
+    assert "skipped param_slices.png" in caplog.text
+    assert (tmp_path / "optimization_history.png").exists()
+    assert not (tmp_path / "param_slices.png").exists()
+
+
+def test_failed_and_all_failed_studies_report_without_plots(tmp_path):
+    study = optuna.create_study(direction="maximize")
+    trial = study.ask(LOG_LR)
+    trial.set_user_attr("status", "failed")
+    trial.set_user_attr("reason", "config: optim.lr must be positive")
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    record = write_report(study, tmp_path, None)
+    assert record["failed_trials"] == 1 and "best" not in record
+    assert not list(tmp_path.glob("*.png"))
+    assert pd.read_csv(tmp_path / "trials.csv")["state"].tolist() == ["FAIL"]
