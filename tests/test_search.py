@@ -23,6 +23,7 @@ from sweeper.search import (
     SearchError,
     check_search_space,
     connect_storage,
+    trial_outcome,
     write_report,
 )
 from sweeper.search_space import build_space, check_compatible
@@ -529,3 +530,145 @@ def test_failed_and_all_failed_studies_report_without_plots(tmp_path):
     assert record["failed_trials"] == 1 and "best" not in record
     assert not list(tmp_path.glob("*.png"))
     assert pd.read_csv(tmp_path / "trials.csv")["state"].tolist() == ["FAIL"]
+
+
+# ------------------------------------------------------------------ trial outcomes, stale trials
+
+
+def job_return(tmp_path: Path, record: dict | None, value, error: Exception | None = None):
+    """A Hydra JobReturn of a job whose folder holds `record` as metrics.json."""
+    from hydra.core.utils import JobReturn, JobStatus
+    from omegaconf import OmegaConf
+
+    folder = tmp_path / "job"
+    folder.mkdir(exist_ok=True)
+    if record is not None:
+        (folder / "metrics.json").write_text(json.dumps(record))
+    ret = JobReturn()
+    ret.hydra_cfg = OmegaConf.create({"hydra": {"runtime": {"output_dir": str(folder)}}})
+    ret.status = JobStatus.FAILED if error else JobStatus.COMPLETED
+    ret.return_value = error if error else value
+    return ret
+
+
+@pytest.mark.parametrize(
+    ("record", "value", "error", "told", "status"),
+    [
+        ({"status": "ok", "objective": 0.9}, 0.9, None, 0.9, "ok"),
+        # diverged: COMPLETE with the worst value, as before (TPE learns from it)
+        (
+            {"status": "failed", "reason": "nan loss", "objective": -math.inf},
+            -math.inf,
+            None,
+            -math.inf,
+            "failed",
+        ),
+        # the job side's contract: a refused config is a FAIL trial
+        (
+            {
+                "status": "failed",
+                "reason": "config: optim.lr must be positive, got -0.005",
+                "objective": -math.inf,
+            },
+            -math.inf,
+            None,
+            None,
+            "failed",
+        ),
+        ({"status": "interrupted", "reason": "interrupted"}, -math.inf, None, None, "interrupted"),
+        (None, None, RuntimeError("launcher broke"), None, "failed"),
+    ],
+)
+def test_trial_outcome(tmp_path, record, value, error, told, status):
+    told_value, attrs = trial_outcome(job_return(tmp_path, record, value, error))
+    assert told_value == told and attrs["status"] == status
+    assert attrs["job_dir"] == str((tmp_path / "job").resolve())
+    if record and record.get("reason"):
+        assert attrs["reason"] == record["reason"]
+    if error:
+        assert attrs["reason"] == "RuntimeError: launcher broke"
+
+
+def running_study(tmp_path: Path) -> optuna.Study:
+    return optuna.create_study(study_name="s", storage=f"sqlite:///{tmp_path / 'o.db'}")
+
+
+def test_stale_trials_are_failed_and_live_ones_left_alone(tmp_path):
+    import time
+
+    from sweeper.stale_trials import HEARTBEAT, WORKER, Heartbeat, fail_stale_trials, this_worker
+
+    study = running_study(tmp_path)
+    live, remote_dead, local_dead, ancient, fresh = (study.ask(LOG_LR) for _ in range(5))
+    Heartbeat([live], interval=0.05).stop()  # just beaten, by this (live) process
+    remote_dead.set_system_attr(WORKER, "elsewhere/0:1")
+    remote_dead.set_system_attr(HEARTBEAT, time.time() - 100)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], text=True, capture_output=True
+    ).stdout.strip()
+    local_dead.set_system_attr(WORKER, this_worker(int(gone)))
+    local_dead.set_system_attr(HEARTBEAT, time.time())  # fresh, but its process is gone
+    handled = fail_stale_trials(study, grace_period=60)
+    assert handled == [
+        f"{remote_dead.number} (no heartbeat for 100 s)",
+        f"{local_dead.number} (its process {this_worker(int(gone))} is gone)",
+    ]
+    states = {t.number: t for t in study.get_trials()}
+    for trial in (remote_dead, local_dead):
+        assert states[trial.number].state == optuna.trial.TrialState.FAIL
+        assert states[trial.number].user_attrs["status"] == "interrupted"
+        assert states[trial.number].user_attrs["reason"].startswith("stale: ")
+    for trial in (live, ancient, fresh):
+        assert states[trial.number].state == optuna.trial.TrialState.RUNNING
+    # Trials without any heartbeat (older code): stale once older than the grace period.
+    later = fail_stale_trials(study, grace_period=60, now=time.time() + 3600)
+    assert {int(line.split()[0]) for line in later} == {live.number, ancient.number, fresh.number}
+
+
+def test_a_stale_trial_whose_run_finished_is_told_from_its_metrics(tmp_path):
+    import time
+
+    from sweeper.stale_trials import fail_stale_trials
+
+    study = running_study(tmp_path)
+    done, refused = study.ask(LOG_LR), study.ask(LOG_LR)
+    for trial, record in (
+        (done, {"status": "ok", "objective": 0.75}),
+        (refused, {"status": "failed", "reason": "config: bad", "objective": -1e308}),
+    ):
+        folder = tmp_path / str(trial.number)
+        folder.mkdir()
+        (folder / "metrics.json").write_text(json.dumps(record))
+        trial.set_user_attr("job_dir", str(folder))
+    fail_stale_trials(study, grace_period=60, now=time.time())
+    trials = study.get_trials()
+    assert trials[0].state == optuna.trial.TrialState.COMPLETE and trials[0].value == 0.75
+    assert trials[1].state == optuna.trial.TrialState.FAIL
+    assert trials[1].user_attrs["reason"] == "config: bad"
+
+
+def test_heartbeats_keep_coming_until_stopped(tmp_path):
+    import time
+
+    from sweeper.stale_trials import HEARTBEAT, Heartbeat
+
+    study = running_study(tmp_path)
+    trial = study.ask(LOG_LR)
+    beat = Heartbeat([trial], interval=0.1)
+    first = study.get_trials()[0].system_attrs[HEARTBEAT]
+    time.sleep(0.5)
+    beat.stop()
+    second = study.get_trials()[0].system_attrs[HEARTBEAT]
+    assert second > first
+    study.tell(trial, 0.5)  # told after stop: no beat may touch a finished trial
+    time.sleep(0.25)
+
+
+def test_unparsable_overrides_are_one_line():
+    from sweeper.__main__ import override_error
+
+    assert override_error(["task=adder", "model.hidden=3,5", "-m", "--cfg", "job"]) is None
+    assert override_error(["optim.lr=choice()"]) == (
+        "cannot parse override 'optim.lr=choice()': "
+        "ValueError while evaluating 'choice()': empty choice is not legal"
+    )
