@@ -227,6 +227,10 @@ def test_a_search_where_every_trial_fails_ends_with_a_message(tmp_path):
         (["optim.lr=choice()"], "empty choice is not legal"),
         (["hidden_size=glob(zz*)"], "hidden_size: 'hidden_size=glob(zz*)' gives no values"),
         (["model=choice(lstm,nope)"], "nope is not an option of group model"),
+        (
+            ["hydra.sweeper.grace_period=10", "hydra.sweeper.heartbeat_interval=10"],
+            "hydra.sweeper.grace_period=10 must be larger than hydra.sweeper.heartbeat_interval",
+        ),
     ],
 )
 def test_bad_search_settings_fail_before_any_trial(tmp_path, args, message):
