@@ -879,3 +879,24 @@ def test_resuming_a_study_over_another_space_is_refused_before_any_trial(tmp_pat
         "Start a new study with hydra.sweeper.study_name=NEW (or another hydra.sweep.dir)"
     )
     assert len(study_trials(db)) == 1 and not (tmp_path / SWEEP / "0").exists()
+
+
+def test_grid_sampler_runs_over_the_choices(group_options):
+    import functools
+
+    from sweeper.search import SearchSweeper
+
+    sweeper = SearchSweeper(
+        sampler=functools.partial(optuna.samplers.GridSampler),
+        direction="maximize",
+        storage=None,
+        study_name=None,
+        n_trials=20,
+    )
+    sweeper._grid_sampler(
+        build_space([], ["model.hidden=range(2,5)", "loss=glob(*)"], group_options)
+    )
+    assert isinstance(sweeper.sampler, optuna.samplers.GridSampler) and sweeper.n_trials == 6
+    sweeper.sampler = functools.partial(optuna.samplers.GridSampler)
+    with pytest.raises(SearchError, match="the grid sampler needs choice"):
+        sweeper._grid_sampler(build_space([], ["optim.lr=interval(0.1, 0.2)"], group_options))
