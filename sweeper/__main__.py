@@ -21,6 +21,7 @@ import atexit  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 
@@ -64,6 +65,32 @@ def quote_numeric_options(args: list[str]) -> list[str]:
     return quoted
 
 
+def override_error(args: list[str]) -> str | None:
+    """The first override Hydra's grammar refuses, as one line (`choice()`, `range(1,`), or None.
+
+    Hydra would refuse it too, but over several lines and with exit code 1.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    for arg in args:
+        if arg.startswith("-") or "=" not in arg:
+            continue
+        try:
+            parser.parse_override(arg)
+        except HydraException as error:
+            lines = [line for line in str(error).splitlines() if line.strip()]
+            why = next((line for line in lines if not line.startswith("Error parsing")), "")
+            return f"cannot parse override {arg!r}: {why.strip()}"
+    return None
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM as Ctrl-C: runs, grids and searches stop the way they stop for KeyboardInterrupt."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def multirun_flag_last(args: list[str]) -> list[str]:
     """Let `-m` stand anywhere: Hydra's parser drops overrides that follow it."""
     flags = [a for a in args if a in ("-m", "--multirun")]
@@ -82,6 +109,11 @@ def cli() -> None:
         tool = {"collect": collect, "compare": compare, "predict": predict}[sys.argv[1]]
         sys.exit(tool.main(sys.argv[2:]))
     sys.argv[1:] = quote_numeric_options(multirun_flag_last(sys.argv[1:]))
+    error = override_error(sys.argv[1:])
+    if error:
+        print(f"sweeper: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         main()
     finally:

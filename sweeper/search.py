@@ -1,24 +1,37 @@
-"""Optuna searches that survive: persistent storage, resume, failures, many workers.
+"""Optuna searches that never lie and never lose work: storage, resume, failures, many workers.
 
 hydra-optuna-sweeper as shipped keeps nothing when the process ends, aborts on
-one failing trial, crashes on a NaN objective, overwrites earlier trial folders
-when a study is re-run, and lets two workers race to create the schema of a
-fresh PostgreSQL database. `SearchSweeper` keeps its search (sampler, search
-space, batches of `n_jobs` trials) and adds, before any trial runs:
+one failing trial, overwrites earlier trial folders when a study is re-run,
+leaves killed trials RUNNING for good and reads `range`/`glob` unlike Hydra's
+own sweeper. `SearchSweeper` takes the same settings (sampler, direction,
+storage, study_name, n_trials, n_jobs, params, ...) and runs its own ask/tell
+loop, in batches of `n_jobs` trials, with:
 
-- the storage URL is checked by connecting to it (a SQLite file's folder is
-  created first), and the study is created once, retrying the schema race;
-- the search space is parsed and empty or inverted intervals are refused;
-- job folders are numbered after those already in the sweep folder, so a
-  resumed study never overwrites a trial; with `total_trials: true`,
-  `n_trials` is the study's total rather than the number to add;
+before any trial (any refusal is one line, `sweeper: error: ...`, exit 2)
+- the space read by `sweeper.search_space` (the values a grid would run; a
+  command-line value fixes a searched key), refusing an empty one;
+- the storage URL checked by connecting (a SQLite file's folder is created),
+  the study created once, retrying the schema race of a fresh database;
+- a resumed study refused if its trials were drawn from another space;
+- stale RUNNING trials of the study marked FAIL and reported (`sweeper.stale_trials`);
+- with `total_trials: true`, `n_trials` is the study's total, not the number to add;
 
-while it runs, each trial records its job folder and its run's status
-(from metrics.json) as Optuna user attributes; and at the end it writes
-`trials.csv`, `best_trial.yaml`, `optimization_history.png` and
-`param_slices.png` into the sweep folder, or says clearly that every trial failed.
+while it runs
+- job numbers claimed per batch in the sweep folder (`sweep_folder.claim_job_numbers`),
+  after every job already there whatever `hydra.sweep.subdir`, so neither a
+  resumed study nor a second worker in the same folder overwrites a job;
+- a heartbeat for the trials of the running batch;
+- each trial tagged with its job folder and run status (metrics.json); a run
+  refused by config validation (`reason: config: ...`), interrupted, or that
+  raised inside Hydra's launcher is a FAIL trial; any other run is COMPLETE with
+  the value it returned (a diverged run: the worst value, so TPE learns from it);
 
-Failed runs reach Optuna as the worst value (see `sweeper.train`), never NaN.
+at the end `trials.csv`, `best_trial.yaml`, `optimization_results.yaml` and,
+where they can be drawn, `optimization_history.png` and `param_slices.png` in
+the sweep folder; "all N trials failed" ends with exit 1. Ctrl-C or SIGTERM
+tells the batch's trials FAIL (status interrupted), writes the report and the
+collected results of what finished, says what was cut off, and exits 130.
+
 Hydra only loads sweepers defined in the `hydra_plugins` package, so
 `hydra_plugins/sweeper_search` subclasses this one. Optuna is imported lazily:
 Hydra imports this module on every start.
@@ -26,6 +39,7 @@ Hydra imports this module on every start.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -36,9 +50,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from hydra.core.object_type import ObjectType
+from hydra.core.plugins import Plugins
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from sweeper.search_space import SearchError, SearchSpace, build_space, check_compatible
+
+__all__ = ["SearchError", "SearchSweeper", "connect_storage", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +66,19 @@ log = logging.getLogger(__name__)
 # the errors the loser sees (PostgreSQL, SQLite); they are retried, others are not.
 SCHEMA_ATTEMPTS = 6
 RACE_SIGNS = ("UniqueViolation", "IntegrityError", "already exists", "database is locked")
-
-
-class SearchError(Exception):
-    """A search that cannot start; the message names the setting."""
+INTERRUPTED_EXIT = 130
 
 
 def _masked(url: str | None) -> str:
     """The storage URL without its password, for logs and files."""
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url) if url else "in memory"
+
+
+def _where(url: str | None) -> str:
+    """Where a study lives, for messages: the SQLite file, or the masked URL."""
+    if url and url.startswith("sqlite:///"):
+        return str(Path(url.removeprefix("sqlite:///")).expanduser().resolve())
+    return _masked(url)
 
 
 def connect_storage(url: str | None) -> Any:
@@ -88,7 +112,7 @@ def connect_storage(url: str | None) -> Any:
 
 
 def check_search_space(distributions: dict[str, Any]) -> None:
-    """Refuse intervals a sampler cannot draw from (low >= high)."""
+    """Refuse an empty space and intervals a sampler cannot draw from (low >= high)."""
     if not distributions:
         raise SearchError(
             "the search space is empty: set hydra.sweeper.params or pass e.g. "
@@ -103,22 +127,19 @@ def check_search_space(distributions: dict[str, Any]) -> None:
             )
 
 
-def next_job_number(sweep_dir: Path) -> int:
-    """One past the highest numbered job folder already in `sweep_dir` (0 if none)."""
-    numbers = [int(p.name) for p in sweep_dir.glob("*") if p.is_dir() and p.name.isdigit()]
-    return max(numbers, default=-1) + 1
-
-
-def run_status(job_dir: str | Path) -> tuple[str, str | None]:
-    """(status, reason) from a job folder's metrics.json, or ("missing", why)."""
+def run_status(job_dir: str | Path) -> tuple[str, str | None, dict[str, Any] | None]:
+    """(status, reason, record) from a job folder's metrics.json, or ("missing", why, None)."""
     try:
         record = json.loads((Path(job_dir) / "metrics.json").read_text())
-        return str(record.get("status")), record.get("reason")
     except (OSError, ValueError) as error:
-        return "missing", f"metrics.json unreadable: {error}"
+        return "missing", f"metrics.json unreadable: {error}", None
+    if not isinstance(record, dict):
+        return "missing", "metrics.json is not a record", None
+    return str(record.get("status")), record.get("reason"), record
 
 
 def finished_trials(study: Any) -> list[Any]:
+    """The study's COMPLETE, FAIL and PRUNED trials."""
     import optuna
 
     done = (
@@ -135,9 +156,32 @@ def succeeded(trial: Any) -> bool:
     return ok and trial.value is not None and math.isfinite(trial.value)
 
 
+def _plots(study: Any, sweep_dir: Path) -> None:
+    """Optuna's history and slice plots; one that cannot be drawn is skipped with a log line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from optuna.visualization import matplotlib as optuna_plots
+
+    from sweeper.artifacts import save_figure
+
+    for name, plot in (
+        ("optimization_history.png", optuna_plots.plot_optimization_history),
+        ("param_slices.png", optuna_plots.plot_slice),
+    ):
+        try:
+            with warnings.catch_warnings():  # Optuna marks its matplotlib plots experimental
+                warnings.simplefilter("ignore")
+                axes = plot(study)
+            first = axes.flat[0] if hasattr(axes, "flat") else axes
+            save_figure(sweep_dir / name, first.figure)
+        except Exception as error:  # a plot is optional; the tables are the record
+            log.warning("skipped %s: %s: %s", name, type(error).__name__, error)
+
+
 def write_report(study: Any, sweep_dir: Path, storage: str | None) -> dict[str, Any]:
-    """trials.csv, best_trial.yaml and the two Optuna plots; returns the best-trial record."""
-    from sweeper.artifacts import atomic_write, save_figure, write_csv
+    """Write trials.csv, best_trial.yaml, optimization_results.yaml, plots; the best record."""
+    from sweeper.artifacts import atomic_write, write_csv
 
     sweep_dir.mkdir(parents=True, exist_ok=True)
     trials = finished_trials(study)
@@ -161,101 +205,137 @@ def write_report(study: Any, sweep_dir: Path, storage: str | None) -> dict[str, 
         }
     text = OmegaConf.to_yaml(OmegaConf.create(record))
     atomic_write(sweep_dir / "best_trial.yaml", lambda tmp: tmp.write_text(text))
-    if good:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from optuna.visualization import matplotlib as optuna_plots
-
-        with warnings.catch_warnings():  # Optuna marks its matplotlib plots experimental
-            warnings.simplefilter("ignore")
-            for name, plot in (
-                ("optimization_history.png", optuna_plots.plot_optimization_history),
-                ("param_slices.png", optuna_plots.plot_slice),
-            ):
-                axes = plot(study)
-                first = axes.flat[0] if hasattr(axes, "flat") else axes
-                save_figure(sweep_dir / name, first.figure)
+    if good:  # hydra-optuna-sweeper's own summary file, kept for its users
+        best = record["best"]
+        results = {"name": "optuna", "best_params": best["params"], "best_value": best["value"]}
+        results_text = OmegaConf.to_yaml(OmegaConf.create(results))
+        atomic_write(
+            sweep_dir / "optimization_results.yaml", lambda tmp: tmp.write_text(results_text)
+        )
+        _plots(study, sweep_dir)
     return record
 
 
-class _RecordingLauncher:
-    """Wraps the real launcher: tags each trial with its job folder and run status."""
+def trial_outcome(ret: Any) -> tuple[float | None, dict[str, str]]:
+    """(value, user attrs) for one trial from its JobReturn; value None means a FAIL trial.
 
-    def __init__(self, launcher: Any, pending: list[Any]) -> None:
-        self.launcher = launcher
-        self.pending = pending  # the trials of the batch being launched, in order
+    A run refused by config validation (metrics.json `reason: config: ...`), an
+    interrupted one, or one that raised inside Hydra's launcher is a FAIL; any
+    other run is COMPLETE with the value it returned (a diverged run returns the
+    worst value: the sampler learns from it).
+    """
+    attrs: dict[str, str] = {}
+    hydra_cfg = getattr(ret, "hydra_cfg", None)
+    job_dir = OmegaConf.select(hydra_cfg, "hydra.runtime.output_dir") if hydra_cfg else None
+    status, reason = "missing", None
+    if job_dir:
+        status, reason, _ = run_status(job_dir)
+        attrs["job_dir"] = str(Path(job_dir).resolve())
+    try:
+        value: Any = ret.return_value  # re-raises what the job raised
+    except Exception as error:
+        attrs["status"] = "failed"
+        attrs["reason"] = f"{type(error).__name__}: {error}"[:500]
+        return None, attrs
+    attrs["status"] = status
+    if reason:
+        attrs["reason"] = str(reason)[:500]
+    if status == "interrupted" or str(reason or "").startswith("config:"):
+        return None, attrs
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        attrs.setdefault("reason", f"the run returned {value!r}, not a number")
+        return None, attrs
+    if math.isnan(number):
+        attrs.setdefault("reason", "the run returned NaN")
+        return None, attrs
+    return number, attrs
 
-    def launch(self, job_overrides: Any, initial_job_idx: int) -> Any:
-        returns = self.launcher.launch(job_overrides, initial_job_idx=initial_job_idx)
-        for trial, ret in zip(self.pending, returns):
-            # The job's output folder (working_dir is the launch folder unless Hydra chdirs).
-            hydra_cfg = getattr(ret, "hydra_cfg", None)
-            job_dir = OmegaConf.select(hydra_cfg, "hydra.runtime.output_dir") if hydra_cfg else None
-            if job_dir:
-                status, reason = run_status(job_dir)
-                trial.set_user_attr("job_dir", str(Path(job_dir).resolve()))
-                trial.set_user_attr("status", status)
-                if reason:
-                    trial.set_user_attr("reason", str(reason)[:500])
-        return returns
+
+class _TooManyFailures(Exception):
+    pass
 
 
 class SearchSweeper(Sweeper):
-    """hydra-optuna-sweeper plus the checks, resume and reports described above."""
+    """hydra-optuna-sweeper's settings and search, with the checks, resume and reports above."""
 
-    def __init__(self, total_trials: bool = False, **optuna_settings: Any) -> None:
-        from hydra_plugins.hydra_optuna_sweeper._impl import OptunaSweeperImpl
-
-        pending: list[Any] = []
-
-        class Impl(OptunaSweeperImpl):
-            def _configure_trials(self, trials, *args):  # type: ignore[no-untyped-def]
-                pending[:] = trials
-                return super()._configure_trials(trials, *args)
-
-        self.impl = Impl(**optuna_settings)
-        self.pending = pending
+    def __init__(
+        self,
+        sampler: Any,
+        direction: Any,
+        storage: str | None,
+        study_name: str | None,
+        n_trials: int,
+        n_jobs: int = 1,
+        max_failure_rate: float = 1.0,
+        search_space: Any = None,
+        custom_search_space: str | None = None,
+        params: DictConfig | None = None,
+        total_trials: bool = False,
+        heartbeat_interval: float = 20.0,
+        grace_period: float = 120.0,
+    ) -> None:
+        self.sampler = sampler
+        self.direction = direction
+        self.storage = storage
+        self.study_name = study_name
+        self.n_trials = n_trials
+        self.n_jobs = n_jobs
+        self.max_failure_rate = max_failure_rate
+        self.search_space = search_space
+        self.custom_search_space = custom_search_space
+        self.params = params
         self.total_trials = total_trials
+        self.heartbeat_interval = heartbeat_interval
+        self.grace_period = grace_period
+        self.pending: list[Any] = []  # the batch being run, until told
+        self.finished_now: list[int] = []  # trial numbers told in this run
 
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
     ) -> None:
-        self.impl.setup(hydra_context=hydra_context, task_function=task_function, config=config)
-        self.impl.launcher = _RecordingLauncher(self.impl.launcher, self.pending)
+        self.config = config
+        self.hydra_context = hydra_context
+        self.launcher = Plugins.instance().instantiate_launcher(
+            config=config, hydra_context=hydra_context, task_function=task_function
+        )
         self.sweep_dir = Path(config.hydra.sweep.dir)
 
+    # ------------------------------------------------------------------ the command
     def sweep(self, arguments: list[str]) -> None:
         try:
-            study = self._prepare(arguments)
+            study, space = self._prepare(arguments)
         except SearchError as error:
             print(f"sweeper: error: {error}", file=sys.stderr)
             sys.exit(2)
-        impl = self.impl
-        if impl.n_trials > 0:
-            log.info(
-                "study %s in %s: %d trials before this run, %d to run now",
-                study.study_name,
-                _masked(impl.storage),
-                len(finished_trials(study)),
-                impl.n_trials,
-            )
-            try:
-                impl.sweep(arguments)
-            except ValueError as error:
-                if "No trials are completed yet" not in str(error):
-                    raise
-        else:
-            log.info(
-                "study %s already has %d finished trials: nothing left to run",
-                study.study_name,
-                len(finished_trials(study)),
-            )
-        if impl.storage is not None:  # in memory: the study lives in the trials' own object
-            study = _load(study.study_name, impl.storage)
-        elif self.pending:
-            study = self.pending[0].study
-        record = write_report(study, self.sweep_dir, impl.storage)
+        except KeyboardInterrupt:
+            print("sweeper: interrupted before any trial ran", file=sys.stderr)
+            sys.exit(INTERRUPTED_EXIT)
+        before = len(finished_trials(study))
+        try:
+            if self.n_trials > 0:
+                log.info(
+                    "study %s in %s: %d trials before this run, %d to run now",
+                    study.study_name,
+                    _masked(self.storage),
+                    before,
+                    self.n_trials,
+                )
+                self._run(study, space)
+            else:
+                log.info(
+                    "study %s already has %d finished trials: nothing left to run",
+                    study.study_name,
+                    before,
+                )
+        except KeyboardInterrupt:
+            self._stop_interrupted(study)
+        except _TooManyFailures as error:
+            self._report(study)
+            print(f"sweeper: error: {error}", file=sys.stderr)
+            sys.exit(1)
+        record = self._report(study)
         if "best" in record:
             best = record["best"]
             log.info(
@@ -266,9 +346,7 @@ class SearchSweeper(Sweeper):
                 best["job_dir"],
             )
         elif record["finished_trials"]:
-            from sweeper.collect import collect
-
-            collect(self.sweep_dir)
+            self._collect()
             print(
                 f"sweeper: error: all {record['finished_trials']} trials of study "
                 f"{record['study']} failed; reasons in {self.sweep_dir}/summary.md",
@@ -276,46 +354,195 @@ class SearchSweeper(Sweeper):
             )
             sys.exit(1)
 
-    def _prepare(self, arguments: list[str]) -> Any:
-        """Checks and set-up before any trial; returns the (created or loaded) study."""
-        import optuna
-        from hydra_plugins.hydra_optuna_sweeper._impl import create_params_from_overrides
+    def _report(self, study: Any) -> dict[str, Any]:
+        if self.storage is not None:  # a fresh view: other workers add trials too
+            import optuna
 
-        impl = self.impl
-        impl._process_searchspace_config()
-        distributions = dict(impl.search_space_distributions or {})
-        for override in impl._parse_sweeper_params_config() + list(arguments):
-            try:  # one at a time, so an error can name its key
-                distributions.update(create_params_from_overrides([override])[0])
-            except Exception as error:  # Optuna refuses e.g. low > high, or log from 0
-                key = override.split("=", 1)[0]
-                raise SearchError(f"search space for {key}: {error}") from None
-        check_search_space(distributions)
-        storage = connect_storage(impl.storage)
-        directions = impl._get_directions()
+            study = optuna.load_study(study_name=study.study_name, storage=self.storage)
+        return write_report(study, self.sweep_dir, self.storage)
+
+    def _collect(self) -> None:
+        from sweeper.collect import collect
+
+        try:
+            collect(self.sweep_dir)
+        except Exception:  # collecting must not hide why the search stopped
+            log.exception("could not collect %s", self.sweep_dir)
+
+    def _stop_interrupted(self, study: Any) -> None:
+        """Ctrl-C / SIGTERM: fail the batch's trials, report what finished, exit 130."""
+        import optuna
+
+        cut = []
+        for trial in self.pending:
+            try:
+                trial.set_user_attr("status", "interrupted")
+                trial.set_user_attr("reason", "interrupted: the search was stopped")
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            except Exception as error:  # told already, or the database is gone
+                log.warning("could not mark trial %d interrupted: %s", trial.number, error)
+            cut.append(str(trial.number))
+        self.pending = []
+        self._report(study)
+        self._collect()
+        what = f"trial(s) {', '.join(cut)} cut off" if cut else "no trial was running"
+        print(
+            f"sweeper: interrupted: {what}; {len(self.finished_now)} finished in this run; "
+            "re-run the same command to continue the study",
+            file=sys.stderr,
+        )
+        sys.exit(INTERRUPTED_EXIT)
+
+    # ------------------------------------------------------------------ before any trial
+    def _group_options(self, key: str) -> list[str]:
+        """The options of config group `key` ([] if it is none)."""
+        loader = self.hydra_context.config_loader
+        try:
+            return list(loader.get_group_options(key, results_filter=ObjectType.CONFIG))
+        except Exception:  # not a group
+            return []
+
+    def _prepare(self, arguments: list[str]) -> tuple[Any, SearchSpace]:
+        """Checks and set-up before any trial; returns the (created or loaded) study and space."""
+        import optuna
+
+        from sweeper.stale_trials import fail_stale_trials
+
+        if self.search_space is not None:
+            raise SearchError(
+                "hydra.sweeper.search_space is not supported: give the space as "
+                "hydra.sweeper.params (e.g. optim.lr: tag(log, interval(0.0001, 0.1)))"
+            )
+        direction = self.direction
+        if isinstance(direction, (list, tuple, ListConfig)):
+            if len(direction) != 1:
+                raise SearchError(
+                    f"hydra.sweeper.direction={list(direction)}: a run returns one "
+                    "objective, so give one direction (maximize or minimize)"
+                )
+            direction = direction[0]
+        direction = str(getattr(direction, "name", direction)).lower()
+        if direction not in ("maximize", "minimize"):
+            raise SearchError(f"hydra.sweeper.direction={direction!r} must be maximize or minimize")
+        if not 0 < self.heartbeat_interval < self.grace_period:
+            raise SearchError(
+                f"hydra.sweeper.grace_period={self.grace_period} must be larger than "
+                f"hydra.sweeper.heartbeat_interval={self.heartbeat_interval} (> 0); "
+                "a few intervals is safe"
+            )
+        params = [f"{k!s}={v}" for k, v in (self.params or {}).items()]
+        space = build_space(params, list(arguments), self._group_options)
+        check_search_space(space.distributions)
+        self._grid_sampler(space)
+        storage = connect_storage(self.storage)
         for attempt in range(1, SCHEMA_ATTEMPTS + 1):
             try:
                 study = optuna.create_study(
-                    study_name=impl.study_name,
+                    study_name=self.study_name,
                     storage=storage,
-                    directions=directions,
+                    sampler=self.sampler,
+                    direction=direction,
                     load_if_exists=True,
                 )
                 break
             except Exception as error:  # two workers creating one study at the same moment
                 if attempt == SCHEMA_ATTEMPTS or storage is None:
-                    raise SearchError(f"cannot create study {impl.study_name}: {error}") from None
+                    raise SearchError(f"cannot create study {self.study_name}: {error}") from None
                 time.sleep(0.2 * attempt)
-        before = len(finished_trials(study))
-        if before and hasattr(impl.sampler, "reseed_rng"):
-            impl.sampler.reseed_rng()  # a seeded sampler would repeat its first suggestions
+        if study.direction.name.lower() != direction:
+            raise SearchError(
+                f"study {study.study_name} in {_where(self.storage)} was created to "
+                f"{study.direction.name.lower()}; this run asks to {direction}. Start a new "
+                "study with hydra.sweeper.study_name=NEW (or another hydra.sweep.dir)"
+            )
+        check_compatible(study, space.distributions, _where(self.storage))
+        if storage is not None:
+            stale = fail_stale_trials(study, self.grace_period)
+            if stale:
+                log.warning(
+                    "marked %d stale RUNNING trial(s) of study %s as FAIL: %s",
+                    len(stale),
+                    study.study_name,
+                    ", ".join(stale),
+                )
+            running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+            if running:
+                log.info(
+                    "trial(s) %s of study %s are running in live workers: left alone",
+                    ", ".join(str(t.number) for t in running),
+                    study.study_name,
+                )
+        if study.get_trials(deepcopy=False) and hasattr(self.sampler, "reseed_rng"):
+            self.sampler.reseed_rng()  # a seeded sampler would repeat its first suggestions
         if self.total_trials:
-            impl.n_trials = max(0, impl.n_trials - before)
-        impl.job_idx = next_job_number(self.sweep_dir)
-        return study
+            self.n_trials = max(0, self.n_trials - len(finished_trials(study)))
+        return study, space
 
+    def _grid_sampler(self, space: SearchSpace) -> None:
+        """hydra-optuna-sweeper's `sampler: grid`: build it over the choices, cap n_trials."""
+        import optuna
 
-def _load(study_name: str, storage: str) -> Any:
-    import optuna
+        sampler = self.sampler
+        if not (
+            isinstance(sampler, functools.partial) and sampler.func is optuna.samplers.GridSampler
+        ):
+            return
+        grid = {}
+        for name, distribution in space.distributions.items():
+            if not isinstance(distribution, optuna.distributions.CategoricalDistribution):
+                raise SearchError(
+                    f"search space for {name}: the grid sampler needs choice() or range() "
+                    "values, not an interval"
+                )
+            grid[name] = list(distribution.choices)
+        self.sampler = sampler(grid)
+        self.n_trials = min(self.n_trials, math.prod(len(v) for v in grid.values()))
 
-    return optuna.load_study(study_name=study_name, storage=storage)
+    # ------------------------------------------------------------------ the trials
+    def _run(self, study: Any, space: SearchSpace) -> None:
+        import optuna
+        from hydra.utils import instantiate
+
+        from sweeper.stale_trials import Heartbeat
+        from sweeper.sweep_folder import claim_job_numbers
+
+        extend = None
+        if self.custom_search_space:
+            extend = instantiate({"_target_": self.custom_search_space, "_partial_": True})
+        to_go = self.n_trials
+        while to_go > 0:
+            batch = min(to_go, self.n_jobs)
+            self.pending = []
+            for _ in range(batch):
+                self.pending.append(study.ask(fixed_distributions=space.distributions))
+            beat = Heartbeat(self.pending, self.heartbeat_interval) if self.storage else None
+            try:
+                overrides = []
+                for trial in self.pending:
+                    if extend is not None:
+                        extend(self.config, trial)
+                    overrides.append(space.overrides(trial.params))
+                first = claim_job_numbers(self.sweep_dir, batch)
+                returns = self.launcher.launch(overrides, initial_job_idx=first)
+            finally:
+                if beat is not None:
+                    beat.stop()
+            failures = 0
+            for trial, ret in zip(list(self.pending), returns):
+                value, attrs = trial_outcome(ret)
+                for key, text in attrs.items():
+                    trial.set_user_attr(key, text)
+                if value is None:
+                    failures += 1
+                    log.warning("trial %d failed: %s", trial.number, attrs.get("reason"))
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                else:
+                    study.tell(trial, value)
+                self.pending.remove(trial)
+                self.finished_now.append(trial.number)
+            to_go -= batch
+            if failures / len(returns) > self.max_failure_rate:
+                raise _TooManyFailures(
+                    f"{failures} of {len(returns)} trials of a batch failed "
+                    f"(hydra.sweeper.max_failure_rate={self.max_failure_rate})"
+                )

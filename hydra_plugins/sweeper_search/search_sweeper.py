@@ -8,4 +8,4 @@ from sweeper import search
 
 
 class SearchSweeper(search.SearchSweeper):
-    """hydra-optuna-sweeper with storage checks, resume and reports (see sweeper.search)."""
+    """hydra-optuna-sweeper's settings with checked spaces, resume, stale trials, reports."""

@@ -1,0 +1,282 @@
+"""A search's space, read with Hydra's own override grammar, so it means what a grid means.
+
+`build_space` turns `hydra.sweeper.params` and the command line's overrides into
+Optuna distributions plus the fixed overrides every trial runs with:
+
+- `range(...)`, `choice(...)`, `a,b,c` and `glob(...)` become a categorical
+  distribution over exactly the values Hydra's basic sweeper runs for them
+  (`range(2,6)` is 2, 3, 4, 5; `range(0.1,0.5,0.1)` the same floats Hydra makes;
+  `glob(*)` over a config group its options);
+- the values of a config group (`model`, `hidden_size`) are option names, checked
+  against the group and quoted where Hydra would read them as numbers
+  (`hidden_size='3'`), so a sampled value always names the option's file;
+- `interval(a, b)` is a uniform float distribution (`tag(log, interval(a, b))`:
+  log-uniform), as Hydra parses it: integer keys take `range()` or `choice()`;
+- a key fixed on the command line that `hydra.sweeper.params` searches is fixed:
+  the command line wins and the key leaves the space (logged).
+
+Anything a search cannot do (an empty value list, an option the group does not
+have, an empty or inverted interval, a space left empty) raises SearchError with
+one line naming the key. `check_compatible` refuses to resume a study whose
+stored trials were drawn from another space. `describe` writes a distribution the
+way the command line spells it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import (
+    Glob,
+    IntervalSweep,
+    Override,
+    QuotedString,
+    Transformer,
+)
+from hydra.errors import HydraException
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    DiscreteUniformDistribution,
+    IntLogUniformDistribution,
+    IntUniformDistribution,
+    LogUniformDistribution,
+    UniformDistribution,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SearchError(Exception):
+    """A search that cannot start; the message names the setting."""
+
+
+# A group option name Hydra reads back as the same string when left unquoted.
+_PLAIN_NAME = re.compile(r"[A-Za-z_][\w\-./]*")
+_NOT_PLAIN = {"true", "false", "null", "nan", "inf"}
+
+
+def _option_text(name: str) -> str:
+    """How a group option is written in an override: `lstm`, but `'3'` (not the int 3)."""
+    if _PLAIN_NAME.fullmatch(name) and name.lower() not in _NOT_PLAIN:
+        return name
+    return "'" + name.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@dataclass
+class SearchSpace:
+    """What a search draws (`distributions`) and what every trial also runs with (`fixed`).
+
+    `fixed` maps an override's key (`task`, `+foo`) to its value text; `texts` maps
+    a categorical key's choice values to the text Hydra needs for them.
+    """
+
+    distributions: dict[str, BaseDistribution] = field(default_factory=dict)
+    fixed: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, dict[Any, str]] = field(default_factory=dict)
+    fixed_by_command_line: dict[str, str] = field(default_factory=dict)
+
+    def overrides(self, params: dict[str, Any]) -> list[str]:
+        """One trial's overrides: its sampled `params` as Hydra text, then the fixed ones."""
+        lines = []
+        for name, value in params.items():
+            text = self.texts.get(name, {}).get(value)
+            if text is None:
+                text = Transformer.str(value)
+            lines.append(f"{name}={text}")
+        lines += [f"{key}={value}" for key, value in self.fixed.items()]
+        return lines
+
+
+def _parse(line: str) -> Override:
+    try:
+        return OverridesParser.create().parse_override(line)
+    except HydraException as error:
+        key = line.split("=", 1)[0]
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise SearchError(f"search space for {key}: cannot parse {line!r}: {first}") from None
+
+
+def _interval(key: str, line: str, sweep: IntervalSweep) -> BaseDistribution:
+    low, high = sweep.start, sweep.end
+    if low is None or high is None or not low < high:
+        raise SearchError(
+            f"search interval for {key} is empty or inverted: low={low}, high={high} "
+            "(need low < high)"
+        )
+    # Hydra's interval() is always a float interval (integer keys: use range() or choice()).
+    if "log" in sweep.tags:
+        if low <= 0:
+            raise SearchError(f"search space for {key}: {line!r}: a log interval needs low > 0")
+        return LogUniformDistribution(low, high)
+    return UniformDistribution(low, high)
+
+
+def _choices(
+    key: str, line: str, override: Override, options: list[str] | None
+) -> tuple[list[Any], dict[Any, str]]:
+    """The values of a discrete sweep, as Hydra's basic sweeper enumerates them."""
+    glob = override.value()
+    if isinstance(glob, Glob):
+        if not options:
+            raise SearchError(
+                f"search space for {key}: {line!r}: glob() picks options of a config group, "
+                f"and {key} is not one"
+            )
+        raw: list[Any] = glob.filter(options)
+    else:
+        raw = list(override.sweep_iterator())
+    values: list[Any] = []
+    texts: dict[Any, str] = {}
+    for item in raw:
+        text = Transformer.str(item)  # as the grid writes it, quotes kept
+        if isinstance(item, QuotedString):  # `a='x','y'`: the value is the text
+            item = item.text
+        if options:  # a config group: the values are option names
+            name = item if isinstance(item, str) else Transformer.str(item)
+            if name not in options:
+                raise SearchError(
+                    f"search space for {key}: {name} is not an option of group {key} "
+                    f"(options: {', '.join(options)})"
+                )
+            value, text = name, _option_text(name)
+        else:
+            value = Transformer.encode(item)
+        if value not in texts:
+            values.append(value)
+            texts[value] = text
+    if not values:
+        raise SearchError(f"search space for {key}: {line!r} gives no values")
+    return values, texts
+
+
+def build_space(
+    params: list[str],
+    arguments: list[str],
+    group_options: Callable[[str], list[str]] = lambda key: [],
+) -> SearchSpace:
+    """The space of `hydra.sweeper.params` (as `key=value` lines) and the command line.
+
+    `group_options(key)` lists a config group's options ([] if `key` is no group).
+    Command-line overrides come after `params` and win over them. Raises SearchError.
+    """
+    space = SearchSpace()
+    for origin, lines in (("params", params), ("command line", arguments)):
+        for line in lines:
+            override = _parse(line)
+            key = override.get_key_element()
+            name = override.key_or_group
+            if not override.is_sweep_override():
+                space.fixed[key] = override.get_value_element_as_str()
+                if name in space.distributions:
+                    del space.distributions[name]
+                    space.texts.pop(name, None)
+                    if origin == "command line":
+                        space.fixed_by_command_line[name] = line
+                        log.info(
+                            "%s is fixed by the command line (%s): not searched in this run",
+                            name,
+                            line,
+                        )
+                continue
+            if override.is_delete() or override.is_add() or override.is_force_add():
+                raise SearchError(
+                    f"search space for {key}: {line!r}: a searched key cannot be "
+                    "added or deleted; sweep an existing key"
+                )
+            space.fixed.pop(key, None)
+            space.fixed_by_command_line.pop(name, None)
+            value = override.value()
+            if override.is_interval_sweep():
+                assert isinstance(value, IntervalSweep)
+                space.distributions[name] = _interval(name, line, value)
+                space.texts.pop(name, None)
+            elif override.is_discrete_sweep():
+                options = group_options(name) if "." not in name else []
+                values, texts = _choices(name, line, override, options)
+                space.distributions[name] = CategoricalDistribution(values)
+                space.texts[name] = texts
+            else:  # pragma: no cover - the grammar has no other sweep
+                raise SearchError(f"search space for {key}: {line!r} is not supported")
+    if not space.distributions:
+        if space.fixed_by_command_line:
+            fixed = ", ".join(space.fixed_by_command_line.values())
+            keys = ", ".join(space.fixed_by_command_line)
+            raise SearchError(
+                f"the search space is empty: {keys} is fixed by the command line ({fixed}); "
+                "drop that override to search it, or run without hparams_search"
+            )
+        raise SearchError(
+            "the search space is empty: set hydra.sweeper.params or pass e.g. "
+            "'optim.lr=tag(log, interval(0.0001, 0.1))'"
+        )
+    return space
+
+
+def _number(x: float) -> str:
+    return repr(x) if isinstance(x, float) and math.isfinite(x) else str(x)
+
+
+def describe(distribution: BaseDistribution | None) -> str:
+    """`log interval(0.0001, 0.1)`, `choice(3, 5)`, ...: a distribution as the CLI writes it."""
+    d = distribution
+    if d is None:
+        return "(not searched)"
+    if isinstance(d, CategoricalDistribution):
+        return "choice(" + ", ".join(Transformer.str(c) for c in d.choices) + ")"
+    if isinstance(d, LogUniformDistribution):
+        return f"log interval({_number(d.low)}, {_number(d.high)})"
+    if isinstance(d, IntLogUniformDistribution):
+        return f"log interval({d.low}, {d.high})"
+    if isinstance(d, IntUniformDistribution):
+        step = f" step {d.step}" if d.step != 1 else ""
+        return f"interval({d.low}, {d.high}){step}"
+    if isinstance(d, DiscreteUniformDistribution):
+        return f"interval({_number(d.low)}, {_number(d.high)}) step {d.q}"
+    if isinstance(d, UniformDistribution):
+        return f"interval({_number(d.low)}, {_number(d.high)})"
+    return repr(d)
+
+
+def stored_space(study: Any) -> dict[str, list[BaseDistribution]]:
+    """The distributions the study's trials were drawn from, per parameter (any state)."""
+    stored: dict[str, list[BaseDistribution]] = {}
+    for trial in study.get_trials(deepcopy=False):
+        for name, distribution in trial.distributions.items():
+            seen = stored.setdefault(name, [])
+            if distribution not in seen:
+                seen.append(distribution)
+    return stored
+
+
+def check_compatible(study: Any, distributions: dict[str, BaseDistribution], where: str) -> None:
+    """Refuse to add trials from `distributions` to a study drawn from another space.
+
+    A changed interval, log vs linear, other choices (or the same in another order:
+    Optuna stores a choice as its index), a new parameter or a dropped one all
+    count: the sampler would read the stored trials in the wrong space. A study
+    without trials takes any space. Raises SearchError showing both spaces.
+    """
+    stored = stored_space(study)
+    if not stored:
+        return
+    same = set(stored) == set(distributions) and all(
+        all(d == distributions[name] for d in old) for name, old in stored.items()
+    )
+    if same:
+        return
+    before = ", ".join(
+        f"{name}: {' or '.join(describe(d) for d in old)}" for name, old in stored.items()
+    )
+    asked = ", ".join(f"{name}: {describe(d)}" for name, d in distributions.items())
+    raise SearchError(
+        f"study {study.study_name} in {where} was searched over {before}; this run asks "
+        f"for {asked or 'nothing'}. Start a new study with hydra.sweeper.study_name=NEW "
+        "(or another hydra.sweep.dir)"
+    )

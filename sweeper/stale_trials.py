@@ -1,0 +1,195 @@
+"""No Optuna trial stays RUNNING forever: heartbeats while trials run, stale ones failed on start.
+
+hydra-optuna-sweeper asks and tells trials itself, so nothing records Optuna's
+own heartbeats, and a search killed mid-trial (SIGKILL, a lost machine) leaves
+its trials RUNNING in the study for good. Each running trial of a search here
+carries two system attributes:
+
+- `sweeper:worker`: the process that owns it, `HOST/BOOT:PID` (host name, the
+  machine's boot id, process id);
+- `sweeper:heartbeat`: the owner's clock (Unix seconds), written when the trial is
+  asked and then every `heartbeat_interval` seconds by a thread (`Heartbeat`).
+
+When a search starts, `fail_stale_trials` marks FAIL (user attrs `status:
+interrupted`, `reason: stale: ...`) each RUNNING trial of the study that is
+
+1. owned by a process of this machine that no longer exists (killed and re-run
+   at once: failed at once), or
+2. without a heartbeat for more than `grace_period` seconds (a worker on another
+   machine, or one whose process id is reused), or
+3. without any heartbeat (a trial from before this code, or a worker that died
+   between asking and its first beat): if its job folder holds a finished
+   metrics.json the trial is told from it (ok: COMPLETE with its objective); if
+   not, it is stale once it started more than `grace_period` seconds ago.
+
+A trial a live worker is running always has a heartbeat younger than
+`grace_period` (when that is a few heartbeat intervals) and a live owner, so it
+is never failed. The one private Optuna detail used, a FrozenTrial's `_trial_id`
+(to set attributes on a trial this process did not ask), is fenced in
+`_trial_of`. Optuna's own RDB heartbeat is not used: its stale check reads
+`timedelta.seconds`, which forgets whole days, so a trial killed yesterday at
+this hour would look alive.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+WORKER = "sweeper:worker"
+HEARTBEAT = "sweeper:heartbeat"
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+    except OSError:
+        return "-"
+
+
+def this_worker(pid: int | None = None) -> str:
+    """`HOST/BOOT:PID` of this process (or of `pid` on this machine)."""
+    return f"{socket.gethostname()}/{_boot_id()}:{os.getpid() if pid is None else pid}"
+
+
+def _dead_here(worker: Any) -> bool:
+    """Whether `worker` names a process of this machine that no longer exists."""
+    if not isinstance(worker, str) or ":" not in worker:
+        return False
+    host, _, pid = worker.rpartition(":")
+    if host != this_worker().rpartition(":")[0] or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
+
+
+def _trial_of(study: Any, frozen: Any) -> Any:
+    """A writable handle on a RUNNING trial this process did not ask (private: `_trial_id`)."""
+    import optuna
+
+    return optuna.trial.Trial(study, frozen._trial_id)
+
+
+def _finished_record(frozen: Any) -> dict[str, Any] | None:
+    job_dir = frozen.user_attrs.get("job_dir")
+    if not job_dir:
+        return None
+    try:
+        record = json.loads((Path(job_dir) / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("status") in ("ok", "failed") else None
+
+
+def told_value(record: dict[str, Any]) -> float | None:
+    """The value a finished run's metrics.json gives Optuna, or None for a FAIL trial.
+
+    A run refused by config validation (`reason` starting `config:`) or interrupted
+    is a FAIL; a run that ran (ok, or failed e.g. by diverging) is COMPLETE with its
+    objective (the worst value for a failed run, so the sampler learns from it).
+    """
+    reason = str(record.get("reason") or "")
+    value = record.get("objective")
+    if record.get("status") not in ("ok", "failed") or reason.startswith("config:"):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        return None
+    return float(value)
+
+
+def fail_stale_trials(study: Any, grace_period: float, now: float | None = None) -> list[str]:
+    """Fail (or tell from their metrics.json) the study's stale RUNNING trials.
+
+    Returns one line per trial handled, e.g. `3 (no heartbeat for 75 s)`; trials
+    that another worker finished meanwhile are skipped. `now` (Unix seconds) is
+    for tests.
+    """
+    import optuna
+
+    now = time.time() if now is None else now
+    handled = []
+    for frozen in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        attrs = frozen.system_attrs
+        beat = attrs.get(HEARTBEAT)
+        started = frozen.datetime_start.timestamp() if frozen.datetime_start else now
+        record = _finished_record(frozen)
+        if _dead_here(attrs.get(WORKER)):
+            why = f"its process {attrs[WORKER]} is gone"
+        elif isinstance(beat, (int, float)):
+            if now - beat <= grace_period:
+                continue
+            why = f"no heartbeat for {now - beat:.0f} s"
+        elif record is None and now - started <= grace_period:
+            continue
+        else:
+            why = f"no heartbeat at all, started {now - started:.0f} s ago"
+        if record is not None:  # its run finished before the trial was told: use it
+            value = told_value(record)
+            try:
+                if value is not None:
+                    study.tell(frozen.number, value)
+                else:
+                    trial = _trial_of(study, frozen)
+                    trial.set_user_attr("status", str(record["status"]))
+                    trial.set_user_attr("reason", str(record.get("reason"))[:500])
+                    study.tell(frozen.number, state=optuna.trial.TrialState.FAIL)
+            except (RuntimeError, ValueError):  # finished by someone else meanwhile
+                continue
+            handled.append(f"{frozen.number} (told from {frozen.user_attrs['job_dir']})")
+            continue
+        try:
+            trial = _trial_of(study, frozen)
+            trial.set_user_attr("status", "interrupted")
+            trial.set_user_attr("reason", f"stale: {why}")
+            study.tell(frozen.number, state=optuna.trial.TrialState.FAIL)
+        except (RuntimeError, ValueError):  # finished by its worker or failed by another one
+            continue
+        handled.append(f"{frozen.number} ({why})")
+    return handled
+
+
+class Heartbeat:
+    """Marks trials as owned by this process and beats for them until `stop()`.
+
+    Usage: `beat = Heartbeat(trials, interval); ...; beat.stop()`. The first beat
+    is written at once, in the caller's thread; errors in later beats (the
+    database briefly locked, a trial finished meanwhile) are logged, not raised.
+    """
+
+    def __init__(self, trials: list[Any], interval: float) -> None:
+        self.trials = list(trials)
+        self.interval = interval
+        worker = this_worker()
+        for trial in self.trials:
+            trial.set_system_attr(WORKER, worker)
+            trial.set_system_attr(HEARTBEAT, time.time())
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sweeper-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            for trial in self.trials:
+                try:
+                    trial.set_system_attr(HEARTBEAT, time.time())
+                except Exception as error:  # noqa: BLE001 - a missed beat is not fatal
+                    log.debug("heartbeat of trial %s: %s", trial.number, error)
+
+    def stop(self) -> None:
+        """Stop beating (before the trials are told); waits for a beat in progress."""
+        self._stop.set()
+        self._thread.join()
