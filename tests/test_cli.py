@@ -55,7 +55,7 @@ def test_cfg_job_shows_the_composed_config(tmp_path):
     ("args", "message"),
     [
         (["model.hidden=0"], "sweeper: error: model.hidden must be a positive integer, got 0"),
-        (["optim.lr=-1"], "sweeper: error: optim.lr must be a number > 0, got -1"),
+        (["optim.lr=-1"], "sweeper: error: optim.lr must be a finite number > 0, got -1"),
         (["task.epochs=-3"], "sweeper: error: task.epochs must be a positive integer, got -3"),
         (
             ["model.hidden=big"],
