@@ -448,6 +448,7 @@ def record_config_failure(cfg: DictConfig, error: ConfigError) -> float:
     }
     out_dir = Path(str(_select(cfg, "output_dir")))
     try:
+        refuse_finished(out_dir, option="run folder")  # before the lock: leave it untouched
         with RunFolder(out_dir):
             refuse_finished(out_dir, option="run folder")
             write_json(out_dir / "metrics.json", record)
@@ -481,9 +482,13 @@ def train(cfg: DictConfig) -> float:
             f"objective.metric={cfg.objective.metric} is not a metric of task {task.name}; "
             f"choose one of {', '.join(names)}"
         )
+    checkpointer = Checkpointer(out_dir, config_snapshot(cfg))
+    # Read-only checks first, so a refused folder is left exactly as it was; then again
+    # under the lock, now that no other process can write there.
+    refuse_finished(out_dir, option="run folder")
+    checkpointer.load()
     with RunFolder(out_dir):
         refuse_finished(out_dir, option="run folder")
-        checkpointer = Checkpointer(out_dir, config_snapshot(cfg))
         resume = checkpointer.load()
         if resume is not None:
             log.info(
