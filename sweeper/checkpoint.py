@@ -147,5 +147,13 @@ class Checkpointer:
         save_torch(self.path, {"format": CHECKPOINT_FORMAT, "config": self.config, **state})
         self.epoch = int(state["epoch"])
 
+    def saved_epoch(self) -> int:
+        """The epoch of the checkpoint on disk now (0: none), read from the file itself: a
+        signal can land between the rename that saved an epoch and `epoch`'s update."""
+        try:
+            return int(torch.load(self.path, map_location="cpu", weights_only=True)["epoch"])
+        except FileNotFoundError:
+            return 0
+
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)

@@ -582,7 +582,7 @@ def _record_interrupt(
 ) -> None:
     """metrics.json `status: interrupted` (+ history.csv up to the checkpoint), which a
     re-run resumes from; the checkpoint stays."""
-    done = checkpointer.epoch
+    done = checkpointer.saved_epoch()
     where = f"after epoch {done}, while testing" if trained else f"in epoch {done + 1}"
     reason = f"interrupted by {signal_name(interrupt)} {where}"
     out_dir = checkpointer.path.parent

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 import torch
 
+import sweeper.checkpoint as checkpoint_module
 import sweeper.train as train_module
 from conftest import ROOT
 from sweeper.checkpoint import CHECKPOINT_NAME, Checkpointer
@@ -274,12 +275,13 @@ def test_unwritable_run_folder_is_one_clear_error(make_cfg, tmp_path):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["model.readout=each"], "model.readout=each does not fit task memory"),
-        (["objective.metric=nope"], "objective.metric=nope is not a metric of task memory"),
+        (["task=memory", "model.readout=each"], "model.readout=each does not fit task memory"),
+        (["task=memory", "objective.metric=nope"], "objective.metric=nope is not a metric of"),
+        (["task=mnist", "task.data_root=/nonexistent"], "task.data_root: cannot load MNIST"),
     ],
 )
 def test_config_failure_in_a_multirun_is_recorded_for_collect(make_cfg, overrides, message):
-    cfg = make_cfg("task=memory", "task.epochs=1", *overrides)
+    cfg = make_cfg(*overrides, "task.epochs=1")
     with pytest.raises(ConfigError) as error:
         train(cfg)
     assert not Path(cfg.output_dir).exists()  # train itself wrote nothing
@@ -289,7 +291,9 @@ def test_config_failure_in_a_multirun_is_recorded_for_collect(make_cfg, override
     assert record["reason"].startswith(f"config: {message}")
     assert record["objective"] == -math.inf
     assert record["objective_direction"] == "maximize"
-    assert record["settings"]["task"] == "memory" and record["settings"]["hidden"] == 10
+    assert record["objective_metric"] == cfg.objective.metric
+    assert record["settings"]["task"] == cfg.task.name
+    assert record["settings"]["hidden"] == cfg.model.hidden
 
 
 def test_config_failure_is_never_recorded_over_a_finished_run(make_cfg, tmp_path):
@@ -303,15 +307,15 @@ def test_config_failure_is_never_recorded_over_a_finished_run(make_cfg, tmp_path
 
 # --- real signals to the command line -------------------------------------------------
 
-# A memory run of 40 short epochs (~0.05 s each on an idle core): long enough to be
-# caught after epoch 2, short enough to finish in a few seconds.
+# A memory run of 16 short epochs (~0.03 s each on an idle core): it is caught after
+# epoch 2 (and frozen there until signalled), and finishes in a few seconds.
 RUN = [
     "task=memory",
-    "task.train_size=960",
+    "task.train_size=480",
     "task.val_size=270",
     "task.test_per_length=20",
     "task.extrapolation_lengths=[13]",
-    "task.epochs=40",
+    "task.epochs=16",
     "task.stop_accuracy=null",
     "task.patience=0",
     "device.threads=1",
@@ -335,7 +339,8 @@ def run(run_dir: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 def start_and_wait_for_epoch(run_dir: Path, epoch: int = 2) -> subprocess.Popen:
-    """Start the run; return once its checkpoint shows `epoch` (it is still running)."""
+    """Start the run; once its checkpoint shows `epoch`, freeze it (SIGSTOP: it stays alive,
+    lock held, where it is) and return it. `send` then signals it and lets it go on."""
     process = subprocess.Popen(
         command(run_dir),
         cwd=run_dir.parent,
@@ -350,12 +355,19 @@ def start_and_wait_for_epoch(run_dir: Path, epoch: int = 2) -> subprocess.Popen:
         try:
             state = torch.load(run_dir / CHECKPOINT_NAME, weights_only=True)
             if state["epoch"] >= epoch:
+                process.send_signal(signal.SIGSTOP)
                 return process
         except (FileNotFoundError, EOFError, RuntimeError):
             pass  # not written yet
         time.sleep(0.02)
     process.kill()
     raise AssertionError("the run never reached epoch 2")
+
+
+def send(process: subprocess.Popen, signum: int) -> None:
+    """`signum` to a frozen run, then SIGCONT: it handles the signal where it stood."""
+    process.send_signal(signum)
+    process.send_signal(signal.SIGCONT)
 
 
 @pytest.fixture(scope="module")
@@ -382,7 +394,7 @@ def assert_resumes_to_reference(run_dir: Path, reference: Path) -> None:
 def test_sigkill_then_the_same_command_resumes_to_the_same_metrics(tmp_path, reference):
     run_dir = tmp_path / "run"
     process = start_and_wait_for_epoch(run_dir)
-    process.kill()
+    send(process, signal.SIGKILL)
     process.communicate()
     assert not (run_dir / "metrics.json").exists()
     assert_resumes_to_reference(run_dir, reference)
@@ -399,7 +411,7 @@ def test_sigint_records_interrupted_exits_130_and_a_second_process_is_refused(tm
         f"sweeper: error: {run_dir} is in use by another run (pid {process.pid})"
     )
     assert {p: p.read_bytes() for p in (run_dir / ".hydra").iterdir()} == hydra_files
-    process.send_signal(signal.SIGINT)
+    send(process, signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130
     assert stderr.strip().splitlines()[-1] == "sweeper: interrupted by SIGINT"
@@ -417,7 +429,7 @@ def test_sigint_records_interrupted_exits_130_and_a_second_process_is_refused(tm
 def test_sigterm_exits_143_and_another_config_cannot_resume_it(tmp_path, reference):
     run_dir = tmp_path / "run"
     process = start_and_wait_for_epoch(run_dir)
-    process.send_signal(signal.SIGTERM)
+    send(process, signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 143
     assert stderr.strip().splitlines()[-1] == "sweeper: interrupted by SIGTERM"
@@ -451,3 +463,19 @@ def test_unwritable_hydra_run_dir_is_one_line_exit_2(tmp_path):
         result = run(run_dir)
     assert result.returncode == 2
     assert result.stderr.strip() == f"sweeper: error: cannot write to {run_dir}: {why}"
+
+
+def test_a_signal_right_after_a_checkpoint_is_renamed_counts_that_epoch(make_cfg, monkeypatch):
+    real_save = checkpoint_module.save_torch
+
+    def save_then_interrupt(path, obj):
+        real_save(path, obj)
+        if obj["epoch"] == 2:  # saved, but Checkpointer.epoch not yet updated
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint_module, "save_torch", save_then_interrupt)
+    cfg = make_cfg("task=memory", "task.epochs=3")
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg)
+    record = json.loads(Path(cfg.output_dir, "metrics.json").read_text())
+    assert record["epochs_done"] == 2 and record["reason"] == "interrupted by SIGINT in epoch 3"
