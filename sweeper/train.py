@@ -43,7 +43,13 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from sweeper.artifacts import save_torch, write_csv, write_json
-from sweeper.checkpoint import Checkpointer, config_snapshot, rng_state, set_rng_state
+from sweeper.checkpoint import (
+    CHECKPOINT_NAME,
+    Checkpointer,
+    config_snapshot,
+    rng_state,
+    set_rng_state,
+)
 from sweeper.config import ConfigError, resolve_device, thread_count, validate
 from sweeper.interrupt import signal_name
 from sweeper.losses import LossFn, count_correct, make_loss
@@ -447,6 +453,9 @@ def record_config_failure(cfg: DictConfig, error: ConfigError) -> float:
         "wall_seconds": 0.0,
     }
     out_dir = Path(str(_select(cfg, "output_dir")))
+    if (out_dir / CHECKPOINT_NAME).exists():  # an interrupted run's work: keep it resumable
+        log.error("sweeper: error: not recorded in %s, which keeps a checkpoint to resume", out_dir)
+        return worst
     try:
         refuse_finished(out_dir, option="run folder")  # before the lock: leave it untouched
         with RunFolder(out_dir):

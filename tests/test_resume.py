@@ -296,9 +296,17 @@ def test_config_failure_in_a_multirun_is_recorded_for_collect(make_cfg, override
     assert record["settings"]["hidden"] == cfg.model.hidden
 
 
-def test_config_failure_is_never_recorded_over_a_finished_run(make_cfg, tmp_path):
-    cfg = make_cfg("task=memory", "task.epochs=1")
-    train(cfg)
+@pytest.mark.parametrize("earlier", ["finished", "interrupted"])
+def test_config_failure_is_never_recorded_over_a_run_it_would_lose(
+    make_cfg, tmp_path, monkeypatch, earlier
+):
+    cfg = make_cfg("task=memory", "task.epochs=2")
+    if earlier == "interrupted":  # its checkpoint must stay resumable
+        interrupt_after(monkeypatch, epoch=1)
+    try:
+        train(cfg)
+    except KeyboardInterrupt:
+        monkeypatch.undo()
     before = folder_state(tmp_path / "run")
     minimise = make_cfg("task=memory", "objective.direction=minimize", "objective.metric=nope")
     assert record_config_failure(minimise, ConfigError("x")) == math.inf
@@ -307,7 +315,7 @@ def test_config_failure_is_never_recorded_over_a_finished_run(make_cfg, tmp_path
 
 # --- real signals to the command line -------------------------------------------------
 
-# A memory run of 16 short epochs (~0.03 s each on an idle core): it is caught after
+# A memory run of 40 short epochs (~0.03 s each on an idle core): it is caught after
 # epoch 2 (and frozen there until signalled), and finishes in a few seconds.
 RUN = [
     "task=memory",
@@ -315,7 +323,7 @@ RUN = [
     "task.val_size=270",
     "task.test_per_length=20",
     "task.extrapolation_lengths=[13]",
-    "task.epochs=16",
+    "task.epochs=40",
     "task.stop_accuracy=null",
     "task.patience=0",
     "device.threads=1",
@@ -348,6 +356,9 @@ def start_and_wait_for_epoch(run_dir: Path, epoch: int = 2) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell starts background jobs with SIGINT ignored, and Python keeps it ignored:
+        # give the run the default disposition a terminal's Ctrl-C meets.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -356,6 +367,8 @@ def start_and_wait_for_epoch(run_dir: Path, epoch: int = 2) -> subprocess.Popen:
             state = torch.load(run_dir / CHECKPOINT_NAME, weights_only=True)
             if state["epoch"] >= epoch:
                 process.send_signal(signal.SIGSTOP)
+                frozen = torch.load(run_dir / CHECKPOINT_NAME, weights_only=True)["epoch"]
+                assert frozen < 40, "caught too late: the run had finished training"
                 return process
         except (FileNotFoundError, EOFError, RuntimeError):
             pass  # not written yet
