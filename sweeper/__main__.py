@@ -55,7 +55,13 @@ log = logging.getLogger("sweeper")
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> float:
-    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+    return run_job(cfg, multirun=HydraConfig.get().mode == RunMode.MULTIRUN)
+
+
+def run_job(cfg: DictConfig, multirun: bool) -> float:
+    """One job: `train(cfg)`'s objective. A single run refused for its config or folder
+    exits 2 (one line), one whose training failed exits 1; in a multirun both return
+    the worst value, a config failure recorded in the job's folder."""
     try:
         value = train(cfg)
     except RunFolderError as error:

@@ -150,8 +150,13 @@ class RunFolderCheck(Callback):
 
         folder = Path(str(OmegaConf.select(config, "hydra.run.dir"))).absolute()
         try:
+            snapshot = config_snapshot(_task_config(config))
+        except Exception:  # e.g. a ${hydra:...} value, known only once the job runs
+            snapshot = None  # then train() compares the checkpoint's config instead
+        try:
             refuse_finished(folder)
-            Checkpointer(folder, config_snapshot(_task_config(config))).load()  # reads only
+            if snapshot is not None:
+                Checkpointer(folder, snapshot).load()  # reads only
             run_folder = RunFolder(folder)
             run_folder.acquire()
             self.folder = run_folder

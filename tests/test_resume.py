@@ -25,6 +25,7 @@ import torch
 import sweeper.checkpoint as checkpoint_module
 import sweeper.train as train_module
 from conftest import ROOT
+from sweeper.__main__ import run_job
 from sweeper.checkpoint import CHECKPOINT_NAME, Checkpointer
 from sweeper.config import ConfigError
 from sweeper.interrupt import Interrupted
@@ -235,6 +236,29 @@ def test_folder_locked_by_another_process_is_refused_without_writing(make_cfg, t
         holder.wait()
     train(cfg)
     assert json.loads((out / "metrics.json").read_text())["status"] == "ok"
+
+
+def test_a_folder_in_use_fails_a_multirun_job_but_not_the_sweep(make_cfg, tmp_path, capsys):
+    out = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(out), LOCK_NAME],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        cfg = make_cfg("task=memory", "task.epochs=1")
+        assert run_job(cfg, multirun=True) == -math.inf  # the sweep goes on
+        assert not (out / "metrics.json").exists()  # and nothing was written there
+        with pytest.raises(SystemExit) as exit_:
+            run_job(cfg, multirun=False)
+        assert exit_.value.code == 2
+        assert capsys.readouterr().err == (
+            f"sweeper: error: {out} is in use by another run (pid {holder.pid})\n"
+        )
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 @contextmanager
