@@ -4,6 +4,17 @@ Hydra composes the config from sweeper/conf, runs `train(cfg)` per job and
 hands the returned objective to its sweeper. Bad config values end the
 process with one line on stderr and exit code 2; a single run whose training
 failed (e.g. a NaN loss) exits 1 after writing its metrics.json.
+
+In a multirun, one job's config refused at run time (an `objective.metric`
+its task lacks, missing MNIST files, ...) does not end the sweep: the job is
+recorded as failed with `reason: "config: ..."` and returns the worst value; a
+job folder that must not be written (in use, unwritable, finished) is left
+alone and returns the worst value too.
+
+Ctrl-C (SIGINT) and SIGTERM stop a run or sweep the same way: the running job
+records `status: interrupted` and keeps its checkpoint, and the process exits
+130 (SIGINT) or 143 (SIGTERM) with one line on stderr. The same command run
+again in the same run folder resumes it.
 """
 
 from __future__ import annotations
@@ -18,10 +29,10 @@ import gc
 gc.disable()
 
 import atexit  # noqa: E402
+import logging  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
-import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 
@@ -31,22 +42,46 @@ from hydra.types import RunMode  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
 from sweeper.config import ConfigError  # noqa: E402
-from sweeper.train import train  # noqa: E402
+from sweeper.interrupt import exit_code, install_sigterm_handler, signal_name  # noqa: E402
+from sweeper.run_folder import RunFolderError  # noqa: E402
+from sweeper.train import record_config_failure, train, worst_objective  # noqa: E402
 
 gc.freeze()
 gc.enable()
 
 
+log = logging.getLogger("sweeper")
+
+
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> float:
+    return run_job(cfg, multirun=HydraConfig.get().mode == RunMode.MULTIRUN)
+
+
+def run_job(cfg: DictConfig, multirun: bool) -> float:
+    """One job: `train(cfg)`'s objective. A single run refused for its config or folder
+    exits 2 (one line), one whose training failed exits 1; in a multirun both return
+    the worst value, a config failure recorded in the job's folder."""
     try:
         value = train(cfg)
+    except RunFolderError as error:
+        if not multirun:
+            config_error(error)
+        log.error("sweeper: error: %s", error)  # nothing written into that folder
+        return worst_objective(cfg)
     except ConfigError as error:
-        print(f"sweeper: error: {error}", file=sys.stderr)
-        sys.exit(2)
-    if HydraConfig.get().mode == RunMode.RUN and not math.isfinite(value):
+        if not multirun:
+            config_error(error)
+        return record_config_failure(cfg, error)
+    if not multirun and not math.isfinite(value):
         sys.exit(1)
     return value
+
+
+def config_error(error: ConfigError) -> None:
+    """End the process: the one-line message on stderr, exit code 2."""
+    print(f"sweeper: error: {error}", file=sys.stderr)
+    sys.exit(2)
 
 
 # Groups whose options are numbers: Hydra parses `hidden_size=3` as the int 3,
@@ -86,11 +121,6 @@ def override_error(args: list[str]) -> str | None:
     return None
 
 
-def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM as Ctrl-C: runs, grids and searches stop the way they stop for KeyboardInterrupt."""
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def multirun_flag_last(args: list[str]) -> list[str]:
     """Let `-m` stand anywhere: Hydra's parser drops overrides that follow it."""
     flags = [a for a in args if a in ("-m", "--multirun")]
@@ -113,9 +143,13 @@ def cli() -> None:
     if error:
         print(f"sweeper: error: {error}", file=sys.stderr)
         sys.exit(2)
-    signal.signal(signal.SIGTERM, _terminate)
+    install_sigterm_handler()
     try:
         main()
+    except KeyboardInterrupt as interrupt:
+        # The job recorded `status: interrupted` (and logged where to resume) before this.
+        print(f"sweeper: interrupted by {signal_name(interrupt)}", file=sys.stderr)
+        sys.exit(exit_code(interrupt))
     finally:
         # Everything still alive is about to be torn down anyway; frozen, the collection
         # at interpreter exit skips it instead of traversing every object once more.

@@ -2,12 +2,14 @@
 
 Hydra already rejects unknown keys and unknown group options; this module
 checks values: `model.hidden=0`, `optim.lr=-1`, `task.epochs=abc`,
-`device=cuda` without a GPU. Each problem raises `ConfigError` naming the key
+`device=cuda` without a GPU, `optim.lr=inf` (every number rule refuses inf
+and nan, whatever its bounds). Each problem raises `ConfigError` naming the key
 and the constraint; the entrypoint prints it on one line and exits non-zero.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +27,8 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite int or float: inf and nan are never a usable setting."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def positive_int(value: Any) -> str | None:
@@ -37,11 +40,11 @@ def non_negative_int(value: Any) -> str | None:
 
 
 def positive_number(value: Any) -> str | None:
-    return None if _is_number(value) and value > 0 else "must be a number > 0"
+    return None if _is_number(value) and value > 0 else "must be a finite number > 0"
 
 
 def non_negative_number(value: Any) -> str | None:
-    return None if _is_number(value) and value >= 0 else "must be a number >= 0"
+    return None if _is_number(value) and value >= 0 else "must be a finite number >= 0"
 
 
 def fraction(value: Any) -> str | None:

@@ -45,6 +45,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobStatus
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from sweeper.interrupt import exit_code
 from sweeper.sweep_folder import (
     FINISHED,
     Job,
@@ -281,8 +282,8 @@ class GridSweeper(BasicSweeper):
                         )
                 log.debug("batch of %d in %.1f s", len(batch), time.perf_counter() - started)
                 returns.append(results)
-        except KeyboardInterrupt:
-            self._interrupted(todo, sweep_dir)
+        except KeyboardInterrupt as interrupt:
+            self._interrupted(todo, sweep_dir, exit_code(interrupt))
         return returns
 
     def _batches(self, todo: list[Point]) -> list[list[Point]]:
@@ -298,7 +299,7 @@ class GridSweeper(BasicSweeper):
                 batches.append([point])
         return batches
 
-    def _interrupted(self, todo: list[Point], sweep_dir: Path) -> None:
+    def _interrupted(self, todo: list[Point], sweep_dir: Path, code: int) -> None:
         from sweeper.collect import collect
 
         finished = [p.number for p in todo if p.folder and job_status(p.folder) in FINISHED]
@@ -313,4 +314,4 @@ class GridSweeper(BasicSweeper):
             f"{sweep_dir}; run the same command with hydra.sweep.dir={sweep_dir} to resume",
             file=sys.stderr,
         )
-        sys.exit(130)
+        sys.exit(code)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import torch
 from torch.optim.adam import adam
@@ -69,6 +70,29 @@ class Optimizer:
             self.steps = [
                 torch.zeros((), dtype=torch.float32, device=p.device) for p in self.params
             ]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a later step depends on: the learning rate (a schedule changes it) and,
+        for Adam, each parameter's moments and step count. Tensors and plain values only,
+        so it loads with `torch.load(..., weights_only=True)`."""
+        state: dict[str, Any] = {"name": self.name, "lr": self.lr}
+        if self.name == "adam":
+            state.update(exp_avgs=self.exp_avgs, exp_avg_sqs=self.exp_avg_sqs, steps=self.steps)
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from `state_dict()` of an optimizer over parameters of the same shapes;
+        raises ValueError if it belongs to another optimizer or other parameters."""
+        if state.get("name") != self.name:
+            raise ValueError(f"optimizer state is for {state.get('name')!r}, not {self.name!r}")
+        if self.name == "adam":
+            for key in ("exp_avgs", "exp_avg_sqs", "steps"):
+                saved, own = state[key], getattr(self, key)
+                if len(saved) != len(own) or any(a.shape != b.shape for a, b in zip(saved, own)):
+                    raise ValueError(f"optimizer state {key} does not fit these parameters")
+                for target, value in zip(own, saved):
+                    target.copy_(value)
+        self.lr = float(state["lr"])
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -134,6 +158,17 @@ class CosineSchedule:
         self.optimizer = optimizer
         self.total_steps = total_steps
         self.done = 0
+
+    def state_dict(self) -> dict[str, int]:
+        return {"total_steps": self.total_steps, "done": self.done}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Continue after `state["done"]` steps; the rate itself lives in the optimizer's state."""
+        if state["total_steps"] != self.total_steps:
+            raise ValueError(
+                f"schedule state is for {state['total_steps']} steps, not {self.total_steps}"
+            )
+        self.done = int(state["done"])
 
     def step(self) -> None:
         self.done += 1

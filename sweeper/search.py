@@ -30,7 +30,7 @@ at the end `trials.csv`, `best_trial.yaml`, `optimization_results.yaml` and,
 where they can be drawn, `optimization_history.png` and `param_slices.png` in
 the sweep folder; "all N trials failed" ends with exit 1. Ctrl-C or SIGTERM
 tells the batch's trials FAIL (status interrupted), writes the report and the
-collected results of what finished, says what was cut off, and exits 130.
+collected results of what finished, says what was cut off, and exits 130 (143 after SIGTERM).
 
 Hydra only loads sweepers defined in the `hydra_plugins` package, so
 `hydra_plugins/sweeper_search` subclasses this one. Optuna is imported lazily:
@@ -56,6 +56,7 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from sweeper.interrupt import exit_code
 from sweeper.search_space import SearchError, SearchSpace, build_space, check_compatible
 
 __all__ = ["SearchError", "SearchSweeper", "connect_storage", "write_report"]
@@ -66,7 +67,6 @@ log = logging.getLogger(__name__)
 # the errors the loser sees (PostgreSQL, SQLite); they are retried, others are not.
 SCHEMA_ATTEMPTS = 6
 RACE_SIGNS = ("UniqueViolation", "IntegrityError", "already exists", "database is locked")
-INTERRUPTED_EXIT = 130
 
 
 def _masked(url: str | None) -> str:
@@ -309,9 +309,9 @@ class SearchSweeper(Sweeper):
         except SearchError as error:
             print(f"sweeper: error: {error}", file=sys.stderr)
             sys.exit(2)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
             print("sweeper: interrupted before any trial ran", file=sys.stderr)
-            sys.exit(INTERRUPTED_EXIT)
+            sys.exit(exit_code(interrupt))
         before = len(finished_trials(study))
         try:
             if self.n_trials > 0:
@@ -329,8 +329,8 @@ class SearchSweeper(Sweeper):
                     study.study_name,
                     before,
                 )
-        except KeyboardInterrupt:
-            self._stop_interrupted(study)
+        except KeyboardInterrupt as interrupt:
+            self._stop_interrupted(study, exit_code(interrupt))
         except _TooManyFailures as error:
             self._report(study)
             print(f"sweeper: error: {error}", file=sys.stderr)
@@ -369,8 +369,9 @@ class SearchSweeper(Sweeper):
         except Exception:  # collecting must not hide why the search stopped
             log.exception("could not collect %s", self.sweep_dir)
 
-    def _stop_interrupted(self, study: Any) -> None:
-        """Ctrl-C / SIGTERM: fail the batch's trials, report what finished, exit 130."""
+    def _stop_interrupted(self, study: Any, code: int) -> None:
+        """Ctrl-C / SIGTERM: fail the batch's trials, report what finished, exit `code`
+        (130 after SIGINT, 143 after SIGTERM)."""
         import optuna
 
         cut = []
@@ -391,7 +392,7 @@ class SearchSweeper(Sweeper):
             "re-run the same command to continue the study",
             file=sys.stderr,
         )
-        sys.exit(INTERRUPTED_EXIT)
+        sys.exit(code)
 
     # ------------------------------------------------------------------ before any trial
     def _group_options(self, key: str) -> list[str]:

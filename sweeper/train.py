@@ -9,12 +9,20 @@ writes the run's files into `cfg.output_dir`:
                    seconds in training steps and in all (with validation)
     by_length.csv  per split and length: n, mean_loss, accuracy (+ exact_accuracy for the adder)
     model.pt       state dict + model arguments + resolved config (loads with weights_only=True)
+    checkpoint.pt  after every epoch, until the run ends: everything needed to resume it
+                   (sweeper.checkpoint); re-running in the same folder continues from it
     curves.png     training loss, validation loss, validation accuracy per epoch
     predictions.png  mnist: test digits with predicted vs true labels, mistakes in red
 
 It returns the configured objective as a float for Hydra's sweepers; a run
 that fails (a NaN loss, an exception in training) returns the worst value
 (-inf when maximising, inf when minimising) so a sweep carries on.
+
+The run holds its folder's lock throughout (sweeper.run_folder): a folder in
+use by another process, an unwritable one, or one holding a finished run is
+refused with a RunFolderError before anything is written. A KeyboardInterrupt
+(Ctrl-C, or SIGTERM via sweeper.interrupt) is recorded as `status:
+interrupted`, keeps the checkpoint, and is raised again for the sweep above.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import logging
 import math
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +43,20 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from sweeper.artifacts import save_torch, write_csv, write_json
+from sweeper.checkpoint import (
+    CHECKPOINT_NAME,
+    Checkpointer,
+    config_snapshot,
+    rng_state,
+    set_rng_state,
+)
 from sweeper.config import ConfigError, resolve_device, thread_count, validate
+from sweeper.interrupt import signal_name
 from sweeper.losses import LossFn, count_correct, make_loss
 from sweeper.models import SequenceModel
 from sweeper.optim import CosineSchedule, Optimizer
 from sweeper.plots import plot_run_curves
+from sweeper.run_folder import RunFolder, RunFolderError, refuse_finished
 from sweeper.tasks import Batch, Task, build_task
 
 log = logging.getLogger(__name__)
@@ -119,12 +137,36 @@ def build_model(cfg: DictConfig, task: Task) -> SequenceModel:
     )
 
 
+@dataclass
+class Progress:
+    """The early-stopping state that `fit` carries from epoch to epoch (and checkpoints)."""
+
+    best_score: tuple[float, float] | None = None  # (val accuracy, -val loss)
+    best_epoch: int = 0
+    best_state: dict[str, torch.Tensor] | None = None  # with task.keep_best
+    stale: int = 0  # epochs since the best one
+    at_stop_level: int = 0  # epochs in a row at task.stop_accuracy
+    stopped: bool = False  # a stop rule ended training
+
+    def state_dict(self) -> dict[str, Any]:
+        state = dict(vars(self))
+        state["best_score"] = None if self.best_score is None else list(self.best_score)
+        return state
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, Any]) -> Progress:
+        best_score = state["best_score"]
+        return cls(**{**state, "best_score": None if best_score is None else tuple(best_score)})
+
+
 def fit(
     model: torch.nn.Module,
     task: Task,
     cfg: DictConfig,
     loss_fn: LossFn,
     history: list[dict[str, Any]],
+    checkpointer: Checkpointer | None = None,
+    resume: dict[str, Any] | None = None,
 ) -> int:
     """Train for up to task.epochs, appending a row per epoch to `history`.
 
@@ -133,6 +175,11 @@ def fit(
     in `task.stop_epochs` epochs in a row.
     With `task.keep_best` the model ends with its best epoch's weights.
     Returns that epoch's number; raises Diverged on a non-finite loss.
+
+    With a `checkpointer`, each finished epoch is saved (see sweeper.checkpoint);
+    `resume`, a loaded checkpoint, restores model, optimiser, schedule, data stream,
+    RNGs, early-stopping state and history, and training goes on after its epoch
+    exactly as if it had never stopped.
     """
     settings = cfg.task
     optimizer = Optimizer(
@@ -146,12 +193,29 @@ def fit(
     if cfg.optim.schedule == "cosine":
         scheduler = CosineSchedule(optimizer, settings.epochs * task.num_train_batches)
     generator = torch.Generator().manual_seed(cfg.seed)
+    progress, first = Progress(), 1
+    if resume is not None:
+        model.load_state_dict(resume["model"])
+        optimizer.load_state_dict(resume["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(resume["schedule"])
+        generator.set_state(resume["generator"])
+        set_rng_state(resume["rng"])
+        progress = Progress.from_state_dict(resume["progress"])
+        history[:] = resume["history"]
+        first = int(resume["epoch"]) + 1
     device = next(model.parameters()).device
     # Read once, not per step: a DictConfig lookup costs microseconds the hot loop need not pay.
     autocast = precision(cfg, device)  # reusable: each `with` saves and restores its own state
     val_batches = task.val_batches()
-    best_score, best_epoch, best_state, stale, at_stop_level = None, 0, None, 0, 0
-    epochs = tqdm(range(1, settings.epochs + 1), desc=f"{task.name} epochs", disable=None)
+    last = first - 1 if progress.stopped else settings.epochs
+    epochs = tqdm(
+        range(first, last + 1),
+        desc=f"{task.name} epochs",
+        initial=first - 1,
+        total=settings.epochs,
+        disable=None,
+    )
     for epoch in epochs:
         model.train()
         started = time.perf_counter()
@@ -195,30 +259,58 @@ def fit(
         if not (math.isfinite(train_loss) and math.isfinite(val["loss"])):
             raise Diverged(f"loss became {train_loss} (validation {val['loss']}) in epoch {epoch}")
         epochs.set_postfix(loss=f"{train_loss:.4f}", val_acc=f"{val['accuracy']:.4f}")
-        score = (val["accuracy"], -val["loss"])
-        if best_score is None or score > best_score:
-            best_score, best_epoch, stale = score, epoch, 0
-            if settings.keep_best:
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-        reached = settings.stop_accuracy is not None and val["accuracy"] >= settings.stop_accuracy
-        at_stop_level = at_stop_level + 1 if reached else 0
-        if reached and at_stop_level >= settings.stop_epochs:
-            log.info(
-                "epoch %d: validation accuracy %.4f at the stop level for %d epoch(s)",
-                epoch,
-                val["accuracy"],
-                at_stop_level,
+        _update_progress(progress, epoch, val, settings, model)
+        if checkpointer is not None:
+            checkpointer.save(
+                {
+                    "epoch": epoch,
+                    "history": history,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "schedule": None if scheduler is None else scheduler.state_dict(),
+                    "generator": generator.get_state(),
+                    "rng": rng_state(),
+                    "progress": progress.state_dict(),
+                }
             )
+        if progress.stopped:
             break
-        if settings.patience and stale >= settings.patience:
-            log.info("epoch %d: no better validation score for %d epochs, stopping", epoch, stale)
-            break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-        return best_epoch
+    if progress.best_state is not None:
+        model.load_state_dict(progress.best_state)
+        return progress.best_epoch
     return len(history)
+
+
+def _update_progress(
+    progress: Progress,
+    epoch: int,
+    val: dict[str, float],
+    settings: DictConfig,
+    model: torch.nn.Module,
+) -> None:
+    """Track the best epoch and the stop rules after `epoch`; set `progress.stopped`."""
+    score = (val["accuracy"], -val["loss"])
+    if progress.best_score is None or score > progress.best_score:
+        progress.best_score, progress.best_epoch, progress.stale = score, epoch, 0
+        if settings.keep_best:
+            progress.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    else:
+        progress.stale += 1
+    reached = settings.stop_accuracy is not None and val["accuracy"] >= settings.stop_accuracy
+    progress.at_stop_level = progress.at_stop_level + 1 if reached else 0
+    if reached and progress.at_stop_level >= settings.stop_epochs:
+        log.info(
+            "epoch %d: validation accuracy %.4f at the stop level for %d epoch(s)",
+            epoch,
+            val["accuracy"],
+            progress.at_stop_level,
+        )
+        progress.stopped = True
+    elif settings.patience and progress.stale >= settings.patience:
+        log.info(
+            "epoch %d: no better validation score for %d epochs, stopping", epoch, progress.stale
+        )
+        progress.stopped = True
 
 
 def evaluate_test_sets(model: torch.nn.Module, task: Task, loss_fn: LossFn) -> pd.DataFrame:
@@ -288,20 +380,26 @@ def save_checkpoint(path: Path, cfg: DictConfig, task: Task, model: SequenceMode
     )
 
 
+# metrics.json's `settings`: name -> config key (then device, threads, precision).
+SETTING_KEYS = {
+    "task": "task.name",
+    "model": "model.cell",
+    "bidirectional": "model.bidirectional",
+    "hidden": "model.hidden",
+    "layers": "model.layers",
+    "loss": "loss.name",
+    "lr": "optim.lr",
+    "schedule": "optim.schedule",
+    "batch_size": "task.batch_size",
+    "epochs": "task.epochs",
+    "seed": "seed",
+}
+
+
 def run_settings(cfg: DictConfig, device: torch.device) -> dict[str, Any]:
     """The settings that tell runs apart, for metrics.json and the sweep table."""
     return {
-        "task": cfg.task.name,
-        "model": cfg.model.cell,
-        "bidirectional": cfg.model.bidirectional,
-        "hidden": cfg.model.hidden,
-        "layers": cfg.model.layers,
-        "loss": cfg.loss.name,
-        "lr": cfg.optim.lr,
-        "schedule": cfg.optim.schedule,
-        "batch_size": cfg.task.batch_size,
-        "epochs": cfg.task.epochs,
-        "seed": cfg.seed,
+        **{name: OmegaConf.select(cfg, key) for name, key in SETTING_KEYS.items()},
         "device": str(device),
         "threads": torch.get_num_threads(),
         "precision": resolve_precision(cfg.device.precision, device),
@@ -318,8 +416,64 @@ def _describe(task_name: str, metrics: dict[str, float]) -> str:
     return ", ".join(parts)
 
 
+def worst_objective(cfg: DictConfig) -> float:
+    """What a failed run returns: -inf when maximising, inf when minimising."""
+    direction = OmegaConf.select(cfg, "objective.direction", default="maximize")
+    return math.inf if direction == "minimize" else -math.inf
+
+
+def _select(cfg: DictConfig, key: str) -> Any:
+    try:
+        return OmegaConf.select(cfg, key, default=None)
+    except Exception:  # an interpolation that cannot be resolved
+        return None
+
+
+def record_config_failure(cfg: DictConfig, error: ConfigError) -> float:
+    """A multirun job whose config was refused at run time: log the one-line error, record
+    `status: failed` with `reason: "config: <message>"` in its folder and return the worst
+    objective, so the sweep goes on. A folder that cannot be used (RunFolderError: in use,
+    unwritable, finished) is left untouched."""
+    reason = f"config: {error}"
+    log.error("sweeper: error: %s", error)
+    worst = worst_objective(cfg)
+    record = {
+        "status": "failed",
+        "reason": reason,
+        "objective": worst,
+        "objective_metric": _select(cfg, "objective.metric"),
+        "objective_direction": _select(cfg, "objective.direction"),
+        "metrics": {},
+        "settings": {
+            **{name: _select(cfg, key) for name, key in SETTING_KEYS.items()},
+            "device": _select(cfg, "device.name"),
+            "precision": _select(cfg, "device.precision"),
+        },
+        "parameters": None,
+        "wall_seconds": 0.0,
+    }
+    out_dir = Path(str(_select(cfg, "output_dir")))
+    if (out_dir / CHECKPOINT_NAME).exists():  # an interrupted run's work: keep it resumable
+        log.error("sweeper: error: not recorded in %s, which keeps a checkpoint to resume", out_dir)
+        return worst
+    try:
+        refuse_finished(out_dir, option="run folder")  # before the lock: leave it untouched
+        with RunFolder(out_dir):
+            refuse_finished(out_dir, option="run folder")
+            write_json(out_dir / "metrics.json", record)
+    except RunFolderError as folder_error:
+        log.error("sweeper: error: %s (the failure above is not recorded there)", folder_error)
+    return worst
+
+
 def train(cfg: DictConfig) -> float:
-    """Train and test one configuration, write its files, return the objective."""
+    """Train and test one configuration, write its files, return the objective.
+
+    Resumes from `checkpoint.pt` in `cfg.output_dir` when one is there. Raises
+    ConfigError for a value the run cannot use (before writing anything), its
+    subclass RunFolderError for a folder it must not write into (in use, unwritable,
+    holding a finished run or another config's checkpoint), and KeyboardInterrupt
+    again after recording an interrupted run."""
     validate(cfg)
     out_dir = Path(cfg.output_dir)
     started = time.perf_counter()
@@ -331,22 +485,53 @@ def train(cfg: DictConfig) -> float:
     task = build_task(cfg.task, device)
     model = build_model(cfg, task).to(device)
     loss_fn = make_loss(cfg.loss.name, task.kind)
-    direction = cfg.objective.direction
-    worst = -math.inf if direction == "maximize" else math.inf
     names = metric_names(task)
     if cfg.objective.metric not in names:
         raise ConfigError(
             f"objective.metric={cfg.objective.metric} is not a metric of task {task.name}; "
             f"choose one of {', '.join(names)}"
         )
+    checkpointer = Checkpointer(out_dir, config_snapshot(cfg))
+    # Read-only checks first, so a refused folder is left exactly as it was; then again
+    # under the lock, now that no other process can write there.
+    refuse_finished(out_dir, option="run folder")
+    checkpointer.load()
+    with RunFolder(out_dir):
+        refuse_finished(out_dir, option="run folder")
+        resume = checkpointer.load()
+        if resume is not None:
+            log.info(
+                "resuming from epoch %d (%s): %d of %d epochs done",
+                checkpointer.epoch,
+                checkpointer.path,
+                checkpointer.epoch,
+                cfg.task.epochs,
+            )
+        return _run(cfg, task, model, loss_fn, device, checkpointer, resume, started)
+
+
+def _run(
+    cfg: DictConfig,
+    task: Task,
+    model: SequenceModel,
+    loss_fn: LossFn,
+    device: torch.device,
+    checkpointer: Checkpointer,
+    resume: dict[str, Any] | None,
+    started: float,
+) -> float:
+    """`train` once its folder is locked: fit, test, write the files, return the objective."""
+    out_dir = checkpointer.path.parent
     record: dict[str, Any] = {"status": "ok", "reason": None, "objective": None}
     record["objective_metric"] = cfg.objective.metric
-    record["objective_direction"] = direction
+    record["objective_direction"] = cfg.objective.direction
+    record["resumed_from_epoch"] = checkpointer.epoch if resume is not None else None
     history: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
-    out_dir.mkdir(parents=True, exist_ok=True)
+    trained = False
     try:
-        best_epoch = fit(model, task, cfg, loss_fn, history)
+        best_epoch = fit(model, task, cfg, loss_fn, history, checkpointer, resume)
+        trained = True
         with precision(cfg, device):
             by_length = evaluate_test_sets(model, task, loss_fn)
         final = history[best_epoch - 1]  # the epoch whose weights the model ends with
@@ -366,9 +551,17 @@ def train(cfg: DictConfig) -> float:
         save_checkpoint(out_dir / "model.pt", cfg, task, model)
         record["objective"] = metrics[cfg.objective.metric]
         log.info("%s: %s", task.name, _describe(task.name, metrics))
+    except KeyboardInterrupt as interrupt:
+        record.update(settings=run_settings(cfg, device))
+        _record_interrupt(interrupt, checkpointer, history, record, trained, started)
+        raise
     except Exception as error:  # a failed run is recorded, never fatal to a sweep
         log.exception("run failed")
-        record.update(status="failed", reason=f"{type(error).__name__}: {error}", objective=worst)
+        record.update(
+            status="failed",
+            reason=f"{type(error).__name__}: {error}",
+            objective=worst_objective(cfg),
+        )
     if history:
         history_frame = pd.DataFrame(history)
         write_csv(out_dir / "history.csv", history_frame)
@@ -383,4 +576,38 @@ def train(cfg: DictConfig) -> float:
     )
     # Written last: a metrics.json with status ok means every other file is in place.
     write_json(out_dir / "metrics.json", record)
+    # The run is finished (ok or failed): it will not be resumed, model.pt holds its weights.
+    checkpointer.remove()
     return float(record["objective"])
+
+
+def _record_interrupt(
+    interrupt: KeyboardInterrupt,
+    checkpointer: Checkpointer,
+    history: list[dict[str, Any]],
+    record: dict[str, Any],
+    trained: bool,
+    started: float,
+) -> None:
+    """metrics.json `status: interrupted` (+ history.csv up to the checkpoint), which a
+    re-run resumes from; the checkpoint stays."""
+    done = checkpointer.saved_epoch()
+    where = f"after epoch {done}, while testing" if trained else f"in epoch {done + 1}"
+    reason = f"interrupted by {signal_name(interrupt)} {where}"
+    out_dir = checkpointer.path.parent
+    kept = history[:done]  # rows past the checkpoint would be trained again on resume
+    if kept:
+        write_csv(out_dir / "history.csv", pd.DataFrame(kept))
+    record.update(
+        status="interrupted",
+        reason=reason,
+        epochs_done=done,
+        wall_seconds=round(time.perf_counter() - started, 3),
+    )
+    write_json(out_dir / "metrics.json", record)
+    log.warning(
+        "%s; %s: re-run the same command in %s to resume",
+        reason,
+        f"checkpoint of epoch {done} kept" if done else "no epoch finished",
+        out_dir,
+    )

@@ -55,8 +55,13 @@ def test_cfg_job_shows_the_composed_config(tmp_path):
     ("args", "message"),
     [
         (["model.hidden=0"], "sweeper: error: model.hidden must be a positive integer, got 0"),
-        (["optim.lr=-1"], "sweeper: error: optim.lr must be a number > 0, got -1"),
+        (["optim.lr=-1"], "sweeper: error: optim.lr must be a finite number > 0, got -1"),
         (["task.epochs=-3"], "sweeper: error: task.epochs must be a positive integer, got -3"),
+        (["optim.lr=inf"], "sweeper: error: optim.lr must be a finite number > 0, got inf"),
+        (
+            ["optim.weight_decay=nan"],
+            "sweeper: error: optim.weight_decay must be a finite number >= 0, got nan",
+        ),
         (
             ["model.hidden=big"],
             "sweeper: error: model.hidden must be a positive integer, got 'big'",
@@ -274,3 +279,25 @@ def test_installed_package_runs_from_another_folder(tmp_path):
         timeout=120,
     )
     assert script.returncode == 0 and "task: adder, memory, mnist" in script.stdout, script.stderr
+
+
+@pytest.mark.slow
+def test_a_job_refused_at_run_time_is_recorded_and_the_sweep_goes_on(tmp_path):
+    # `nope` passes the static checks but is no metric of the adder: known only in train().
+    sweep_dir = tmp_path / "sweep"
+    result = sweeper(
+        "objective.metric=test_accuracy,nope",
+        *SMALL_RUN,
+        f"hydra.sweep.dir={sweep_dir}",
+        "-m",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    ok, refused = (json.loads((sweep_dir / j / "metrics.json").read_text()) for j in "01")
+    assert ok["status"] == "ok"
+    message = "objective.metric=nope is not a metric of task adder; choose one of"
+    assert refused["status"] == "failed" and refused["reason"].startswith(f"config: {message}")
+    assert refused["objective"] == float("-inf") and refused["objective_metric"] == "nope"
+    assert f"sweeper: error: {message}" in result.stdout + result.stderr
+    results = pd.read_csv(sweep_dir / "results.csv")
+    assert list(results["status"]) == ["ok", "failed"]

@@ -214,3 +214,21 @@ def test_thread_count_outside_hydra_and_when_set():
 
     assert thread_count(None) is None
     assert thread_count(3) == 3
+
+
+@pytest.mark.parametrize(
+    ("key", "rule"),
+    [
+        ("optim.lr", "must be a finite number > 0"),
+        ("optim.weight_decay", "must be a finite number >= 0"),
+        ("optim.grad_clip", "must be a finite number >= 0"),
+        ("model.dropout", "must be a number in [0, 1)"),
+        ("task.stop_accuracy", "must be null or a number in (0, 1]"),
+    ],
+)
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan"])
+def test_every_number_key_refuses_inf_and_nan(make_cfg, key, rule, value):
+    cfg = make_cfg(f"{key}={value}")
+    with pytest.raises(ConfigError) as error:
+        validate(cfg)
+    assert str(error.value) == f"{key} {rule}, got {float(value)!r}"

@@ -160,7 +160,7 @@ def test_interrupting_a_grid_collects_what_finished_and_says_what_was_cut_off(tm
     time.sleep(1.5)  # job 1 (200 epochs) is training
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
+    assert process.returncode == 128 + signum, stderr
     assert "sweeper: interrupted: 1 of 2 jobs of this run finished, cut off: 1" in stderr
     results = pd.read_csv(sweep / "results.csv").set_index("job")
     assert results.loc[0, "status"] == "ok"

@@ -1,0 +1,170 @@
+"""One job's folder: who may write into it, and whether it already holds a finished run.
+
+- `RunFolder(path)` is held for the whole of a run: it creates the folder (an
+  unwritable one is refused with "cannot write to X: <why>") and takes an
+  exclusive, non-blocking `fcntl.flock` on `X/.lock`, which the OS releases
+  when the process ends, SIGKILL included. While another live process holds
+  it, the folder is refused ("X is in use by another run (pid N)") and nothing
+  is written into it. Locks are reentrant within a process (the single-run
+  check below and `train` take the same one).
+- `finished_status(path)`: a `metrics.json` whose status is anything but
+  `interrupted` marks a finished run, whose files are never overwritten.
+- `RunFolderCheck`, a Hydra callback, makes those checks for a single run in
+  `on_run_start`: before Hydra writes `.hydra/` and its log file into the
+  folder, so a refused run leaves it untouched.
+
+Every refusal is a `RunFolderError`, a `ConfigError`: one line, exit 2.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from sweeper.config import ConfigError
+
+LOCK_NAME = ".lock"
+METRICS_NAME = "metrics.json"
+
+
+class RunFolderError(ConfigError):
+    """The run folder cannot be used: unwritable, in use, finished, or another config's."""
+
+
+def cannot_write(folder: Path, error: OSError) -> RunFolderError:
+    return RunFolderError(f"cannot write to {folder}: {error.strerror or error}")
+
+
+def finished_status(folder: str | Path) -> str | None:
+    """The status of a finished run in `folder` (ok, failed, ...), None if there is none.
+
+    A run interrupted by a signal (status `interrupted`) is not finished: it resumes.
+    An unreadable metrics.json counts as finished ("unreadable"): never overwrite it."""
+    path = Path(folder) / METRICS_NAME
+    if not path.is_file():
+        return None
+    try:
+        status = json.loads(path.read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        return "unreadable"
+    return None if status == "interrupted" else str(status)
+
+
+def refuse_finished(folder: Path, option: str = "hydra.run.dir") -> None:
+    """Raise RunFolderError if `folder` holds a finished run."""
+    status = finished_status(folder)
+    if status is not None:
+        raise RunFolderError(
+            f"{folder} already holds a finished run (status {status}); choose another {option}"
+        )
+
+
+# path -> [fd, holders]: a process takes each folder's lock once and counts its holders,
+# since a second flock on a second descriptor of the same file would conflict with the first.
+_held: dict[str, list[int]] = {}
+
+
+class RunFolder:
+    """Context manager: the folder exists, is writable and is this process's alone.
+
+    Raises RunFolderError when it cannot be created or written, or while another
+    process holds its lock (then nothing is written into it)."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.path = Path(folder).absolute()
+
+    def acquire(self) -> None:
+        key = os.path.realpath(self.path)
+        if key in _held:
+            _held[key][1] += 1
+            return
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            raise cannot_write(self.path, error) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip()
+            os.close(fd)
+            pid = f" (pid {holder})" if holder.isdigit() else ""
+            raise RunFolderError(f"{self.path} is in use by another run{pid}") from None
+        except OSError as error:
+            os.close(fd)
+            raise cannot_write(self.path, error) from None
+        try:  # who holds it, for the message above; the lock itself is what counts
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError as error:
+            os.close(fd)
+            raise cannot_write(self.path, error) from None
+        _held[key] = [fd, 1]
+
+    def release(self) -> None:
+        key = os.path.realpath(self.path)
+        entry = _held.get(key)
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] == 0:
+            del _held[key]
+            os.close(entry[0])  # closing the last descriptor releases the flock
+
+    def __enter__(self) -> RunFolder:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _task_config(config: DictConfig) -> DictConfig:
+    """The job's config as the task function will see it (no `hydra` node)."""
+    data = OmegaConf.to_container(config, resolve=False)
+    assert isinstance(data, dict)
+    data.pop("hydra", None)
+    return OmegaConf.create(data)
+
+
+class RunFolderCheck(Callback):
+    """Refuse a single run's `hydra.run.dir` before Hydra writes into it.
+
+    Finished run, folder in use, unwritable folder, or a checkpoint of another
+    config: prints `sweeper: error: ...` and exits 2 with the folder untouched.
+    Otherwise keeps the folder's lock until the run ends (`train` then resumes
+    from a checkpoint there, if any)."""
+
+    def __init__(self) -> None:
+        self.folder: RunFolder | None = None
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from sweeper.checkpoint import Checkpointer, config_snapshot
+
+        folder = Path(str(OmegaConf.select(config, "hydra.run.dir"))).absolute()
+        try:
+            snapshot = config_snapshot(_task_config(config))
+        except Exception:  # e.g. a ${hydra:...} value, known only once the job runs
+            snapshot = None  # then train() compares the checkpoint's config instead
+        try:
+            refuse_finished(folder)
+            if snapshot is not None:
+                Checkpointer(folder, snapshot).load()  # reads only
+            run_folder = RunFolder(folder)
+            run_folder.acquire()
+            self.folder = run_folder
+        except ConfigError as error:
+            print(f"sweeper: error: {error}", file=sys.stderr)
+            sys.exit(2)
+
+    def on_run_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self.folder is not None:
+            self.folder.release()
+            self.folder = None
