@@ -45,6 +45,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobStatus
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from sweeper.artifacts import write_text
 from sweeper.interrupt import exit_code
 from sweeper.sweep_folder import (
     FINISHED,
@@ -257,7 +258,7 @@ class GridSweeper(BasicSweeper):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         record = sweep_dir / "multirun.yaml"
         if not record.exists():  # the first run's record is kept; a resume adds nothing new
-            OmegaConf.save(self.config, record)
+            write_text(record, OmegaConf.to_yaml(self.config))
         returns: list[Any] = []
         batches = self._batches(todo)
         try:
