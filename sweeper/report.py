@@ -53,6 +53,7 @@ KNOWN_FIGURES = (
 # results.csv columns the page shows elsewhere (header, job link) or not at all.
 HIDDEN = ("objective_metric", "objective_direction", "job_dir")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SWEEP = "sweep folder"  # how a problem with the sweep's own files (not a job's) is listed
 
 
 def esc(value: Any) -> str:
@@ -192,7 +193,7 @@ def png_figures(folder: Path) -> tuple[list[tuple[str, str]], list[tuple[str, st
     try:
         names = sorted(p.name for p in folder.iterdir() if p.name.lower().endswith(".png"))
     except OSError as error:
-        return [], [(str(folder), f"cannot be listed ({error.strerror})")]
+        return [], [(SWEEP, f"cannot be listed ({error.strerror})")]
     ordered = [n for n in KNOWN_FIGURES if n in names] + [
         n for n in names if n not in KNOWN_FIGURES
     ]
@@ -201,10 +202,10 @@ def png_figures(folder: Path) -> tuple[list[tuple[str, str]], list[tuple[str, st
         try:
             data = read_bytes(folder / name, name)
         except BadFile as why:
-            problems.append((name, str(why)))
+            problems.append((SWEEP, str(why)))
             continue
         if not data.startswith(PNG_MAGIC):
-            problems.append((name, f"{name}: not a PNG image"))
+            problems.append((SWEEP, f"{name}: not a PNG image"))
             continue
         figures.append((name, "data:image/png;base64," + base64.b64encode(data).decode("ascii")))
     return figures, problems
@@ -222,9 +223,14 @@ def read_search(folder: Path) -> tuple[pd.DataFrame | None, dict | None, list[tu
             missing = [c for c in ("number", "value", "state") if c not in trials.columns]
             if missing:
                 raise BadFile(f"trials.csv: no column {missing[0]}")
+            numbers = pd.to_numeric(trials["number"], errors="coerce")
+            if numbers.isna().any() or not (numbers % 1 == 0).all():
+                shown = trials["number"][numbers.isna() | (numbers % 1 != 0)].iloc[0]
+                raise BadFile(f"trials.csv: column number holds {shown!r}, not a trial number")
+            trials["number"] = numbers.astype("int64")
             trials["value"] = pd.to_numeric(trials["value"], errors="coerce")
         except BadFile as why:
-            problems.append(("trials.csv", str(why)))
+            problems.append((SWEEP, str(why)))
             trials = None
     if (folder / "best_trial.yaml").exists() or (folder / "best_trial.yaml").is_symlink():
         try:
@@ -233,7 +239,8 @@ def read_search(folder: Path) -> tuple[pd.DataFrame | None, dict | None, list[tu
                 raise BadFile("best_trial.yaml: not a mapping")
         except (BadFile, yaml.YAMLError, RecursionError, ValueError) as why:
             first = str(why).splitlines()[0] if str(why) else type(why).__name__
-            problems.append(("best_trial.yaml", first))
+            first = first if first.startswith("best_trial.yaml") else f"best_trial.yaml: {first}"
+            problems.append((SWEEP, first))
             best = None
     return trials, best, problems
 

@@ -202,6 +202,31 @@ def test_unusable_search_files_and_pngs_are_listed(search):
     assert 'id="plot-history"' not in page and 'id="trials"' not in page
 
 
+@pytest.mark.parametrize(
+    "name, content, why",
+    [
+        ("trials.csv", b"\x00\xff\xfe garbage", "trials.csv: not a readable CSV"),
+        ("trials.csv", b"", "trials.csv: empty"),
+        ("trials.csv", None, "trials.csv: not a regular file"),
+        ("trials.csv", b"number,value,state\nfirst,1,COMPLETE\n", "column number holds 'first'"),
+        ("best_trial.yaml", b"best: [unclosed\n", "best_trial.yaml: while parsing"),
+        ("best_trial.yaml", b"\xff\xfe", "best_trial.yaml:"),
+        ("best_trial.yaml", None, "best_trial.yaml: not a regular file"),
+    ],
+)
+def test_each_unusable_search_file_is_named(search, name, content, why):
+    (search / name).unlink()
+    if content is None:
+        (search / name).mkdir()
+    else:
+        (search / name).write_bytes(content)
+    assert main([str(search)]) == 0  # the rest of the sweep is collected as usual
+    page = (search / REPORT).read_text(encoding="utf-8")
+    problems = page.split('id="problems-section"')[1]
+    assert html.escape(why, quote=True) in problems
+    assert len(table_rows(page, "results")) == 3
+
+
 @pytest.mark.parametrize("where", ["reason", "override", "skipped", "folder"])
 def test_text_from_job_folders_is_escaped(tmp_path, where):
     sweep = tmp_path / "sweep"
