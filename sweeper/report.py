@@ -25,19 +25,18 @@ left out when the page has no interactive figure.
 from __future__ import annotations
 
 import base64
-import html
 import math
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import numpy as np
 import pandas as pd
 import yaml
 
 from sweeper.artifacts import write_text
 from sweeper.records import BadFile, read_bytes, read_table
 from sweeper.report_assets import CSS, ERROR_HOOK, TABLES
+from sweeper.report_tables import config_label, esc, fmt, html_table, pivot_html
 from sweeper.results import FIRST, UNSET, Sweep
 
 REPORT = "report.html"
@@ -54,121 +53,6 @@ KNOWN_FIGURES = (
 HIDDEN = ("objective_metric", "objective_direction", "job_dir")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SWEEP = "sweep folder"  # how a problem with the sweep's own files (not a job's) is listed
-
-
-def esc(value: Any) -> str:
-    """Any value as HTML text, quotes escaped too (safe inside attributes)."""
-    return html.escape(str(value), quote=True)
-
-
-def fmt(value: Any, key: bool = False, integral: bool = False) -> str:
-    """A cell as shown: 4 decimals for metrics, `%g` for swept keys (0.00443038), `–` if missing.
-
-    Integers, and floats of a column that holds only whole numbers (`integral`:
-    epochs read back as floats), print as integers."""
-    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
-        return "–"
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value)).lower()
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        if math.isinf(value):
-            return str(value)
-        if key or (integral and value.is_integer()):
-            return f"{value:.6g}" if abs(value) < 1e15 else str(value)
-        return f"{value:.4f}" if value == 0 or 1e-3 <= abs(value) < 1e5 else f"{value:.4g}"
-    return str(value)
-
-
-def config_label(row: pd.Series, keys: list[str]) -> str:
-    """`optim.lr=0.00443038, loss=mse` (values as in the pivot; `job 3` when nothing was swept)."""
-    if not keys:
-        return f"job {row[FIRST]}"
-    return ", ".join(f"{k}={fmt(row.get(k), key=True)}" for k in keys)
-
-
-def _integral(column: pd.Series) -> bool:
-    numbers = pd.to_numeric(column, errors="coerce").dropna()
-    return pd.api.types.is_numeric_dtype(column) and bool((numbers % 1 == 0).all())
-
-
-def _sort_key(value: Any) -> str | None:
-    """The exact number a cell sorts by (its shown text may be rounded); None for text."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        return None
-    return "" if math.isnan(value) else repr(float(value))
-
-
-def _cell(value: Any, key: bool = False, integral: bool = False) -> str:
-    sort = _sort_key(value)
-    attrs = f' data-sort="{sort}"' if sort is not None else ' class="text"'
-    return f"<td{attrs}>{esc(fmt(value, key, integral))}</td>"
-
-
-def html_table(
-    frame: pd.DataFrame,
-    table_id: str,
-    keys: tuple[str, ...] = (),
-    row_class: list[str] | None = None,
-    links: dict[str, str] | None = None,
-) -> str:
-    """A sortable, filterable table of `frame` (every value escaped).
-
-    `keys` are columns formatted as swept values (`%g`); `row_class` one CSS class
-    per row (`failed`, `is-best`); `links` maps a `job` value to a relative href."""
-    header = "".join(f'<th class="text">{esc(c)}</th>' for c in frame.columns)
-    integral = {c: _integral(frame[c]) for c in frame.columns}
-    rows = []
-    for i, (_, row) in enumerate(frame.iterrows()):
-        cells = []
-        for column in frame.columns:
-            value = row[column]
-            if column == FIRST and links and str(value) in links:
-                cells.append(
-                    f'<td class="text" data-sort="{esc(value)}">'
-                    f'<a href="{esc(links[str(value)])}">{esc(value)}</a></td>'
-                )
-            else:
-                cells.append(_cell(value, key=column in keys, integral=integral[column]))
-        css = f' class="{row_class[i]}"' if row_class and row_class[i] else ""
-        rows.append(f"<tr{css}>{''.join(cells)}</tr>")
-    return (
-        f'<div class="filter"><input id="{table_id}-filter" type="search" '
-        f'placeholder="filter rows: words that must all appear" aria-label="filter {table_id}">'
-        f'<span class="count" id="{table_id}-count"></span></div>'
-        f'<div class="scroll"><table class="sortable" id="{table_id}">'
-        f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
-
-def pivot_html(pivot: pd.DataFrame) -> str:
-    """The summary pivot (index: all swept keys but the last; columns: the last).
-
-    Numbers with 4 decimals, missing as `–`; text (e.g. `0.98 ± 0.01`) as it is."""
-    frame = pivot.copy()
-    frame.columns = [str(c) for c in frame.columns]
-    names = [str(n) for n in frame.index.names] if any(frame.index.names) else [""]
-    frame = frame.reset_index(names=names) if any(frame.index.names) else frame
-    column_key = pivot.columns.name
-    header = "".join(f'<th class="text">{esc(n)}</th>' for n in names[: len(frame.columns)])
-    value_columns = [c for c in frame.columns if c not in names]
-    header = "".join(f'<th class="text">{esc(n)}</th>' for n in names)
-    header += "".join(
-        f"<th>{esc(f'{column_key}={c}' if column_key else c)}</th>" for c in value_columns
-    )
-    rows = []
-    for _, row in frame.iterrows():
-        cells = "".join(f'<td class="text">{esc(fmt(row[n], key=True))}</td>' for n in names)
-        cells += "".join(f"<td>{esc(fmt(row[c]))}</td>" for c in value_columns)
-        rows.append(f"<tr>{cells}</tr>")
-    return (
-        f'<div class="scroll"><table class="pivot"><thead><tr>{header}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
 
 
 def best_row(results: pd.DataFrame) -> pd.Series | None:
@@ -274,9 +158,9 @@ def _section(anchor: str, title: str, body: str) -> str:
     return f'<section id="{anchor}-section"><h2>{esc(title)}</h2>{body}</section>'
 
 
-def _reasons(items: list[tuple[str, str]], prefix: str = "") -> str:
+def _reasons(items: list[tuple[str, str]]) -> str:
     lines = "".join(
-        f'<li><code>{esc(prefix)}{esc(name)}</code>: <span class="reason">{esc(why)}</span></li>'
+        f'<li><code>{esc(name)}</code>: <span class="reason">{esc(why)}</span></li>'
         for name, why in items
     )
     return f'<ul class="reasons">{lines}</ul>'

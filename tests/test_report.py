@@ -23,7 +23,8 @@ import yaml
 from PIL import Image
 
 from sweeper.collect import collect, main, pivot_objective
-from sweeper.report import REPORT, config_label, fmt, report_html
+from sweeper.report import REPORT, report_html
+from sweeper.report_tables import config_label, fmt, pivot_html
 from sweeper.results import load_sweep
 
 PAYLOAD = "<script>document.body.setAttribute('data-pwned','1')</script>"
@@ -291,6 +292,19 @@ def test_pivot_with_text_cells_is_shown_as_given(grid):
     assert "0.97 ± 0.01" in page
 
 
+def test_pivot_of_one_key_and_of_none():
+    one = pd.DataFrame({"objective": [0.5, 0.25]}, index=pd.Index([0.001, 0.01], name="optim.lr"))
+    cells = re.findall(r"<t[hd](?: [^>]*)?>(.*?)</t[hd]>", pivot_html(one))
+    assert cells == ["optim.lr", "objective", "0.001", "0.5000", "0.01", "0.2500"]
+    none = pd.DataFrame({"objective": [0.5]}, index=pd.Index(["<i>0</i>"]))  # no index name
+    assert re.findall(r"<t[hd](?: [^>]*)?>(.*?)</t[hd]>", pivot_html(none)) == [
+        "",
+        "objective",
+        "&lt;i&gt;0&lt;/i&gt;",
+        "0.5000",
+    ]
+
+
 def test_real_jobs_report(make_cfg, tmp_path):
     """Two real tiny adder runs: the report reads what train() wrote."""
     from sweeper.train import train
@@ -298,7 +312,9 @@ def test_real_jobs_report(make_cfg, tmp_path):
     sweep = tmp_path / "sweep"
     for num, loss in enumerate(("mse", "ce")):
         job = sweep / str(num)
-        train(make_cfg(f"loss={loss}", "task.epochs=1", "task.train_size=256", out=job))
+        tiny = ["task.epochs=1", "task.train_size=256", "task.val_size=40", "task.max_length=6"]
+        tiny += ["task.test_per_length=5", "task.extrapolation_lengths=[8]"]
+        train(make_cfg(f"loss={loss}", *tiny, out=job))
         (job / ".hydra").mkdir(parents=True, exist_ok=True)
         (job / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump([f"loss={loss}"]))
     collect(sweep)
