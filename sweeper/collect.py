@@ -12,6 +12,7 @@ writes into each sweep folder:
     summary.md         the objective pivoted over the swept keys; failed and skipped jobs
     curves.png         train loss, val loss, val accuracy per epoch, a line per configuration
     bit_accuracy_vs_length.png (adder) / accuracy_vs_length.png (memory)
+    report.html        all of the above in one self-contained page (sweeper.report)
 
 `CollectCallback` (enabled in conf/config.yaml) does this when a multirun ends.
 Broken job folders are skipped with a reason, unusable per-job CSVs noted;
@@ -36,6 +37,7 @@ from omegaconf import DictConfig
 
 from sweeper.artifacts import write_csv, write_text
 from sweeper.plots import plot_accuracy_vs_length, plot_sweep_curves
+from sweeper.report import REPORT, write_report
 from sweeper.results import UNSET, Sweep, inside_job_folder, label, load_sweep
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ OUTPUTS = (
     "curves.png",
     "by_length.csv",
     *(name for name, _ in LENGTH_FIGURES.values()),
+    REPORT,
 )
 
 
@@ -137,7 +140,7 @@ def write_outputs(sweep: Sweep) -> list[Path]:
             raise IsADirectoryError(errno.EISDIR, "exists and is not a file", str(target))
     written.append(write_text(folder / "summary.md", summary_markdown(sweep)))
     if sweep.results.empty:
-        return written
+        return [*written, write_report(sweep, None)]
     written.append(write_csv(folder / "results.csv", sweep.results))
     labels = {str(r["job"]): label(r, sweep.swept) for _, r in sweep.results.iterrows()}
     if not sweep.history.empty:
@@ -153,6 +156,7 @@ def write_outputs(sweep: Sweep) -> list[Path]:
                 written.append(
                     plot_accuracy_vs_length(rows, labels, folder / filename, ylabel, title)
                 )
+    written.append(write_report(sweep, pivot_objective(sweep)))  # last: it inlines the figures
     return written
 
 

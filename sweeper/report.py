@@ -1,0 +1,356 @@
+"""report.html: one self-contained page per sweep, written by the collect step.
+
+Opened from disk in any browser, with no network: plotly.js, the page's own
+JavaScript (`sweeper.report_assets`) and the sweep's PNG figures (as base64 data
+URIs) are all inside the file. It holds:
+
+- the objective pivoted over the swept keys (the table of summary.md), and the best job;
+- interactive plotly figures: the objective per configuration and the
+  validation accuracy per epoch (hover a point for its job, click a legend entry
+  to hide a configuration), and for Optuna searches the optimisation history;
+- the results table, sortable and filterable; columns that hold one value in
+  every job are listed once above it instead;
+- failed jobs with their reasons, skipped folders and unusable files;
+- for searches (trials.csv / best_trial.yaml in the folder) the best trial and
+  every trial;
+- every PNG figure in the sweep folder.
+
+Every string that comes from a job folder (overrides, reasons, file names) is
+HTML-escaped, and plotly writes its data as JSON with `<` escaped, so a reason
+such as `<script>...` shows as text and never runs. A sweep without finished
+jobs still gets a page that says so. plotly.js makes a page about 5 MB; it is
+left out when the page has no interactive figure.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pandas as pd
+import yaml
+
+from sweeper.artifacts import write_text
+from sweeper.records import BadFile, read_bytes, read_table
+from sweeper.report_assets import CSS, ERROR_HOOK, TABLES
+from sweeper.report_tables import config_label, esc, fmt, html_table, pivot_html
+from sweeper.results import FIRST, UNSET, Sweep
+
+REPORT = "report.html"
+# Figures collect and the Optuna search write, in the order the page shows them;
+# any other PNG in the sweep folder follows, by name.
+KNOWN_FIGURES = (
+    "curves.png",
+    "bit_accuracy_vs_length.png",
+    "accuracy_vs_length.png",
+    "optimization_history.png",
+    "param_slices.png",
+)
+# results.csv columns the page shows elsewhere (header, job link) or not at all.
+HIDDEN = ("objective_metric", "objective_direction", "job_dir")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SWEEP = "sweep folder"  # how a problem with the sweep's own files (not a job's) is listed
+
+
+def best_row(results: pd.DataFrame) -> pd.Series | None:
+    """The ok job with the best objective (its direction from metrics.json); None if none is ok."""
+    ok = results[(results["status"] == "ok") & results["objective"].notna()]
+    if ok.empty:
+        return None
+    minimize = (ok["objective_direction"] == "minimize").all()
+    return ok.loc[ok["objective"].idxmin() if minimize else ok["objective"].idxmax()]
+
+
+def job_links(results: pd.DataFrame) -> dict[str, str]:
+    """`job` -> a relative link to its folder (`adder/3/`), each path part URL-quoted."""
+    return {str(j): "/".join(quote(p) for p in str(j).split("/")) + "/" for j in results[FIRST]}
+
+
+def png_figures(folder: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """([(file name, data URI)], [(file name, why unusable)]) for the PNGs in the sweep folder.
+
+    A file that is not a regular file, too large, unreadable or not a PNG is left
+    out with a reason; never raises for the folder's content."""
+    try:
+        names = sorted(p.name for p in folder.iterdir() if p.name.lower().endswith(".png"))
+    except OSError as error:
+        return [], [(SWEEP, f"cannot be listed ({error.strerror})")]
+    ordered = [n for n in KNOWN_FIGURES if n in names] + [
+        n for n in names if n not in KNOWN_FIGURES
+    ]
+    figures, problems = [], []
+    for name in ordered:
+        try:
+            data = read_bytes(folder / name, name)
+        except BadFile as why:
+            problems.append((SWEEP, str(why)))
+            continue
+        if not data.startswith(PNG_MAGIC):
+            problems.append((SWEEP, f"{name}: not a PNG image"))
+            continue
+        figures.append((name, "data:image/png;base64," + base64.b64encode(data).decode("ascii")))
+    return figures, problems
+
+
+def read_search(folder: Path) -> tuple[pd.DataFrame | None, dict | None, list[tuple[str, str]]]:
+    """(trials.csv, best_trial.yaml, problems) of an Optuna search's folder; None where absent.
+
+    A file that cannot be used is reported in `problems` with a reason, never raised."""
+    trials = best = None
+    problems: list[tuple[str, str]] = []
+    if (folder / "trials.csv").exists() or (folder / "trials.csv").is_symlink():
+        try:
+            trials = read_table(folder / "trials.csv")
+            missing = [c for c in ("number", "value", "state") if c not in trials.columns]
+            if missing:
+                raise BadFile(f"trials.csv: no column {missing[0]}")
+            numbers = pd.to_numeric(trials["number"], errors="coerce")
+            if numbers.isna().any() or not (numbers % 1 == 0).all():
+                shown = trials["number"][numbers.isna() | (numbers % 1 != 0)].iloc[0]
+                raise BadFile(f"trials.csv: column number holds {shown!r}, not a trial number")
+            trials["number"] = numbers.astype("int64")
+            trials["value"] = pd.to_numeric(trials["value"], errors="coerce")
+        except BadFile as why:
+            problems.append((SWEEP, str(why)))
+            trials = None
+    if (folder / "best_trial.yaml").exists() or (folder / "best_trial.yaml").is_symlink():
+        try:
+            best = yaml.safe_load(read_bytes(folder / "best_trial.yaml", "best_trial.yaml"))
+            if not isinstance(best, dict):
+                raise BadFile("best_trial.yaml: not a mapping")
+        except (BadFile, yaml.YAMLError, RecursionError, ValueError) as why:
+            first = str(why).splitlines()[0] if str(why) else type(why).__name__
+            first = first if first.startswith("best_trial.yaml") else f"best_trial.yaml: {first}"
+            problems.append((SWEEP, first))
+            best = None
+    return trials, best, problems
+
+
+def trials_view(trials: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    """trials.csv as the page shows it: number, state, value, params, run status, seconds, job."""
+    view = pd.DataFrame({"number": trials["number"], "state": trials["state"]})
+    view["value"] = trials["value"]
+    for column in trials.columns:
+        if column.startswith("params_"):
+            view[column.removeprefix("params_")] = trials[column]
+    if "user_attrs_status" in trials.columns:
+        view["run status"] = trials["user_attrs_status"]
+    if "duration" in trials.columns:
+        view["seconds"] = pd.to_timedelta(trials["duration"], errors="coerce").dt.total_seconds()
+    if "user_attrs_job_dir" in trials.columns:
+        view["job"] = trials["user_attrs_job_dir"].map(lambda d: _relative(d, folder))
+    return view
+
+
+def _relative(path: Any, folder: Path) -> str:
+    if not isinstance(path, str):
+        return "–"
+    try:
+        return Path(path).resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:  # a trial another worker ran in another folder
+        return path
+
+
+def _section(anchor: str, title: str, body: str) -> str:
+    return f'<section id="{anchor}-section"><h2>{esc(title)}</h2>{body}</section>'
+
+
+def _reasons(items: list[tuple[str, str]]) -> str:
+    lines = "".join(
+        f'<li><code>{esc(name)}</code>: <span class="reason">{esc(why)}</span></li>'
+        for name, why in items
+    )
+    return f'<ul class="reasons">{lines}</ul>'
+
+
+def report_html(sweep: Sweep, pivot: pd.DataFrame | None) -> str:
+    """The whole page for a collected sweep; `pivot` is the summary's objective pivot.
+
+    Never raises for the content of the sweep folder: unusable files are listed."""
+    from sweeper import report_plots  # plotly: imported only when a report is written
+
+    folder, results = sweep.folder, sweep.results
+    name = f"{folder.parent.name}/{folder.name}" if folder.parent.name else folder.name
+    sections, nav, plots = [], [], []
+    head = [f"<h1>Sweep {esc(name)}</h1>", f'<p class="meta">{esc(folder)}</p>']
+    trials, best_trial, problems = read_search(folder)
+    if results.empty:
+        head.append('<p class="empty">No finished jobs: nothing to tabulate yet.</p>')
+    else:
+        ok = results[results["status"] == "ok"]
+        metric = ", ".join(sorted(results["objective_metric"].dropna().astype(str).unique()))
+        direction = ", ".join(sorted(results["objective_direction"].dropna().astype(str).unique()))
+        swept = ", ".join(f"<code>{esc(k)}</code>" for k in sweep.swept)
+        head.append(
+            f'<p class="meta">Objective <code>{esc(metric)}</code> ({esc(direction)}); '
+            f"{len(ok)} of {len(results)} collected jobs ok"
+            + (f"; swept: {swept}" if swept else "")
+            + ".</p>"
+        )
+        best = best_row(results)
+        if best is not None:
+            head.append(
+                f'<p class="best">Best: job <code>{esc(best[FIRST])}</code> '
+                f"({esc(config_label(best, sweep.swept))}): "
+                f"<b>{esc(fmt(best['objective']))}</b></p>"
+            )
+        if pivot is not None and not pivot.empty:
+            nav.append(("summary", "Summary"))
+            sections.append(_section("summary", "Objective by configuration", pivot_html(pivot)))
+        labels = {str(r[FIRST]): config_label(r, sweep.swept) for _, r in results.iterrows()}
+        plots = report_plots.sweep_plots(sweep, labels)
+    if trials is not None:
+        plots += report_plots.search_plots(trials, best_trial)
+    if plots:
+        nav.append(("plots", "Interactive plots"))
+        sections.append(_section("plots", "Interactive plots", "".join(plots)))
+    if not results.empty:
+        nav.append(("results", "Results"))
+        sections.append(_section("results", "Results", results_html(sweep)))
+    failed_body = problems_html(sweep, problems)
+    if failed_body:
+        nav.append(("problems", "Failed and skipped"))
+        sections.append(
+            _section("problems", "Failed jobs, skipped folders, unusable files", failed_body)
+        )
+    if trials is not None or best_trial is not None:
+        nav.append(("search", "Search"))
+        sections.append(
+            _section("search", "Optuna search", search_html(trials, best_trial, folder))
+        )
+    figures, figure_problems = png_figures(folder)
+    if figures or figure_problems:
+        nav.append(("figures", "Figures"))
+        body = "".join(
+            f'<figure><img src="{uri}" alt="{esc(n)}"><figcaption>{esc(n)}</figcaption></figure>'
+            for n, uri in figures
+        )
+        if figure_problems:
+            body += "<p>Left out:</p>" + _reasons(figure_problems)
+        sections.append(_section("figures", "Figures", body))
+    links = " ".join(f'<a href="#{a}-section">{esc(t)}</a>' for a, t in nav)
+    plotly_js = report_plots.plotly_js() if plots else ""
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8"><title>sweeper report: {esc(name)}</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<script>{ERROR_HOOK}</script><style>{CSS}</style>"
+        + (f'<script type="text/javascript">{plotly_js}</script>' if plotly_js else "")
+        + "</head><body>"
+        + "".join(head)
+        + (f"<nav>{links}</nav>" if links else "")
+        + '<pre id="js-errors"></pre>'
+        + "".join(sections)
+        + f"<script>{TABLES}</script></body></html>\n"
+    )
+
+
+def results_html(sweep: Sweep) -> str:
+    """The results table; columns equal in every job are listed once above it."""
+    results = sweep.results
+    always = [FIRST, *sweep.swept, "status", "objective"]
+    shown, constant = list(always), []
+    for column in results.columns:
+        if column in always or column in HIDDEN or results[column].isna().all():
+            continue
+        if column != "reason" and results[column].astype(str).nunique(dropna=False) == 1:
+            constant.append((column, results[column].iloc[0]))
+        else:
+            shown.append(column)
+    best = best_row(results)
+    classes = [
+        "is-best"
+        if best is not None and r[FIRST] == best[FIRST]
+        else ("" if r["status"] == "ok" else "failed")
+        for _, r in results.iterrows()
+    ]
+    body = ""
+    if constant:
+        same = ", ".join(f"<code>{esc(c)}={esc(fmt(v, key=True))}</code>" for c, v in constant)
+        body += f'<p class="meta">Same in every job: {same}.</p>'
+    body += html_table(
+        results[shown],
+        "results",
+        keys=tuple(sweep.keys),
+        row_class=classes,
+        links=job_links(results),
+    )
+    return body
+
+
+def problems_html(sweep: Sweep, problems: list[tuple[str, str]]) -> str:
+    """Failed jobs with their reasons, skipped folders, unusable files; '' when there are none."""
+    body = ""
+    results = sweep.results
+    if not results.empty:
+        failed = results[results["status"] != "ok"]
+        if not failed.empty:
+            items = [
+                (f"job {r[FIRST]} ({config_label(r, sweep.swept)})", f"{r['status']}: {_reason(r)}")
+                for _, r in failed.iterrows()
+            ]
+            body += f"<h3>Failed jobs ({len(items)})</h3>" + _reasons(items)
+    if sweep.skipped:
+        body += f"<h3>Skipped folders ({len(sweep.skipped)})</h3>" + _reasons(sweep.skipped)
+    notes = [*sweep.notes, *problems]
+    if notes:
+        body += "<h3>Unusable files (their jobs are in the table)</h3>" + _reasons(notes)
+    return body
+
+
+def _reason(row: pd.Series) -> str:
+    reason = row.get("reason")
+    return UNSET if reason is None or (isinstance(reason, float) and math.isnan(reason)) else reason
+
+
+def search_html(trials: pd.DataFrame | None, best: dict | None, folder: Path) -> str:
+    """The best trial (best_trial.yaml) and every trial (trials.csv)."""
+    body = ""
+    if best is not None:
+        facts = {k: v for k, v in best.items() if k != "best"}
+        body += "<h3>Study</h3><ul>" + "".join(
+            f"<li>{esc(k)}: <code>{esc(v)}</code></li>" for k, v in facts.items()
+        )
+        body += "</ul>"
+        chosen = best.get("best")
+        if isinstance(chosen, dict):
+            params = chosen.get("params") if isinstance(chosen.get("params"), dict) else {}
+            shown = ", ".join(f"{k}={fmt(v, key=True)}" for k, v in params.items())
+            body += (
+                f'<p class="best">Best trial {esc(chosen.get("number"))}: '
+                f"<b>{esc(fmt(chosen.get('value')))}</b> with <code>{esc(shown)}</code> "
+                f"(job <code>{esc(_relative(chosen.get('job_dir'), folder))}</code>)</p>"
+            )
+        else:
+            body += '<p class="empty">No trial succeeded yet.</p>'
+    if trials is not None:
+        view = trials_view(trials, folder)
+        states = view["state"].astype(str).value_counts()
+        counts = ", ".join(f"{n} {esc(s.lower())}" for s, n in states.items())
+        best_number = (
+            best.get("best", {}).get("number")
+            if isinstance(best, dict) and isinstance(best.get("best"), dict)
+            else None
+        )
+        classes = [
+            "is-best" if n == best_number else ("" if s == "COMPLETE" else "failed")
+            for n, s in zip(view["number"], view["state"].astype(str))
+        ]
+        params = tuple(
+            c
+            for c in view.columns
+            if c not in ("number", "state", "value", "run status", "seconds", "job")
+        )
+        body += f"<h3>Trials ({len(view)}: {counts})</h3>"
+        body += html_table(view, "trials", keys=params, row_class=classes)
+    return body
+
+
+def write_report(sweep: Sweep, pivot: pd.DataFrame | None) -> Path:
+    """Write `report.html` into the sweep folder (atomically); returns its path.
+
+    Raises OSError naming the file or folder if it cannot be written."""
+    return write_text(sweep.folder / REPORT, report_html(sweep, pivot))

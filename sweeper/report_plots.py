@@ -1,0 +1,184 @@
+"""The interactive plotly figures of report.html, each as an HTML fragment.
+
+Each figure is written with `plotly.io.to_html(include_plotlyjs=False,
+full_html=False)` and a fixed `div_id`, so collecting the same sweep again
+gives the same bytes; the page inlines plotly.js once (`plotly_js`), so it
+opens without a network. plotly writes the figure data as JSON with `<`
+escaped (`\\u003c`), so labels from job folders cannot close the script.
+plotly is imported here only, when a report is written: a job never pays for it.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+import pandas as pd
+
+from sweeper.results import FIRST, Sweep
+
+LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), height=420)
+CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def plotly_js() -> str:
+    """plotly.js itself (about 4.8 MB), to be inlined once in the page's head."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+def _html(figure: Any, div_id: str) -> str:
+    import plotly.io as pio
+
+    return (
+        '<div class="plot">'
+        + pio.to_html(figure, include_plotlyjs=False, full_html=False, div_id=div_id, config=CONFIG)
+        + "</div>"
+    )
+
+
+def _hover(*lines: str) -> str:
+    """Hover text: plotly reads a few tags (`<br>`) in it, so text from job folders is escaped."""
+    return "<br>".join(html.escape(line, quote=False) for line in lines)
+
+
+def _g(value: Any) -> str:
+    """A parameter value: numbers with 6 significant digits, anything else as text."""
+    return f"{value:.6g}" if isinstance(value, (int, float)) else str(value)
+
+
+def _finite(values: pd.Series) -> pd.Series:
+    numbers = pd.to_numeric(values, errors="coerce")
+    return numbers.map(lambda v: not pd.isna(v) and math.isfinite(v))
+
+
+def objective_figure(sweep: Sweep, labels: dict[str, str]) -> str:
+    """The objective of every ok job against its configuration; '' when no job has one.
+
+    One numeric swept key (an Optuna learning rate): a scatter over that key, on
+    a log axis when it spans a factor of 10 or more. Otherwise a dot per job on
+    a row per configuration, so repeated seeds show as several dots."""
+    import plotly.graph_objects as go
+
+    results = sweep.results
+    ok = results[(results["status"] == "ok") & _finite(results["objective"])]
+    if ok.empty:
+        return ""
+    metric = ", ".join(sorted(ok["objective_metric"].dropna().astype(str).unique())) or "objective"
+    names = [labels[str(j)] for j in ok[FIRST]]
+    hover = [_hover(f"job {j}", n) for j, n in zip(ok[FIRST], names)]
+    figure = go.Figure()
+    keys = sweep.swept
+    if len(keys) == 1 and pd.api.types.is_numeric_dtype(ok[keys[0]]):
+        x = ok[keys[0]].astype(float)
+        figure.add_trace(
+            go.Scatter(x=x, y=ok["objective"], mode="markers", text=hover, marker=dict(size=9))
+        )
+        logarithmic = bool((x > 0).all() and x.max() >= 10 * x.min())
+        figure.update_xaxes(title_text=keys[0], type="log" if logarithmic else "linear")
+        figure.update_yaxes(title_text=metric)
+        figure.update_layout(**LAYOUT)
+    else:
+        order = list(dict.fromkeys(names))
+        figure.add_trace(
+            go.Scatter(x=ok["objective"], y=names, mode="markers", text=hover, marker=dict(size=10))
+        )
+        figure.update_yaxes(
+            categoryorder="array", categoryarray=order[::-1], title_text="", automargin=True
+        )
+        figure.update_xaxes(title_text=metric)
+        figure.update_layout(**{**LAYOUT, "height": max(260, 110 + 28 * len(order))})
+    figure.update_traces(hovertemplate="%{text}<br>objective %{y:.4f}<extra></extra>")
+    if not (len(keys) == 1 and pd.api.types.is_numeric_dtype(ok[keys[0]])):
+        figure.update_traces(hovertemplate="%{text}<br>objective %{x:.4f}<extra></extra>")
+    figure.update_layout(title_text=f"{metric} per configuration (ok jobs)", showlegend=False)
+    return _html(figure, "plot-objective")
+
+
+def curves_figure(sweep: Sweep, labels: dict[str, str]) -> str:
+    """Validation accuracy per epoch, a line per job; '' without history.csv files."""
+    import plotly.graph_objects as go
+
+    history = sweep.history
+    if history.empty or not {"epoch", "val_accuracy"} <= set(history.columns):
+        return ""
+    names = labels
+    repeated = pd.Series(list(names.values())).duplicated(keep=False).any()
+    figure = go.Figure()
+    for job, rows in history.groupby(FIRST, sort=False):
+        name = names.get(str(job), f"job {job}")
+        name = f"{name} (job {job})" if repeated or not sweep.swept else name
+        rows = rows.sort_values("epoch")
+        figure.add_trace(
+            go.Scatter(
+                x=rows["epoch"],
+                y=rows["val_accuracy"],
+                mode="lines+markers",
+                name=name,
+                marker=dict(size=5),
+                text=[_hover(f"job {job}")] * len(rows),
+                hovertemplate="%{text}<br>epoch %{x}<br>val accuracy %{y:.4f}<extra></extra>",
+            )
+        )
+    figure.update_xaxes(title_text="epoch", dtick=1 if history["epoch"].max() <= 20 else None)
+    figure.update_yaxes(title_text="validation accuracy")
+    figure.update_layout(
+        **LAYOUT,
+        title_text="validation accuracy per epoch (click a legend entry to hide it)",
+        legend=dict(font=dict(size=11)),
+    )
+    return _html(figure, "plot-curves")
+
+
+def sweep_plots(sweep: Sweep, labels: dict[str, str]) -> list[str]:
+    """The figures every collected sweep gets (none empty); `labels`: job -> legend name."""
+    figures = (objective_figure(sweep, labels), curves_figure(sweep, labels))
+    return [html for html in figures if html]
+
+
+def search_plots(trials: pd.DataFrame, best: dict | None) -> list[str]:
+    """An Optuna search's history: each finished trial's value and the best so far."""
+    import plotly.graph_objects as go
+
+    done = trials[(trials["state"].astype(str) == "COMPLETE") & _finite(trials["value"])]
+    done = done.sort_values("number")
+    if done.empty:
+        return []
+    minimize = isinstance(best, dict) and str(best.get("direction", "")).lower() == "minimize"
+    values = done["value"].astype(float)
+    best_so_far = values.cummin() if minimize else values.cummax()
+    params = [c for c in trials.columns if c.startswith("params_")]
+    hover = [
+        _hover(
+            f"trial {row['number']}", *(f"{c.removeprefix('params_')}={_g(row[c])}" for c in params)
+        )
+        for _, row in done.iterrows()
+    ]
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=done["number"],
+            y=values,
+            mode="markers",
+            name="trial value",
+            text=hover,
+            marker=dict(size=9),
+            hovertemplate="%{text}<br>value %{y:.4f}<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=done["number"],
+            y=best_so_far,
+            mode="lines",
+            name="best so far",
+            line=dict(shape="hv", width=2),
+            hovertemplate="best so far %{y:.4f}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(title_text="trial number", dtick=1 if len(trials) <= 20 else None)
+    figure.update_yaxes(title_text="objective value")
+    figure.update_layout(**LAYOUT, title_text="optimisation history")
+    return [_html(figure, "plot-history")]
