@@ -301,7 +301,10 @@ def test_unwritable_run_folder_is_one_clear_error(make_cfg, tmp_path):
     [
         (["task=memory", "model.readout=each"], "model.readout=each does not fit task memory"),
         (["task=memory", "objective.metric=nope"], "objective.metric=nope is not a metric of"),
-        (["task=mnist", "task.data_root=/nonexistent"], "task.data_root: cannot load MNIST"),
+        (
+            ["task=mnist", "task.data_root=/nonexistent"],
+            "task.data_root: /nonexistent/MNIST/raw: missing",
+        ),
     ],
 )
 def test_config_failure_in_a_multirun_is_recorded_for_collect(make_cfg, overrides, message):
