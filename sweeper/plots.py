@@ -61,12 +61,15 @@ def _mean_with_band(
     ax: Axes, rows: pd.DataFrame, x: str, y: str, band: bool = True, **style: Any
 ) -> Any:
     """One configuration: its mean over replicates at each x, bold, with the 95 % Student-t
-    band where at least two replicates reached that x. Returns the mean's line."""
+    band where at least two replicates reached that x (an accuracy's band clipped to
+    [0, 1]). Returns the mean's line."""
     points = [(v, summarize(group[y])) for v, group in rows.groupby(x, sort=True)]
     xs = [v for v, s in points if s.n]
     means = [s.mean for _, s in points if s.n]
     (line,) = ax.plot(xs, means, **style)
-    spread = [(v, s.low, s.high) for v, s in points if s.n >= 2]
+    # An accuracy cannot leave [0, 1]; a t interval on a few seeds can: clipped to it.
+    top, bottom = (1.0, 0.0) if "accuracy" in y else (float("inf"), float("-inf"))
+    spread = [(v, max(s.low, bottom), min(s.high, top)) for v, s in points if s.n >= 2]
     if band and spread:
         bx, low, high = zip(*spread)
         ax.fill_between(bx, low, high, color=line.get_color(), alpha=0.18, linewidth=0)

@@ -21,6 +21,7 @@ from sweeper import collect as collect_module
 from sweeper import compare as compare_module
 from sweeper import confirm as confirm_module
 from sweeper.collect import collect, report
+from sweeper.stats import summarize
 
 COLUMNS = ["status", "objective", "objective_metric", "objective_direction", "test_accuracy"]
 
@@ -409,3 +410,35 @@ def test_confirm_a_tiny_search(tmp_path):
     values = confirm["objective"]
     assert f"objective (test_accuracy): {values.mean():.4f}" in result.stdout
     assert "re-run over 2 seeds (0 failed)" in result.stdout
+
+
+def test_plots_draw_one_mean_line_and_a_clipped_band_per_configuration(tmp_path):
+    from matplotlib.figure import Figure
+
+    from sweeper.plots import _configurations, _mean_with_band, plot_sweep_curves
+
+    history = pd.DataFrame(
+        [
+            {
+                "job": str(j),
+                "epoch": e,
+                "train_loss": 1 / e,
+                "val_loss": 1 / e,
+                "val_accuracy": min(1.0, 0.9 + 0.05 * j),
+            }
+            for j in range(6)
+            for e in (1, 2)
+        ]
+    )
+    labels = {str(j): f"loss={'mse' if j < 3 else 'ce'}" for j in range(6)}
+    groups = [(name, jobs) for name, _, jobs in _configurations(history, labels)]
+    assert groups == [("loss=mse (n=3)", 3), ("loss=ce (n=3)", 3)]
+    ax = Figure().subplots()
+    rows = history[history["job"].isin(["1", "2", "3"])]  # 0.95, 1.0, 1.0: t interval > 1
+    line = _mean_with_band(ax, rows, "epoch", "val_accuracy")
+    assert list(line.get_ydata()) == pytest.approx([2.95 / 3] * 2)
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.max() == 1.0 and summarize(rows["val_accuracy"]).high > 1.0
+    assert len(ax.lines) == 1  # the mean, not one line per seed
+    path = plot_sweep_curves(history, labels, tmp_path / "curves.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
