@@ -131,12 +131,13 @@ def cli() -> None:
     """`python -m sweeper [overrides] [-m]` and the `sweeper` console script.
 
     The script also runs the tools: `sweeper collect DIR`, `sweeper compare A B`,
-    `sweeper predict RUN_DIR INPUTS...`.
+    `sweeper predict RUN_DIR INPUTS...`, `sweeper confirm SWEEP_DIR --seeds 5`.
     """
-    if len(sys.argv) > 1 and sys.argv[1] in ("collect", "compare", "predict"):
-        from sweeper import collect, compare, predict
+    if len(sys.argv) > 1 and sys.argv[1] in ("collect", "compare", "predict", "confirm"):
+        from sweeper import collect, compare, confirm, predict
 
-        tool = {"collect": collect, "compare": compare, "predict": predict}[sys.argv[1]]
+        tools = {"collect": collect, "compare": compare, "predict": predict, "confirm": confirm}
+        tool = tools[sys.argv[1]]
         sys.exit(tool.main(sys.argv[2:]))
     sys.argv[1:] = quote_numeric_options(multirun_flag_last(sys.argv[1:]))
     error = override_error(sys.argv[1:])

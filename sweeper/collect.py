@@ -7,10 +7,16 @@ writes into each sweep folder:
 
     results.csv        one row per job: job, each override as a column, status,
                        objective, metrics, settings, wall seconds, job folder
+    results_by_config.csv  one row per configuration (the swept keys but the
+                       replicate key, `seed` unless --replicate-key): jobs, failed,
+                       and each metric's mean, std, n and 95 % CI (sweeper.stats)
     history.csv        long format: job, override keys, epoch, losses, accuracy
     by_length.csv      long format: job, override keys, split, length, accuracy (sequence tasks)
-    summary.md         the objective pivoted over the swept keys; failed and skipped jobs
-    curves.png         train loss, val loss, val accuracy per epoch, a line per configuration
+    summary.md         the objective pivoted over the configurations, `mean ± 95 % CI
+                       half-width (n)` per cell (plain numbers when every n is 1);
+                       failed and skipped jobs
+    curves.png         train loss, val loss, val accuracy per epoch, a line per
+                       configuration (the mean over replicates, with a 95 % CI band)
     bit_accuracy_vs_length.png (adder) / accuracy_vs_length.png (memory)
     report.html        all of the above in one self-contained page (sweeper.report)
 
@@ -39,6 +45,7 @@ from sweeper.artifacts import write_csv, write_text
 from sweeper.plots import plot_accuracy_vs_length, plot_sweep_curves
 from sweeper.report import REPORT, write_report
 from sweeper.results import UNSET, Sweep, inside_job_folder, label, load_sweep
+from sweeper.stats import by_config, format_summary, metric_columns, metric_split, summarize
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +53,11 @@ LENGTH_FIGURES = {
     "adder": ("bit_accuracy_vs_length.png", "bit accuracy"),
     "memory": ("accuracy_vs_length.png", "accuracy"),
 }
+DEFAULT_REPLICATE_KEY = "seed"
 OUTPUTS = (
     "summary.md",
     "results.csv",
+    "results_by_config.csv",
     "history.csv",
     "curves.png",
     "by_length.csv",
@@ -57,16 +66,65 @@ OUTPUTS = (
 )
 
 
-def pivot_objective(sweep: Sweep) -> pd.DataFrame:
-    """The objective of each configuration: rows = all swept keys but the last, columns = the last.
+# --- replicates (issue 14): configurations are the swept keys but the replicate key ---
+
+
+def config_keys(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> list[str]:
+    """The keys that tell configurations apart: the swept keys but the replicate key."""
+    return [k for k in sweep.swept if k != replicate_key]
+
+
+def replicated(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> bool:
+    """Whether some configuration has more than one ok job (so intervals can be shown)."""
+    ok = sweep.results[sweep.results["status"] == "ok"]
+    keys = config_keys(sweep, replicate_key)
+    if ok.empty:
+        return False
+    sizes = ok.groupby(keys, dropna=False).size() if keys else pd.Series([len(ok)])
+    return bool((sizes > 1).any())
+
+
+def objective_heading(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> str:
+    """`objective: val_accuracy (validation split), mean ± 95 % CI half-width (n)`."""
+    names = sorted(sweep.results["objective_metric"].dropna().astype(str).unique())
+    what = " / ".join(f"{m} ({metric_split(m)})" for m in names) or "(unknown metric)"
+    if replicated(sweep, replicate_key):
+        return f"objective: {what}, mean ± 95 % CI half-width (n) over {replicate_key}"
+    return (
+        f"objective: {what}; one job per configuration (n = 1): no confidence intervals "
+        f"(sweep {replicate_key}=0,1,2,3,4 for them)"
+    )
+
+
+def results_by_config(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY):
+    """results_by_config.csv's table (sweeper.stats.by_config over the configurations)."""
+    keys = config_keys(sweep, replicate_key)
+    return by_config(sweep.results, keys, metric_columns(sweep.results, sweep.keys))
+
+
+def pivot_objective(
+    sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY
+) -> pd.DataFrame:
+    """The objective of each configuration: rows = all configuration keys but the last,
+    columns = the last. Cells are text: `mean ± half-width (n)` over the replicates
+    (`0.9000 (n=1)` for a lone job), or plain `0.9000` when no configuration has
+    replicates; `–` where no job is ok.
 
     Failed jobs count as missing (NaN), not as their -inf/inf objective.
     """
     results = sweep.results.copy()
     results["objective"] = results["objective"].where(results["status"] == "ok")
-    keys = sweep.swept
+    plain = not replicated(sweep, replicate_key)
+
+    def cell(values: pd.Series) -> str:
+        s = summarize(values)
+        return ("–" if s.n == 0 else f"{s.mean:.4f}") if plain else format_summary(s)
+
+    keys = config_keys(sweep, replicate_key)
     if not keys:
-        return results.set_index("job")[["objective"]]
+        if plain:
+            return results.set_index("job")[["objective"]].map(lambda v: cell(pd.Series([v])))
+        return pd.DataFrame({"objective": [cell(results["objective"])]}, index=["all jobs"])
     # Numbers in increasing order (an Optuna search's learning rates); words as swept.
     numeric = [k for k in keys if pd.api.types.is_numeric_dtype(results[k])]
     results = results.sort_values(numeric, kind="stable") if numeric else results
@@ -75,13 +133,17 @@ def pivot_objective(sweep: Sweep) -> pd.DataFrame:
     for key in keys:  # a key a job did not have: shown, not dropped from the table
         results[key] = results[key].astype(object).where(results[key].notna(), UNSET)
     if len(keys) == 1:
-        return results.groupby(keys[0], sort=False)[["objective"]].mean()
-    return results.pivot_table(
-        values="objective", index=keys[:-1], columns=keys[-1], aggfunc="mean", sort=False
-    )
+        return results.groupby(keys[0], sort=False)[["objective"]].agg(cell)
+    cells = results.groupby(keys, sort=False)["objective"].agg(cell).reset_index()
+    table = cells.pivot(index=keys[:-1], columns=keys[-1], values="objective")
+    # pivot sorts; keep the sweep's order (numbers ascending, words as swept).
+    rows = cells[keys[:-1]].drop_duplicates()
+    index = pd.MultiIndex.from_frame(rows) if len(keys) > 2 else pd.Index(rows[keys[0]])
+    table = table.reindex(index=index, columns=cells[keys[-1]].drop_duplicates())
+    return table.fillna("–")
 
 
-def summary_markdown(sweep: Sweep) -> str:
+def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> str:
     results = sweep.results
     lines = [f"# Sweep {sweep.folder}", ""]
     if results.empty:
@@ -93,10 +155,10 @@ def summary_markdown(sweep: Sweep) -> str:
             f"Objective: `{metrics}`; {len(ok)} of {len(results)} collected jobs ok."
             + (f" Swept: {', '.join(f'`{k}`' for k in sweep.swept)}." if sweep.swept else ""),
             "",
-            # Values formatted here, so tabulate leaves key values such as 0.00182394 as they are.
-            pivot_objective(sweep)
-            .map(lambda v: "–" if pd.isna(v) else f"{v:.4f}")
-            .to_markdown(disable_numparse=True),
+            objective_heading(sweep, replicate_key) + ":",
+            "",
+            # Cells are text, so tabulate leaves key values such as 0.00182394 as they are.
+            pivot_objective(sweep, replicate_key).to_markdown(disable_numparse=True),
             "",
         ]
         if not ok.empty:
@@ -125,7 +187,7 @@ def summary_markdown(sweep: Sweep) -> str:
     return "\n".join(lines)
 
 
-def write_outputs(sweep: Sweep) -> list[Path]:
+def write_outputs(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> list[Path]:
     """Write the sweep's tables and figures into its folder; returns the paths written.
 
     Writes nothing into a job folder (returns []). Raises OSError naming the folder
@@ -138,11 +200,15 @@ def write_outputs(sweep: Sweep) -> list[Path]:
         target = folder / name
         if (target.exists() or target.is_symlink()) and not target.is_file():
             raise IsADirectoryError(errno.EISDIR, "exists and is not a file", str(target))
-    written.append(write_text(folder / "summary.md", summary_markdown(sweep)))
+    written.append(write_text(folder / "summary.md", summary_markdown(sweep, replicate_key)))
     if sweep.results.empty:
         return [*written, write_report(sweep, None)]
     written.append(write_csv(folder / "results.csv", sweep.results))
-    labels = {str(r["job"]): label(r, sweep.swept) for _, r in sweep.results.iterrows()}
+    by_config_table = results_by_config(sweep, replicate_key)
+    written.append(write_csv(folder / "results_by_config.csv", by_config_table))
+    # One label per configuration: the plots draw its replicates as one mean with a band.
+    keys = config_keys(sweep, replicate_key)
+    labels = {str(r["job"]): label(r, keys) for _, r in sweep.results.iterrows()}
     if not sweep.history.empty:
         written.append(write_csv(folder / "history.csv", sweep.history))
         written.append(plot_sweep_curves(sweep.history, labels, folder / "curves.png"))
@@ -160,14 +226,23 @@ def write_outputs(sweep: Sweep) -> list[Path]:
     return written
 
 
-def collect(folder: str | Path) -> Sweep:
+def collect(folder: str | Path, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> Sweep:
     """Load the sweep folder and write its outputs.
 
     Raises FileNotFoundError / NotADirectoryError / PermissionError if the folder
     cannot be listed, OSError if its outputs cannot be written."""
     sweep = load_sweep(folder)
-    write_outputs(sweep)
+    write_outputs(sweep, replicate_key)
     return sweep
+
+
+def replicate_key_error(sweep: Sweep, replicate_key: str) -> str | None:
+    """Why a replicate key named by the user cannot be used here (None if it can)."""
+    if sweep.results.empty or replicate_key in sweep.swept:
+        return None
+    swept = ", ".join(sweep.swept) or "nothing"
+    where = "is the same in every job" if replicate_key in sweep.keys else "is not a swept key"
+    return f"{sweep.folder}: replicate key {replicate_key} {where} (swept: {swept})"
 
 
 def read_error(error: OSError) -> str:
@@ -183,29 +258,41 @@ def write_error(error: OSError) -> str:
     return f"cannot write to {where}: {error.strerror or error}"
 
 
-def report(sweep: Sweep) -> str:
-    """What the terminal shows: the pivot table, then what was skipped and why."""
+def report(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> str:
+    """What the terminal shows: the pivot table under a line naming its metric and split,
+    then what was skipped and why."""
     lines = [f"{sweep.folder}: {len(sweep.results)} jobs collected"]
     if inside_job_folder(sweep.folder):
         lines[0] += " (a job folder: nothing written into it)"
     if not sweep.results.empty:
-        lines.append(pivot_objective(sweep).to_string(float_format=lambda v: f"{v:.4f}"))
+        lines.append(objective_heading(sweep, replicate_key))
+        lines.append(pivot_objective(sweep, replicate_key).to_string())
     lines += [f"skipped {name}: {why}" for name, why in sweep.skipped]
     lines += [f"note {name}: {why}" for name, why in sweep.notes]
     return "\n".join(lines)
 
 
 class CollectCallback(Callback):
-    """Collects the sweep folder when a multirun ends (grid or Optuna)."""
+    """Collects the sweep folder when a multirun ends (grid or Optuna).
+
+    `replicate_key` (`hydra.callbacks.collect.replicate_key`, default `seed`) is the
+    swept key whose values are repeats of one configuration."""
+
+    def __init__(self, replicate_key: str = DEFAULT_REPLICATE_KEY) -> None:
+        self.replicate_key = replicate_key
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         folder = Path(config.hydra.sweep.dir)
+        key = self.replicate_key
         try:
             sweep = load_sweep(folder)
+            why = replicate_key_error(sweep, key) if key != DEFAULT_REPLICATE_KEY else None
+            if why:
+                log.warning("sweeper: warning: %s; every job is its own configuration", why)
             try:
-                write_outputs(sweep)
+                write_outputs(sweep, key)
             except OSError as error:  # a read-only or full disk: one line, the sweep is done
-                log.info("%s", report(sweep))
+                log.info("%s", report(sweep, key))
                 log.error("could not collect %s: %s", folder, write_error(error))
                 return
         except OSError as error:
@@ -214,7 +301,7 @@ class CollectCallback(Callback):
         except Exception:  # collecting must never turn a finished sweep into a crash
             log.exception("could not collect %s", folder)
             return
-        log.info("collected %s into results.csv and summary.md\n%s", folder, report(sweep))
+        log.info("collected %s into results.csv and summary.md\n%s", folder, report(sweep, key))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,28 +309,39 @@ def main(argv: list[str] | None = None) -> int:
         prog="sweeper collect", description="Collect sweep folders into tables and plots."
     )
     parser.add_argument("folders", nargs="+", type=Path, help="sweep folders (multirun/DATE/TIME)")
+    parser.add_argument(
+        "--replicate-key",
+        default=None,
+        help="the swept key whose values repeat one configuration (default: seed)",
+    )
     args = parser.parse_args(argv)
+    key = args.replicate_key or DEFAULT_REPLICATE_KEY
     status = 0
     for folder in args.folders:
         try:
             sweep = load_sweep(folder)
         except OSError as error:  # missing, not a folder, cannot be listed
             print(f"sweeper collect: error: {read_error(error)}", file=sys.stderr)
-            status = 1
+            status = max(status, 1)
             continue
-        print(report(sweep))
+        why = replicate_key_error(sweep, key) if args.replicate_key else None
+        if why:  # named by the user: refused before anything is written
+            print(f"sweeper collect: error: {why}", file=sys.stderr)
+            status = max(status, 2)
+            continue
+        print(report(sweep, key))
         try:
-            write_outputs(sweep)
+            write_outputs(sweep, key)
         except OSError as error:
             print(f"sweeper collect: error: {write_error(error)}", file=sys.stderr)
-            status = 1
+            status = max(status, 1)
             continue
         if sweep.results.empty:
             print(
                 f"sweeper collect: error: {folder}: no finished job folders to collect",
                 file=sys.stderr,
             )
-            status = 1
+            status = max(status, 1)
     return status
 
 

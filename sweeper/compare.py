@@ -1,25 +1,48 @@
-"""Compare two results.csv files row by row: before/after a change, seed vs tuned.
+"""Compare configurations with statistics: two sweeps, or the levels of one key in one sweep.
 
     python -m sweeper.compare A/results.csv B/results.csv [--on KEYS] [--metrics M,...] [--out F]
-    sweeper compare A/results.csv B/results.csv
+    python -m sweeper.compare SWEEP_DIR --by loss          # mse vs ce at each other setting
+    sweeper compare A B
 
-Rows are joined on the swept keys the two files share (the override columns
-between `job` and `status`), or on `--on`. Several rows per key (e.g. seeds)
-are averaged first. Prints each metric in A, in B and B - A; `--out` writes
-that table as CSV (never over one of its inputs). Exits 1 when no rows match,
-2 on unreadable input or an `--out` that cannot be written.
+A and B are results.csv files or sweep folders (read, never written). A
+configuration is a combination of the swept keys but the replicate key
+(`--replicate-key`, default `seed`); its replicates (seeds) are the sample.
+
+Two inputs are joined on the keys they share that are swept in either (or
+`--on`); `hidden_size` is read as `model.hidden`, and a key swept in one file
+only is taken from the other's recorded settings where it has one (`hidden`,
+`loss`, `lr`, ...). The keys joined on are printed. Refused, one line, exit 1:
+different tasks, different objective metrics (while `objective` is compared),
+a file whose jobs differ in a key that is not joined on (its configurations
+would be averaged into one row), no matching rows. Fixed settings that differ
+between the files (epochs, lr, device, ...) are printed as a warning.
+
+`--by KEY` compares, within one input, each level of KEY against the first at
+every configuration of the other keys (two levels: A/B).
+
+Per configuration and metric: A and B as `mean ± 95 % CI half-width (n)`, B - A
+with its interval, the test (`sweeper.stats`: paired t when the same seeds are
+on both sides, else Welch; bootstrap for skewed samples of n >= 10), its p
+Holm-adjusted over all rows of that metric, and a verdict (`A better`,
+`B better`, `no evidence`) that follows the metric's direction. Failed jobs are
+counted in `A failed` / `B failed` and left out of the statistics. `--out`
+writes the table as CSV (numbers, not formatted cells), never over an input.
+Exits 1 on a refusal, 2 on unreadable input or an `--out` that cannot be written.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from sweeper.artifacts import write_csv
 from sweeper.results import key_columns
+from sweeper.stats import compare_samples, holm, metric_direction, verdict
 
 DEFAULT_METRICS = (
     "objective",
@@ -30,6 +53,37 @@ DEFAULT_METRICS = (
     "epochs_run",
     "wall_seconds",
 )
+DEFAULT_REPLICATE_KEY = "seed"
+# Two spellings of one setting: the hidden_size group sets model.hidden.
+KEY_ALIASES = {"hidden_size": "model.hidden"}
+# Override key -> the results.csv column that records its value for every job.
+KEY_SETTINGS = {
+    "model.hidden": "hidden",
+    "model.layers": "layers",
+    "model.bidirectional": "bidirectional",
+    "loss": "loss",
+    "optim.lr": "lr",
+    "optim.schedule": "schedule",
+    "task.batch_size": "batch_size",
+    "task.epochs": "epochs",
+    "task": "task",
+}
+# Recorded settings a warning names when they are fixed in each file but differ.
+FIXED_SETTINGS = (
+    "task",
+    "model",
+    "bidirectional",
+    "hidden",
+    "layers",
+    "loss",
+    "lr",
+    "schedule",
+    "batch_size",
+    "epochs",
+    "device",
+    "threads",
+    "precision",
+)
 
 
 class CompareError(Exception):
@@ -38,7 +92,30 @@ class CompareError(Exception):
         self.code = code
 
 
+@dataclass
+class Result:
+    """The comparison: its table (numbers), the keys joined on, warnings and notes."""
+
+    table: pd.DataFrame
+    keys: list[str]
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
 def read_results(path: Path) -> pd.DataFrame:
+    """A results.csv, or a sweep folder's jobs (collected in memory, nothing written).
+
+    Raises CompareError (code 2) naming the path when it cannot be read."""
+    if path.is_dir():
+        from sweeper.results import load_sweep
+
+        try:
+            results = load_sweep(path).results
+        except OSError as e:
+            raise CompareError(f"cannot read {path}: {e.strerror or e}", 2) from None
+        if results.empty:
+            raise CompareError(f"{path}: no finished job folders to compare", 2)
+        return results
     try:
         return pd.read_csv(path)
     except FileNotFoundError:
@@ -47,80 +124,329 @@ def read_results(path: Path) -> pd.DataFrame:
         raise CompareError(f"{path}: not a readable CSV ({e})", 2) from None
 
 
-def _per_key(frame: pd.DataFrame, keys: list[str], metrics: list[str]) -> pd.DataFrame:
-    """Mean of each metric per key combination (only jobs with status ok), with a count."""
-    if "status" in frame:
-        frame = frame[frame["status"] == "ok"]
-    grouped = frame.groupby(keys, sort=False, dropna=False)
-    table = grouped[metrics].mean()
-    table["jobs"] = grouped.size()
-    return table
+def canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    """Key columns under one spelling (`hidden_size` -> `model.hidden`), values as text
+    (`3`, `3.0` and `'3'` meet)."""
+    frame = frame.copy()
+    for alias, name in KEY_ALIASES.items():
+        if alias not in key_columns(frame):
+            continue
+        if name in frame:  # both spellings in one folder: the composed value wins
+            frame[name] = frame[name].where(frame[name].notna(), frame[alias])
+            frame = frame.drop(columns=alias)
+        else:
+            frame = frame.rename(columns={alias: name})
+    for key in key_columns(frame):
+        frame[key] = _text(frame[key])
+    return frame
 
 
-def compare(
-    a: pd.DataFrame, b: pd.DataFrame, on: list[str] | None = None, metrics: list[str] | None = None
-) -> pd.DataFrame:
-    """Long table: keys..., metric, A, B, B - A, one row per matched key and metric."""
-    keys = on or [k for k in key_columns(a) if k in key_columns(b)]
-    if not keys:
-        raise CompareError("the two files share no swept keys to join on; name them with --on", 1)
-    for name, frame in (("A", a), ("B", b)):
-        missing = [k for k in keys if k not in frame]
-        if missing:
-            raise CompareError(f"{name} has no column {', '.join(missing)}", 1)
-    wanted = metrics or [m for m in DEFAULT_METRICS if m in a and m in b]
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype(str).str.replace(r"\.0$", "", regex=True)
+
+
+def _swept(frame: pd.DataFrame, keys: list[str]) -> list[str]:
+    return [k for k in keys if k in frame and frame[k].nunique(dropna=False) > 1]
+
+
+def _values(frame: pd.DataFrame, key: str) -> str:
+    return ", ".join(map(str, pd.unique(frame[key].astype(str))))
+
+
+def join_keys(
+    a: pd.DataFrame, b: pd.DataFrame, on: list[str] | None, replicate_key: str
+) -> tuple[list[str], list[str]]:
+    """(keys to join on, notes). Fills a key swept in one file from the other's settings.
+
+    Raises CompareError (1) when a file's jobs differ in a key that is not joined on."""
+    notes: list[str] = []
+    if on:
+        for name, frame in (("A", a), ("B", b)):
+            missing = [k for k in on if k not in frame]
+            if missing:
+                raise CompareError(f"{name} has no column {', '.join(missing)}", 1)
+        return list(on), notes
+    ka = [k for k in key_columns(a) if k != replicate_key]
+    kb = [k for k in key_columns(b) if k != replicate_key]
+    swept = _swept(a, ka) + [k for k in _swept(b, kb) if k not in _swept(a, ka)]
+    keys = []
+    for key in swept:
+        if key in a and key in b:
+            keys.append(key)
+            continue
+        other, name = (b, "B") if key in a else (a, "A")
+        setting = KEY_SETTINGS.get(key)
+        if setting and setting in other:
+            other[key] = _text(other[setting])
+            keys.append(key)
+            notes.append(f"{name} does not set {key}: its recorded `{setting}` is used")
+    for name, frame, own in (("A", a, ka), ("B", b, kb)):
+        lost = [k for k in _swept(frame, own) if k not in keys]
+        if lost:
+            other = "B" if name == "A" else "A"
+            raise CompareError(
+                f"{name}'s jobs differ in {lost[0]} ({_values(frame, lost[0])}), which {other} "
+                "does not set: its configurations would be averaged into one row; "
+                "name the keys to join on with --on",
+                1,
+            )
+    return keys, notes
+
+
+def check_like_with_like(a: pd.DataFrame, b: pd.DataFrame, metrics: list[str]) -> list[str]:
+    """Refuse different tasks or objective metrics (CompareError 1); warnings for other
+    fixed settings (constant within each file) that differ."""
+    for column, what in (("task", "task"), ("objective_metric", "objective metric")):
+        if column == "objective_metric" and "objective" not in metrics:
+            continue
+        if column in a and column in b:
+            va, vb = set(_text(a[column].dropna())), set(_text(b[column].dropna()))
+            if va and vb and va != vb:
+                hint = " (compare other metrics with --metrics)" if column != "task" else ""
+                raise CompareError(
+                    f"A and B differ in {what}: A {', '.join(sorted(va))}, "
+                    f"B {', '.join(sorted(vb))}; compare like with like{hint}",
+                    1,
+                )
+    differ = []
+    shared = [k for k in key_columns(a) if k in key_columns(b) and k not in FIXED_SETTINGS]
+    for column in [*shared, *FIXED_SETTINGS]:
+        if column not in a or column not in b:
+            continue
+        va, vb = _text(a[column]).unique(), _text(b[column]).unique()
+        if len(va) == 1 and len(vb) == 1 and va[0] != vb[0]:
+            differ.append(f"{column} (A {va[0]}, B {vb[0]})")
+    if differ:
+        return [f"warning: fixed settings differ between A and B: {', '.join(differ)}"]
+    return []
+
+
+def _metrics(a: pd.DataFrame, b: pd.DataFrame, wanted: list[str] | None) -> tuple[list, list]:
+    """(numeric metrics in both, notes about metrics only one side has)."""
+    notes = []
+    if wanted:
+        for name, frame in (("A", a), ("B", b)):
+            missing = [m for m in wanted if m not in frame]
+            if missing:
+                raise CompareError(f"{name} has no metric {', '.join(missing)}", 1)
+    else:
+        wanted = [m for m in DEFAULT_METRICS if m in a and m in b]
+        only = [
+            f"{name}: {', '.join(m for m in DEFAULT_METRICS if m in x and m not in y)}"
+            for name, x, y in (("A", a, b), ("B", b, a))
+            if any(m in x and m not in y for m in DEFAULT_METRICS)
+        ]
+        if only:
+            notes.append(f"metrics in one file only, not compared ({'; '.join(only)})")
     numeric = [
         m
         for m in wanted
-        if m in a
-        and m in b
-        and pd.api.types.is_numeric_dtype(a[m])
-        and pd.api.types.is_numeric_dtype(b[m])
+        if pd.api.types.is_numeric_dtype(a[m]) and pd.api.types.is_numeric_dtype(b[m])
     ]
     if not numeric:
         raise CompareError(f"no numeric metric found in both files among {', '.join(wanted)}", 1)
-    # Key values compared as text, so 3 and "3" (or 3.0) still meet.
-    for frame in (a, b):
-        for key in keys:
-            frame[key] = frame[key].astype(str).str.replace(r"\.0$", "", regex=True)
-    joined = _per_key(a, keys, numeric).join(
-        _per_key(b, keys, numeric), how="inner", lsuffix="__A", rsuffix="__B"
-    )
-    if joined.empty:
-        raise CompareError(f"no rows of A and B share values of {', '.join(keys)}", 1)
+    return numeric, notes
+
+
+def _samples(frame: pd.DataFrame, replicate_key: str) -> tuple[pd.DataFrame, int]:
+    """(ok rows indexed by replicate id, failed count). Without a replicate column the
+    index can never match the other side's, so nothing is paired."""
+    ok = frame[frame["status"] == "ok"] if "status" in frame else frame
+    failed = len(frame) - len(ok)
+    if replicate_key in ok:
+        ok = ok.set_index(_text(ok[replicate_key]))
+    else:
+        ok = ok.set_index(pd.Index([object() for _ in range(len(ok))]))
+    return ok, failed
+
+
+def statistics(
+    pairs: list[tuple[dict, pd.DataFrame, pd.DataFrame]],
+    metrics: list[str],
+    replicate_key: str,
+    objective_direction: str | None,
+) -> pd.DataFrame:
+    """The long table, one row per (pair, metric): each pair is (key values, A rows, B rows).
+    p is Holm-adjusted within each metric over all its rows."""
     rows = []
-    for index, row in joined.iterrows():
-        index = index if isinstance(index, tuple) else (index,)
-        for metric in [*numeric, "jobs"]:
-            a_value, b_value = row[f"{metric}__A"], row[f"{metric}__B"]
+    for keys, a_rows, b_rows in pairs:
+        a_ok, a_failed = _samples(a_rows, replicate_key)
+        b_ok, b_failed = _samples(b_rows, replicate_key)
+        for metric in metrics:
+            c = compare_samples(a_ok[metric], b_ok[metric])
             rows.append(
                 {
-                    **dict(zip(keys, index)),
+                    **keys,
                     "metric": metric,
-                    "A": a_value,
-                    "B": b_value,
-                    "B - A": b_value - a_value,
+                    "A": c.a.mean,
+                    "A ci_low": c.a.low,
+                    "A ci_high": c.a.high,
+                    "A n": c.a.n,
+                    "A failed": a_failed,
+                    "B": c.b.mean,
+                    "B ci_low": c.b.low,
+                    "B ci_high": c.b.high,
+                    "B n": c.b.n,
+                    "B failed": b_failed,
+                    "B - A": c.diff,
+                    "B - A ci_low": c.diff_low,
+                    "B - A ci_high": c.diff_high,
+                    "test": c.test,
+                    "p": c.p,
                 }
             )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table["p (Holm)"] = math.nan
+    for _, group in table.groupby("metric", sort=False):
+        table.loc[group.index, "p (Holm)"] = holm(group["p"].to_numpy())
+    table["verdict"] = [
+        verdict(r["B - A"], r["p (Holm)"], metric_direction(r["metric"], objective_direction))
+        for _, r in table.iterrows()
+    ]
+    return table
+
+
+def _direction(*frames: pd.DataFrame) -> str | None:
+    for frame in frames:
+        if "objective_direction" in frame and frame["objective_direction"].notna().any():
+            return str(frame["objective_direction"].dropna().iloc[0])
+    return None
+
+
+def _groups(frame: pd.DataFrame, keys: list[str]) -> dict[tuple, pd.DataFrame]:
+    if not keys:
+        return {(): frame}
+    return {
+        (k if isinstance(k, tuple) else (k,)): g
+        for k, g in frame.groupby(keys, sort=False, dropna=False)
+    }
+
+
+def compare(
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    on: list[str] | None = None,
+    metrics: list[str] | None = None,
+    replicate_key: str = DEFAULT_REPLICATE_KEY,
+) -> Result:
+    """A vs B per joined configuration and metric (see the module docstring).
+
+    Raises CompareError: 1 for a refusal (nothing to join, different tasks, ...)."""
+    a, b = canonical(a), canonical(b)
+    on = [KEY_ALIASES.get(k, k) for k in on] if on else None
+    keys, notes = join_keys(a, b, on, replicate_key)
+    numeric, metric_notes = _metrics(a, b, metrics)
+    warnings = check_like_with_like(a, b, numeric)
+    ga, gb = _groups(a, keys), _groups(b, keys)
+    pairs = [(dict(zip(keys, k)), ga[k], gb[k]) for k in ga if k in gb]
+    if not pairs:
+        raise CompareError(f"no rows of A and B share values of {', '.join(keys)}", 1)
+    table = statistics(pairs, numeric, replicate_key, _direction(a, b))
+    return Result(table, keys, warnings, notes + metric_notes)
+
+
+def compare_by(
+    frame: pd.DataFrame,
+    by: str,
+    metrics: list[str] | None = None,
+    replicate_key: str = DEFAULT_REPLICATE_KEY,
+) -> Result:
+    """Within one sweep: each level of `by` (B, named in column `by`) against its first
+    level (A), at every configuration of the other swept keys.
+
+    Raises CompareError (1) when `by` is not a swept key or is the replicate key."""
+    frame = canonical(frame)
+    by = KEY_ALIASES.get(by, by)
+    keys_all = [k for k in key_columns(frame) if k != replicate_key]
+    if by == replicate_key:
+        raise CompareError(f"--by {by} is the replicate key; compare configurations", 1)
+    if by not in key_columns(frame) or frame[by].nunique() < 2:
+        swept = ", ".join(_swept(frame, keys_all)) or "nothing"
+        raise CompareError(f"--by {by}: not a key with two or more values (swept: {swept})", 1)
+    keys = [k for k in _swept(frame, keys_all) if k != by]
+    numeric, _ = _metrics(frame, frame, metrics)
+    levels = list(pd.unique(frame[by]))
+    numbers = pd.to_numeric(pd.Series(levels), errors="coerce")
+    if numbers.notna().all():
+        levels = [levels[i] for i in numbers.sort_values(kind="stable").index]
+    first = frame[frame[by] == levels[0]]
+    pairs = []
+    for level in levels[1:]:
+        ga, gb = _groups(first, keys), _groups(frame[frame[by] == level], keys)
+        pairs += [({by: level, **dict(zip(keys, k))}, ga[k], gb[k]) for k in ga if k in gb]
+    if not pairs:
+        raise CompareError(f"no configuration has both {by}={levels[0]} and another level", 1)
+    table = statistics(pairs, numeric, replicate_key, _direction(frame))
+    return Result(table, keys, [], [f"A = {by}={levels[0]}; B = the level in column {by}"])
+
+
+def _cell(mean: float, low: float, high: float, n: int) -> str:
+    if n == 0 or pd.isna(mean):
+        return "–"
+    if n == 1 or pd.isna(low):
+        return f"{mean:.4f} (n={n})"
+    return f"{mean:.4f} ± {(high - low) / 2:.4f} ({n})"
+
+
+def printable(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The table as the terminal shows it: `mean ± half-width (n)` cells, B - A [low, high]."""
+    out = table[[*keys, "metric"]].copy()
+    for side in ("A", "B"):
+        out[side] = [
+            _cell(r[side], r[f"{side} ci_low"], r[f"{side} ci_high"], r[f"{side} n"])
+            for _, r in table.iterrows()
+        ]
+        if table[f"{side} failed"].any():
+            out[f"{side} failed"] = table[f"{side} failed"]
+    out["B - A [95 % CI]"] = [
+        "–"
+        if pd.isna(r["B - A"])
+        else f"{r['B - A']:+.4f}"
+        + (
+            ""
+            if pd.isna(r["B - A ci_low"])
+            else f" [{r['B - A ci_low']:+.4f}, {r['B - A ci_high']:+.4f}]"
+        )
+        for _, r in table.iterrows()
+    ]
+    out["test"] = table["test"]
+    out["p (Holm)"] = ["–" if pd.isna(p) else f"{p:.3g}" for p in table["p (Holm)"]]
+    out["verdict"] = table["verdict"]
+    return out
 
 
 def _names(text: str | None) -> list[str] | None:
     return [part.strip() for part in text.split(",") if part.strip()] if text else None
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="sweeper compare", description="Compare two sweep results.csv files."
+        prog="sweeper compare",
+        description="Compare configurations of two sweeps (or of one with --by), with "
+        "95 %% confidence intervals, tests, Holm correction and verdicts.",
     )
-    parser.add_argument("a", type=Path, help="results.csv (A, e.g. before)")
-    parser.add_argument("b", type=Path, help="results.csv (B, e.g. after)")
+    parser.add_argument("a", type=Path, help="results.csv or sweep folder (A, e.g. before)")
+    parser.add_argument("b", type=Path, nargs="?", help="results.csv or sweep folder (B)")
     parser.add_argument("--on", help="comma-separated key columns to join on")
+    parser.add_argument("--by", help="one input: compare the levels of this key")
     parser.add_argument("--metrics", help="comma-separated metric columns (default: the main ones)")
+    parser.add_argument(
+        "--replicate-key", default=DEFAULT_REPLICATE_KEY, help="replicate column (default: seed)"
+    )
     parser.add_argument("--out", type=Path, help="also write the comparison as CSV here")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
+    if (args.b is None) == (args.by is None):
+        parser.error("give two inputs A B, or one input with --by KEY")
+    if args.by and args.on:
+        parser.error("--on joins two inputs; --by compares within one")
+    inputs = [p for p in (args.a, args.b) if p is not None]
     if args.out is not None:
-        same = [p for p in (args.a, args.b) if _same_file(p, args.out)]
+        same = [p for p in inputs if _same_file(p, args.out)]
         if same:
             print(
                 f"sweeper compare: error: --out {args.out} is an input file; "
@@ -132,14 +458,41 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sweeper compare: error: --out {args.out} is a folder", file=sys.stderr)
             return 2
     try:
-        table = compare(
-            read_results(args.a), read_results(args.b), _names(args.on), _names(args.metrics)
-        )
+        if args.by:
+            result = compare_by(
+                read_results(args.a), args.by, _names(args.metrics), args.replicate_key
+            )
+            shown = [args.by, *result.keys]
+        else:
+            result = compare(
+                read_results(args.a),
+                read_results(args.b),
+                _names(args.on),
+                _names(args.metrics),
+                args.replicate_key,
+            )
+            shown = result.keys
     except CompareError as error:
         print(f"sweeper compare: error: {error}", file=sys.stderr)
         return error.code
-    print(f"A = {args.a}\nB = {args.b}")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    for line in result.warnings:
+        print(f"sweeper compare: {line}", file=sys.stderr)
+    print(f"A = {args.a}" + ("" if args.by else f"\nB = {args.b}"))
+    for note in result.notes:
+        print(note)
+    if args.by:
+        where = f"at each {', '.join(result.keys)}" if result.keys else "(no other swept key)"
+        joined = f"levels of {args.by} compared {where}"
+    else:
+        joined = f"joined on: {', '.join(result.keys) or '(nothing: one configuration a side)'}"
+    print(f"{joined}; replicates: {args.replicate_key}; p Holm-adjusted per metric over its rows")
+    table = result.table
+    if (table[["A n", "B n"]].max(axis=None)) <= 1:
+        print(
+            f"n = 1 on both sides: differences without intervals or tests "
+            f"(sweep {args.replicate_key}=0,1,2,3,4 for them)"
+        )
+    print(printable(table, shown).to_string(index=False))
     if args.out:
         try:
             write_csv(args.out, table)

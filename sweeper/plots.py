@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sweeper.artifacts import save_figure
+from sweeper.stats import summarize
 
 CURVE_PANELS = (
     ("train_loss", "training loss"),
@@ -47,17 +48,51 @@ def _legend(ax: Axes, lines: int) -> None:
         ax.legend(fontsize=8)
 
 
+def _configurations(frame: pd.DataFrame, labels: dict[str, str]):
+    """(label, rows, jobs) per configuration, in first-seen order: `labels` maps each job to
+    its configuration's label, so a configuration's replicates (seeds) come as one group."""
+    names = frame["job"].astype(str).map(labels)
+    for name, rows in frame.groupby(names, sort=False):
+        jobs = rows["job"].nunique()
+        yield (name if jobs == 1 else f"{name} (n={jobs})"), rows, jobs
+
+
+def _mean_with_band(
+    ax: Axes, rows: pd.DataFrame, x: str, y: str, band: bool = True, **style: Any
+) -> Any:
+    """One configuration: its mean over replicates at each x, bold, with the 95 % Student-t
+    band where at least two replicates reached that x (an accuracy's band clipped to
+    [0, 1]). Returns the mean's line."""
+    points = [(v, summarize(group[y])) for v, group in rows.groupby(x, sort=True)]
+    xs = [v for v, s in points if s.n]
+    means = [s.mean for _, s in points if s.n]
+    (line,) = ax.plot(xs, means, **style)
+    # An accuracy cannot leave [0, 1]; a t interval on a few seeds can: clipped to it.
+    top, bottom = (1.0, 0.0) if "accuracy" in y else (float("inf"), float("-inf"))
+    spread = [(v, max(s.low, bottom), min(s.high, top)) for v, s in points if s.n >= 2]
+    if band and spread:
+        bx, low, high = zip(*spread)
+        ax.fill_between(bx, low, high, color=line.get_color(), alpha=0.18, linewidth=0)
+    return line
+
+
 def plot_sweep_curves(history: pd.DataFrame, labels: dict[str, str], path: str | Path) -> Path:
-    """Train loss, val loss and val accuracy per epoch: one line per configuration."""
+    """Train loss, val loss and val accuracy per epoch: one line per configuration.
+
+    `labels` maps each job to its configuration's label; a configuration with
+    replicates is drawn as their mean with a 95 % CI band, labelled `(n=5)`."""
     figure = Figure(figsize=(15, 4.2))
     axes = figure.subplots(1, 3)
+    count = 0
     for ax, (column, title) in zip(axes, CURVE_PANELS):
-        for job, rows in history.groupby("job", sort=False):
-            ax.plot(rows["epoch"], rows[column], marker="o", markersize=2, label=labels[str(job)])
+        count = 0
+        for name, rows, _ in _configurations(history, labels):
+            _mean_with_band(ax, rows, "epoch", column, marker="o", markersize=2, label=name)
+            count += 1
         ax.set_xlabel("epoch")
         ax.set_title(title)
         ax.grid(alpha=0.3)
-    _legend(axes[-1], len(labels))
+    _legend(axes[-1], count)
     figure.subplots_adjust(left=0.045, right=0.99, bottom=0.13, top=0.92, wspace=0.2)
     return save_figure(path, figure)
 
@@ -67,6 +102,8 @@ def plot_accuracy_vs_length(
 ) -> Path:
     """Accuracy per sequence length, one line per configuration, training lengths shaded.
 
+    `labels` maps each job to its configuration's label; a configuration with
+    replicates is drawn as their mean with a 95 % CI band, labelled `(n=5)`.
     Lengths beyond training (the `extrapolation` split) are drawn as separate
     markers joined by a dotted line, so they read as tested but never trained on.
     """
@@ -76,28 +113,32 @@ def plot_accuracy_vs_length(
     ax.axvspan(
         trained.min() - 0.5, trained.max() + 0.5, color="0.92", zorder=0, label="training lengths"
     )
-    for job, rows in by_length.groupby("job", sort=False):
-        test = rows[rows["split"] == "test"].sort_values("length")
-        (line,) = ax.plot(
-            test["length"], test["accuracy"], marker="o", markersize=3, label=labels[str(job)]
-        )
-        beyond = rows[rows["split"] == "extrapolation"].sort_values("length")
+    count = 0
+    for name, rows, _ in _configurations(by_length, labels):
+        count += 1
+        test = rows[rows["split"] == "test"]
+        line = _mean_with_band(ax, test, "length", "accuracy", marker="o", markersize=3, label=name)
+        beyond = rows[rows["split"] == "extrapolation"]
         if not beyond.empty:  # dotted from the last trained length, squares where tested
-            joined = pd.concat([test.tail(1), beyond])
-            ax.plot(joined["length"], joined["accuracy"], linestyle=":", color=line.get_color())
-            ax.plot(
-                beyond["length"],
-                beyond["accuracy"],
+            joined = pd.concat([test[test["length"] == test["length"].max()], beyond])
+            color = line.get_color()
+            _mean_with_band(ax, joined, "length", "accuracy", linestyle=":", color=color)
+            _mean_with_band(
+                ax,
+                beyond,
+                "length",
+                "accuracy",
+                band=False,
                 linestyle="none",
                 marker="s",
                 markersize=4,
-                color=line.get_color(),
+                color=color,
             )
     ax.set_xlabel("sequence length")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    _legend(ax, len(labels) + 1)
+    _legend(ax, count + 1)
     figure.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.93)
     return save_figure(path, figure)
 

@@ -229,7 +229,10 @@ def test_compare_with_no_matching_rows_exits_1(tmp_path, capsys):
     b = fake_results(
         tmp_path / "b.csv", [{"loss": "ce", "status": "ok", "objective": 0.9, "test_accuracy": 0.9}]
     )
-    assert compare_module.main([str(a), str(b)]) == 1
+    # Fixed (not swept) on each side: compared, with a warning naming the difference.
+    assert compare_module.main([str(a), str(b)]) == 0
+    assert "fixed settings differ between A and B: loss (A mse, B ce)" in capsys.readouterr().err
+    assert compare_module.main([str(a), str(b), "--on", "loss"]) == 1
     assert "no rows of A and B share values of loss" in capsys.readouterr().err
     assert compare_module.main([str(a), str(tmp_path / "missing.csv")]) == 2
     assert "missing.csv: no such file" in capsys.readouterr().err
@@ -243,8 +246,9 @@ def test_compare_two_real_sweeps(adder_sweep, tmp_path):
     out = tmp_path / "same.csv"
     assert compare_module.main([str(results), str(results), "--out", str(out)]) == 0
     table = pd.read_csv(out)
-    assert set(table["metric"]) >= {"objective", "test_accuracy", "jobs"}
-    assert (table["B - A"] == 0).all() and len(table[table["metric"] == "jobs"]) == 4
+    assert set(table["metric"]) >= {"objective", "test_accuracy"}
+    assert (table["B - A"] == 0).all() and len(table[table["metric"] == "objective"]) == 4
+    assert (table["A n"] == 1).all() and (table["verdict"] == "no evidence").all()
 
 
 # --- job folders written by hand: every shape collect may meet, without training ---
