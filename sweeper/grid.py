@@ -9,7 +9,8 @@ batches of `max_batch_size`) with four guarantees added. Before the first job:
    that would share a folder are refused (exit 2);
 3. the sweep folder is compared with what is already in it:
    - empty or new: the grid runs as numbered jobs 0..N-1;
-   - the same grid (the same set of job overrides): it is resumed. Finished jobs
+   - the same grid (its points are among those recorded in `.sweeper/grid.json`
+     when the folder's grid first ran): it is resumed. Finished jobs
      (metrics.json status ok or failed) are kept and skipped; unfinished ones
      (killed, interrupted, never started) run again in their own folder, where the
      run resumes from its last epoch checkpoint;
@@ -29,10 +30,12 @@ goes on. Hydra only loads sweepers from `hydra_plugins`, hence
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,6 +62,28 @@ from sweeper.sweep_folder import (
 log = logging.getLogger(__name__)
 
 LOCK = Path(".sweeper") / "grid.lock"
+# The points this folder's grid(s) asked for, so a re-run after a kill (some points
+# never started, so they have no folder yet) is still known as the same grid.
+RECORD = Path(".sweeper") / "grid.json"
+
+
+def _key(overrides: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(overrides))
+
+
+def _recorded_points(sweep_dir: Path) -> Counter | None:
+    """The points recorded for `sweep_dir` (None when there is no readable record)."""
+    try:
+        points = json.loads((sweep_dir / RECORD).read_text())["points"]
+        return Counter(tuple(point) for point in points)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _record_points(sweep_dir: Path, points: Counter) -> None:
+    from sweeper.artifacts import write_json
+
+    write_json(sweep_dir / RECORD, {"points": [list(p) for p in sorted(points.elements())]})
 
 
 class GridError(Exception):
@@ -189,8 +214,13 @@ class GridSweeper(BasicSweeper):
         by_identity: dict[frozenset[str], list[Job]] = {}
         for job in existing:
             by_identity.setdefault(job.identity, []).append(job)
-        old = sorted(sorted(job.identity) for job in existing)
-        same_grid = bool(existing) and old == sorted(sorted(identity(p.overrides)) for p in points)
+        asked = Counter(_key(identity(p.overrides)) for p in points)
+        recorded = _recorded_points(sweep_dir)
+        if recorded is None:  # a folder from before the record: judge by its jobs
+            recorded = Counter(_key(job.identity) for job in existing)
+            same_grid = bool(existing) and not recorded - asked
+        else:
+            same_grid = not asked - recorded
         if existing and not same_grid and not self.add:
             example = _describe(existing[0].overrides, [j.overrides for j in existing])
             raise GridError(
@@ -199,6 +229,7 @@ class GridSweeper(BasicSweeper):
                 "it, add hydra.sweeper.add=true to add these jobs to it, or choose another "
                 "hydra.sweep.dir"
             )
+        new_record = None if existing and same_grid else (recorded | asked if existing else asked)
         todo, skipped, number = [], [], next_job_number(sweep_dir)
         for point in points:
             matches = by_identity.get(identity(point.overrides))
@@ -238,6 +269,8 @@ class GridSweeper(BasicSweeper):
                     f"{folder}; put ${{hydra.job.num}} in hydra.sweep.subdir"
                 )
             seen[folder], point.folder = point, folder
+        if new_record is not None:  # written once the plan passed every check
+            _record_points(sweep_dir, new_record)
         if skipped:
             log.info(
                 "%s: %d of %d jobs already finished, kept and skipped: %s",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -165,3 +166,17 @@ def test_interrupting_a_grid_collects_what_finished_and_says_what_was_cut_off(tm
     results = pd.read_csv(sweep / "results.csv").set_index("job")
     assert results.loc[0, "status"] == "ok"
     assert results.get("status", pd.Series()).get(1, "interrupted") == "interrupted"
+
+
+def test_a_grid_killed_before_its_last_jobs_started_is_still_the_same_grid(tmp_path):
+    assert grid(tmp_path, "model.hidden=3,4,5").returncode == 0
+    sweep = tmp_path / "sweep"
+    shutil.rmtree(sweep / "2")  # killed during job 1: job 2 never had a folder
+    (sweep / "1" / "metrics.json").unlink()
+    again = grid(tmp_path, "model.hidden=3,4,5")
+    assert again.returncode == 0, again.stderr
+    assert "kept and skipped: 0" in again.stdout
+    assert "#1 :" in again.stdout and "#2 :" in again.stdout and "#3 :" not in again.stdout
+    assert sorted(pd.read_csv(sweep / "results.csv")["model.hidden"]) == [3, 4, 5]
+    bigger = grid(tmp_path, "model.hidden=3,4,5,6")  # a new point: another sweep
+    assert bigger.returncode == 2 and "already holds a different sweep" in bigger.stderr
