@@ -44,7 +44,7 @@ from omegaconf import DictConfig  # noqa: E402
 from sweeper.config import ConfigError  # noqa: E402
 from sweeper.interrupt import exit_code, install_sigterm_handler, signal_name  # noqa: E402
 from sweeper.run_folder import RunFolderError  # noqa: E402
-from sweeper.train import record_config_failure, train, worst_objective  # noqa: E402
+from sweeper.train import record_config_failure, train  # noqa: E402
 
 gc.freeze()
 gc.enable()
@@ -60,15 +60,19 @@ def main(cfg: DictConfig) -> float:
 
 def run_job(cfg: DictConfig, multirun: bool) -> float:
     """One job: `train(cfg)`'s objective. A single run refused for its config or folder
-    exits 2 (one line), one whose training failed exits 1; in a multirun both return
-    the worst value, a config failure recorded in the job's folder."""
+    exits 2 (one line), one whose training failed exits 1. In a multirun a config
+    failure is recorded in the job's folder and returns the worst value; a folder that
+    cannot be used (in use, finished, unwritable) raises RunFolderError untouched."""
     try:
         value = train(cfg)
     except RunFolderError as error:
         if not multirun:
             config_error(error)
-        log.error("sweeper: error: %s", error)  # nothing written into that folder
-        return worst_objective(cfg)
+        # Nothing written into that folder, and no value returned: the job fails in the
+        # launcher (a grid logs it and goes on, a search makes it a FAIL trial), so a
+        # sweeper never reads another run's metrics.json as this job's result.
+        log.error("sweeper: error: %s", error)
+        raise
     except ConfigError as error:
         if not multirun:
             config_error(error)

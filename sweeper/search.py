@@ -43,6 +43,7 @@ import functools
 import json
 import logging
 import math
+import os
 import re
 import sys
 import time
@@ -54,7 +55,7 @@ from hydra.core.object_type import ObjectType
 from hydra.core.plugins import Plugins
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 
 from sweeper.interrupt import exit_code
 from sweeper.search_space import SearchError, SearchSpace, build_space, check_compatible
@@ -94,7 +95,13 @@ def connect_storage(url: str | None) -> Any:
         )
     sqlite_file = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
     if sqlite_file and sqlite_file != ":memory:":
-        Path(sqlite_file).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(sqlite_file).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SearchError(f"cannot write to {folder}: {error.strerror or error}") from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise SearchError(f"cannot write to {folder}: Permission denied")
     for attempt in range(1, SCHEMA_ATTEMPTS + 1):
         try:
             return optuna.storages.RDBStorage(url)
@@ -403,6 +410,44 @@ class SearchSweeper(Sweeper):
         except Exception:  # not a group
             return []
 
+    def _check_trials_compose(self, space: SearchSpace) -> None:
+        """Compose one trial's config (each parameter at its first value) before the study
+        exists, so a misspelt key (`task.epochz=choice(1,2)`) is refused in one line rather
+        than failing trial 0 and entering the study's space; and refuse a
+        `hydra.sweep.subdir` that gives two trials the same folder."""
+        from hydra.core.hydra_config import HydraConfig
+
+        params = {}
+        for name, distribution in space.distributions.items():
+            choices = getattr(distribution, "choices", None)
+            params[name] = choices[0] if choices else distribution.low
+        loader = self.hydra_context.config_loader
+        try:
+            cfg = loader.load_sweep_config(self.config, space.overrides(params))
+        except Exception as error:  # Hydra's composition errors (unknown key, bad type)
+            lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+            raise SearchError(f"search space: {lines[0] if lines else error}") from None
+        folders = []
+        hydra_config = HydraConfig.instance()
+        previous = hydra_config.cfg
+        try:
+            for number in (0, 1):
+                with read_write(cfg.hydra), open_dict(cfg):  # set_config made it read-only
+                    cfg.hydra.job.num = cfg.hydra.job.id = number
+                hydra_config.set_config(cfg)  # ${hydra:...} in the subdir resolves per trial
+                folders.append(str(OmegaConf.select(cfg, "hydra.sweep.subdir")))
+        except Exception as error:  # a subdir that needs what only a running job has
+            log.debug("hydra.sweep.subdir not checked before the first trial: %s", error)
+            return
+        finally:
+            if previous is not None:
+                hydra_config.cfg = previous
+        if folders[0] == folders[1]:
+            raise SearchError(
+                f"hydra.sweep.subdir={folders[0]} gives every trial the same folder; "
+                "put ${hydra.job.num} in it"
+            )
+
     def _prepare(self, arguments: list[str]) -> tuple[Any, SearchSpace]:
         """Checks and set-up before any trial; returns the (created or loaded) study and space."""
         import optuna
@@ -434,7 +479,14 @@ class SearchSweeper(Sweeper):
         params = [f"{k!s}={v}" for k, v in (self.params or {}).items()]
         space = build_space(params, list(arguments), self._group_options)
         check_search_space(space.distributions)
+        self._check_trials_compose(space)
         self._grid_sampler(space)
+        try:
+            self.sweep_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SearchError(
+                f"cannot write to {self.sweep_dir}: {error.strerror or error}"
+            ) from None
         storage = connect_storage(self.storage)
         for attempt in range(1, SCHEMA_ATTEMPTS + 1):
             try:

@@ -231,6 +231,10 @@ def test_a_search_where_every_trial_fails_ends_with_a_message(tmp_path):
             ["hydra.sweeper.grace_period=10", "hydra.sweeper.heartbeat_interval=10"],
             "hydra.sweeper.grace_period=10 must be larger than hydra.sweeper.heartbeat_interval",
         ),
+        # a misspelt key is refused before the study exists (it would enter its space)
+        (["task.epochz=choice(1,2)"], "search space: Could not override 'task.epochz'"),
+        (["hydra.sweep.subdir=same"], "gives every trial the same folder"),
+        (["hydra.sweep.subdir=lr_${optim.lr}"], "gives every trial the same folder"),
     ],
 )
 def test_bad_search_settings_fail_before_any_trial(tmp_path, args, message):
@@ -240,6 +244,19 @@ def test_bad_search_settings_fail_before_any_trial(tmp_path, args, message):
     assert last.startswith("sweeper: error:") and message in last
     sweep = tmp_path / "multirun" / "search" / "adder-lr"
     assert not sweep.exists() or not any(p.name.isdigit() for p in sweep.iterdir())
+    if "task.epochz" in message or "same folder" in message:
+        assert not (sweep / "optuna.db").exists()
+
+
+@pytest.mark.slow
+def test_a_sweep_folder_that_cannot_be_made_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = search(f"hydra.sweep.dir={blocker}/sweep", cwd=tmp_path)
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip() == f"sweeper: error: cannot write to {blocker}/sweep: Not a directory"
+    )
 
 
 @pytest.mark.slow
