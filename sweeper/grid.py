@@ -39,12 +39,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# Private (sweeper.private_apis says why): Hydra's basic sweeper, the grid's base class.
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobStatus
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from sweeper.artifacts import write_text
 from sweeper.interrupt import exit_code
 from sweeper.sweep_folder import (
     FINISHED,
@@ -257,7 +259,7 @@ class GridSweeper(BasicSweeper):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         record = sweep_dir / "multirun.yaml"
         if not record.exists():  # the first run's record is kept; a resume adds nothing new
-            OmegaConf.save(self.config, record)
+            write_text(record, OmegaConf.to_yaml(self.config))  # atomic, the umask's mode
         returns: list[Any] = []
         batches = self._batches(todo)
         try:

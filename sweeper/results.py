@@ -7,7 +7,7 @@ grid or Optuna alike), or, where Hydra was told not to write `.hydra/`
 to the sweep folder (`3`, `trial_3`, `adder/3`), so it is unique and says where
 the job lives. Its `.hydra/overrides.yaml` names what was set on the command
 line or by the sweeper (e.g. `model.hidden=3`, `loss=mse`), and its
-`metrics.json` is what `sweeper.train` wrote, checked by `sweeper.records`.
+`metrics.json` is what `sweeper.train` wrote, checked by `sweeper.record`.
 
 A job that lacks a key other jobs of the folder set (a second sweep added to
 the folder) gets that key's value from its own composed config: a config group
@@ -29,8 +29,9 @@ import pandas as pd
 import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from sweeper.records import BadFile, read_bytes, read_metrics, read_table
+from sweeper.record import BadFile, read_bytes, read_metrics
 from sweeper.sweep_folder import HYDRA_DIR, find_job_folders, is_job_folder, job_overrides
+from sweeper.tables import read_table
 
 # results.csv starts with `job`, then the override columns, then `status`: the
 # columns in between are the keys a sweep set, which `sweeper.compare` joins on.

@@ -23,7 +23,7 @@ from sweeper.collect import collect, report, summary_markdown
 from sweeper.results import load_sweep
 from sweeper.train import train
 
-TINY = ["task.epochs=1", "task.train_size=256"]
+TINY = ["trainer.epochs=1", "task.train_size=256"]
 
 
 def make_job(make_cfg, sweep: Path, num: int, *overrides: str) -> Path:
@@ -256,7 +256,13 @@ GOOD_RECORD = {
     "objective_metric": "test_accuracy",
     "objective_direction": "maximize",
     "metrics": {"test_accuracy": 0.75, "val_loss": 0.5, "epochs_run": 2},
-    "settings": {"task": "adder", "hidden": 8, "loss": "ce", "device": "cpu"},
+    "settings": {
+        "task.name": "adder",
+        "task._target_": "sweeper.tasks.adder.AdderTask",
+        "model.hidden": 8,
+        "loss.name": "ce",
+        "device.name": "cpu",
+    },
     "parameters": 123,
     "wall_seconds": 1.5,
 }
@@ -534,7 +540,8 @@ def test_keys_missing_from_a_jobs_overrides_come_from_its_config(tmp_path):
     fake_job(sweep / "0", 0, ["model.hidden=3"], config={"model": {"hidden": 3}})
     fake_job(sweep / "1", 1, ["model.hidden=5"], config={"model": {"hidden": 5}})
     for num, loss in ((2, "mse"), (3, "ce")):
-        best = dict(GOOD_RECORD, objective=0.9 if loss == "mse" else 0.5)
+        settings = {**GOOD_RECORD["settings"], "model.hidden": 10}  # as the run recorded it
+        best = dict(GOOD_RECORD, objective=0.9 if loss == "mse" else 0.5, settings=settings)
         fake_job(
             sweep / str(num),
             num,
