@@ -134,21 +134,25 @@ def evaluate(
 def check_model_output(model: torch.nn.Module, task: Task, spec: ModelSpec) -> None:
     """ConfigError unless the model's logits for a few validation inputs fit the task's
     targets (a user's model with the wrong output shape fails here, before training)."""
-    x, y = task.val_batches()[0]
-    x, y = x[:2], y[:2]
+    batches = task.val_batches()
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
-            logits = forward(model, x, task.kind)
-    except Exception as error:  # a model that cannot take the task's inputs
-        why = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ConfigError(
-            f"model._target_={spec.target} fails on inputs of shape {tuple(x.shape)}: {why}"
-        ) from None
+        # The first and last validation batches: the shortest and longest sequences, so a
+        # length that happens to equal output_size cannot hide a wrong shape.
+        for x, y in (batches[0], batches[-1]):
+            x, y = x[:2], y[:2]
+            try:
+                with torch.no_grad():
+                    logits = forward(model, x, task.kind)
+            except Exception as error:  # a model that cannot take the task's inputs
+                why = str(error).splitlines()[0] if str(error) else type(error).__name__
+                raise ConfigError(
+                    f"model._target_={spec.target} fails on inputs of shape {tuple(x.shape)}: {why}"
+                ) from None
+            check_output(logits, x, y, task.kind, spec)
     finally:
         model.train(was_training)
-    check_output(logits, x, y, task.kind, spec)
 
 
 @dataclass
