@@ -153,7 +153,7 @@ def bench_mnist(repeats: int, work: Path, data_root: str) -> list[dict]:
             ours_epoch[precision].append(float(history["train_seconds"].iloc[0]))
             record = json.loads((folder / "metrics.json").read_text())
             ours_acc[precision].append(record["metrics"]["test_accuracy"])
-            resolved[precision] = record["settings"]["precision"]
+            resolved[precision] = record["settings"]["trainer.precision"]
     rows = []
     for precision in precisions:
         name = "default, " if precision == "auto" else ""

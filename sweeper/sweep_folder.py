@@ -115,7 +115,7 @@ def job_overrides(folder: Path) -> list[str]:
 
 
 def normalize_override(override: str) -> str:
-    """`hidden_size='3'` -> `hidden_size=3`: one spelling per override, for comparing jobs."""
+    """`size='3'` -> `size=3`: one spelling per override, for comparing jobs."""
     key, sep, value = override.partition("=")
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
