@@ -673,3 +673,20 @@ def test_compare_refuses_to_write_over_an_input_or_into_a_folder(adder_sweep, tm
     err = capsys.readouterr().err
     assert err.startswith(f"sweeper compare: error: cannot write to {tmp_path / 'file'}: ")
     assert err.count("\n") == 1
+
+
+def test_each_task_class_draws_its_own_sweep_figures(tmp_path, caplog):
+    """Figures come from each job's `task._target_`; a class that no longer imports only
+    loses its figures (with a warning), never the table."""
+    sweep = tmp_path / "sweep"
+    memory = {**GOOD_RECORD["settings"], "task._target_": "sweeper.tasks.memory.MemoryTask"}
+    gone = {**GOOD_RECORD["settings"], "task._target_": "my_gone_tasks.parity.ParityTask"}
+    fake_job(sweep / "0", 0, ["model.hidden=3"])  # the adder
+    fake_job(sweep / "1", 1, ["model.hidden=5"], record=dict(GOOD_RECORD, settings=memory))
+    fake_job(sweep / "2", 2, ["model.hidden=7"], record=dict(GOOD_RECORD, settings=gone))
+    with caplog.at_level("WARNING"):
+        result = collect(sweep)
+    assert len(result.results) == 3
+    assert (sweep / "bit_accuracy_vs_length.png").exists()  # AdderTask's
+    assert (sweep / "accuracy_vs_length.png").exists()  # MemoryTask's
+    assert "no task figures for my_gone_tasks.parity.ParityTask" in caplog.text
