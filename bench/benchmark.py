@@ -6,8 +6,8 @@ baseline and sweeper `--repeats` times, so the ratio survives a noisy machine:
     adder     6 configs (hidden 3/5/10 x mse/ce): wall seconds, bit and exact accuracy
     memory    3 configs (hidden 2/5/10): wall seconds, accuracy
     mnist     LSTM hidden 128, batch 100: seconds per training epoch, test accuracy
-              (sweeper's default device.precision=auto, bf16 on a CPU with AVX512-BF16,
-              and again with device.precision=fp32)
+              (sweeper's default trainer.precision=auto, bf16 on a CPU with AVX512-BF16,
+              and again with trainer.precision=fp32)
     fixed     one job's fixed cost inside a sweep: (wall of 6 tiny jobs - wall of 1) / 5
     parallel  a 12-job grid of ~5 s jobs, sequential vs hydra/launcher=joblib
 
@@ -99,7 +99,7 @@ def compare_grid(
 def bench_adder(repeats: int, work: Path, quick: bool) -> dict:
     base = ["adder"] + (["--epochs", "1", "--train-size", "20", "--hidden", "3"] if quick else [])
     ours = ["task=adder", "loss=mse,ce"] + (
-        ["model.hidden=3", "task.epochs=1", "task.train_size=64"]
+        ["model.hidden=3", "trainer.epochs=1", "task.train_size=64"]
         if quick
         else ["model.hidden=3,5,10"]
     )
@@ -115,7 +115,7 @@ def bench_adder(repeats: int, work: Path, quick: bool) -> dict:
 def bench_memory(repeats: int, work: Path, quick: bool) -> dict:
     base = ["memory"] + (["--epochs", "1", "--train-size", "5", "--hidden", "5"] if quick else [])
     ours = ["task=memory"] + (
-        ["model.hidden=5", "task.epochs=1", "task.train_size=64"]
+        ["model.hidden=5", "trainer.epochs=1", "task.train_size=64"]
         if quick
         else ["model.hidden=2,5,10"]
     )
@@ -124,7 +124,7 @@ def bench_memory(repeats: int, work: Path, quick: bool) -> dict:
 
 def bench_mnist(repeats: int, work: Path, data_root: str) -> list[dict]:
     """Seconds per training epoch (training steps only) at the same model and batch size:
-    the baseline, sweeper's default run (device.precision=auto) and a float32 one."""
+    the baseline, sweeper's default run (trainer.precision=auto) and a float32 one."""
     precisions = ("auto", "fp32")
     base_epoch, base_acc = [], []
     ours_epoch: dict[str, list[float]] = {p: [] for p in precisions}
@@ -142,8 +142,8 @@ def bench_mnist(repeats: int, work: Path, data_root: str) -> list[dict]:
                     *SWEEPER,
                     "task=mnist",
                     "model=lstm",
-                    "task.epochs=1",
-                    f"device.precision={precision}",
+                    "trainer.epochs=1",
+                    f"trainer.precision={precision}",
                     f"task.data_root={data_root}",
                     f"hydra.run.dir={folder}",
                 ],
@@ -153,7 +153,7 @@ def bench_mnist(repeats: int, work: Path, data_root: str) -> list[dict]:
             ours_epoch[precision].append(float(history["train_seconds"].iloc[0]))
             record = json.loads((folder / "metrics.json").read_text())
             ours_acc[precision].append(record["metrics"]["test_accuracy"])
-            resolved[precision] = record["settings"]["precision"]
+            resolved[precision] = record["settings"]["trainer.precision"]
     rows = []
     for precision in precisions:
         name = "default, " if precision == "auto" else ""
@@ -177,7 +177,7 @@ def bench_fixed(repeats: int, work: Path) -> dict:
     """A job's fixed cost in a sweep: Hydra job set-up, config, data, writing results."""
     tiny = [
         "task=adder",
-        "task.epochs=1",
+        "trainer.epochs=1",
         "task.train_size=64",
         "task.val_size=20",
         "task.test_per_length=5",
@@ -222,9 +222,9 @@ def bench_parallel(repeats: int, work: Path, quick: bool) -> dict:
         "task=memory",
         "model.hidden=5,10",
         "seed=0,1,2,3,4,5",
-        "task.patience=0",
-        "task.stop_accuracy=null",
-        "task.epochs=" + ("1" if quick else "80"),
+        "trainer.patience=0",
+        "trainer.stop_accuracy=null",
+        "trainer.epochs=" + ("1" if quick else "80"),
     ]
     if quick:
         grid[2] = "seed=0,1"

@@ -28,7 +28,7 @@ import gc
 # (and the one at interpreter exit) skip it. ~0.45 s of every process.
 gc.disable()
 
-import atexit  # noqa: E402
+
 import logging  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
@@ -43,6 +43,7 @@ from omegaconf import DictConfig  # noqa: E402
 
 from sweeper.config import ConfigError  # noqa: E402
 from sweeper.interrupt import exit_code, install_sigterm_handler, signal_name  # noqa: E402
+from sweeper.private_apis import run_exit_handlers  # noqa: E402
 from sweeper.run_folder import RunFolderError  # noqa: E402
 from sweeper.train import record_config_failure, train  # noqa: E402
 
@@ -88,20 +89,52 @@ def config_error(error: ConfigError) -> None:
     sys.exit(2)
 
 
-# Groups whose options are numbers: Hydra parses `hidden_size=3` as the int 3,
-# which cannot name a group option, so the entrypoint quotes such values.
-NUMERIC_GROUPS = ("hidden_size",)
+# The hidden size has one spelling, `model.hidden`; `hidden_size=` on the command line is
+# another name for it, rewritten before Hydra sees it (sweeps and search spaces too).
+HIDDEN_ALIAS, HIDDEN_KEY = "hidden_size", "model.hidden"
+# Keys that moved: given on the command line, they fail with a hint instead of Hydra's
+# "Key 'epochs' is not in struct".
+MOVED_KEYS = {
+    **{
+        f"task.{key}": f"trainer.{key}"
+        for key in ("epochs", "batch_size", "patience", "keep_best", "stop_accuracy", "stop_epochs")
+    },
+    "optim.grad_clip": "trainer.grad_clip",
+    "device.precision": "trainer.precision",
+}
 
 
-def quote_numeric_options(args: list[str]) -> list[str]:
-    """`hidden_size=3,5,10` -> `hidden_size='3','5','10'` (what Hydra needs to pick the files)."""
-    quoted = []
+class ArgumentError(ValueError):
+    """A command-line override refused before Hydra sees it; the message is one line."""
+
+
+def rewrite_overrides(args: list[str]) -> list[str]:
+    """`hidden_size=3,5` -> `model.hidden=3,5` (quotes around numbers dropped, any sweep or
+    search expression kept). Raises ArgumentError when both spellings are given, or for a
+    key that moved (`task.epochs` -> `trainer.epochs`)."""
+    rewritten, keys = [], {}
     for arg in args:
-        key, _, value = arg.partition("=")
-        if key.lstrip("~+") in NUMERIC_GROUPS and re.fullmatch(r"\d+(,\d+)*", value):
-            arg = f"{key}=" + ",".join(f"'{v}'" for v in value.split(","))
-        quoted.append(arg)
-    return quoted
+        key, sep, value = arg.partition("=")
+        prefix, bare = key[: len(key) - len(key.lstrip("~+"))], key.lstrip("~+")
+        if not sep or arg.startswith("-"):
+            rewritten.append(arg)
+            continue
+        if bare in MOVED_KEYS:
+            raise ArgumentError(f"{bare} moved to {MOVED_KEYS[bare]}: write {MOVED_KEYS[bare]}=...")
+        if bare == HIDDEN_ALIAS:
+            value = re.sub(r"(['\"])(\d+)\1", r"\2", value)
+            arg = f"{prefix}{HIDDEN_KEY}={value}"
+            bare = HIDDEN_KEY
+            keys.setdefault(HIDDEN_KEY, []).append(HIDDEN_ALIAS)
+        elif bare == HIDDEN_KEY:
+            keys.setdefault(HIDDEN_KEY, []).append(HIDDEN_KEY)
+        rewritten.append(arg)
+    if len(keys.get(HIDDEN_KEY, [])) > 1:
+        raise ArgumentError(
+            f"the hidden size is given twice ({' and '.join(keys[HIDDEN_KEY])}): "
+            f"{HIDDEN_ALIAS}= is another name for {HIDDEN_KEY}=, give one"
+        )
+    return rewritten
 
 
 def override_error(args: list[str]) -> str | None:
@@ -137,13 +170,20 @@ def cli() -> None:
     The script also runs the tools: `sweeper collect DIR`, `sweeper compare A B`,
     `sweeper predict RUN_DIR INPUTS...`, `sweeper confirm SWEEP_DIR --seeds 5`.
     """
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        # As `python -m sweeper` does: a user's task and model modules import from here.
+        sys.path.insert(0, os.getcwd())
     if len(sys.argv) > 1 and sys.argv[1] in ("collect", "compare", "predict", "confirm"):
         from sweeper import collect, compare, confirm, predict
 
         tools = {"collect": collect, "compare": compare, "predict": predict, "confirm": confirm}
         tool = tools[sys.argv[1]]
         sys.exit(tool.main(sys.argv[2:]))
-    sys.argv[1:] = quote_numeric_options(multirun_flag_last(sys.argv[1:]))
+    try:
+        sys.argv[1:] = rewrite_overrides(multirun_flag_last(sys.argv[1:]))
+    except ArgumentError as refused:
+        print(f"sweeper: error: {refused}", file=sys.stderr)
+        sys.exit(2)
     error = override_error(sys.argv[1:])
     if error:
         print(f"sweeper: error: {error}", file=sys.stderr)
@@ -178,7 +218,7 @@ def exit_without_teardown() -> None:
         return
     if "sqlalchemy" in sys.modules:
         return
-    atexit._run_exitfuncs()  # private but long-standing: what Py_FinalizeEx calls first
+    run_exit_handlers()  # atexit._run_exitfuncs: sweeper.private_apis says why
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -17,7 +17,9 @@ writes into each sweep folder:
                        failed and skipped jobs
     curves.png         train loss, val loss, val accuracy per epoch, a line per
                        configuration (the mean over replicates, with a 95 % CI band)
-    bit_accuracy_vs_length.png (adder) / accuracy_vs_length.png (memory)
+    ...                the figures each task class draws of its jobs (`Task.sweep_figures`:
+                       bit_accuracy_vs_length.png for the adder, accuracy_vs_length.png
+                       for memory), found from each job's `task._target_` setting
     report.html        all of the above in one self-contained page (sweeper.report)
 
 `CollectCallback` (enabled in conf/config.yaml) does this when a multirun ends.
@@ -42,17 +44,13 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from sweeper.artifacts import write_csv, write_text
-from sweeper.plots import plot_accuracy_vs_length, plot_sweep_curves
+from sweeper.plots import plot_sweep_curves
 from sweeper.report import REPORT, write_report
 from sweeper.results import UNSET, Sweep, inside_job_folder, label, load_sweep
 from sweeper.stats import by_config, format_summary, metric_columns, metric_split, summarize
 
 log = logging.getLogger(__name__)
 
-LENGTH_FIGURES = {
-    "adder": ("bit_accuracy_vs_length.png", "bit accuracy"),
-    "memory": ("accuracy_vs_length.png", "accuracy"),
-}
 DEFAULT_REPLICATE_KEY = "seed"
 OUTPUTS = (
     "summary.md",
@@ -61,9 +59,26 @@ OUTPUTS = (
     "history.csv",
     "curves.png",
     "by_length.csv",
-    *(name for name, _ in LENGTH_FIGURES.values()),
     REPORT,
 )
+TASK_CLASS = "task._target_"  # the metrics.json setting that names a job's task class
+
+
+def task_classes(sweep: Sweep) -> dict[str, type]:
+    """The task classes of the sweep's jobs (`task._target_` -> class); one that does not
+    import here is left out with a warning (its jobs just get no task figures)."""
+    from sweeper.config import ConfigError
+    from sweeper.tasks.base import task_class
+
+    if sweep.results.empty or TASK_CLASS not in sweep.results:
+        return {}
+    classes = {}
+    for target in sweep.results[TASK_CLASS].dropna().astype(str).unique():
+        try:
+            classes[target] = task_class(target)
+        except ConfigError as error:
+            log.warning("no task figures for %s: %s", target, error)
+    return classes
 
 
 # --- replicates (issue 14): configurations are the swept keys but the replicate key ---
@@ -196,7 +211,9 @@ def write_outputs(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KE
     folder, written = sweep.folder, []
     if inside_job_folder(folder):
         return written
-    for name in OUTPUTS:
+    classes = task_classes(sweep) if not sweep.by_length.empty else {}
+    figures = [name for cls in classes.values() for name in cls.sweep_figure_names()]
+    for name in (*OUTPUTS, *figures):
         target = folder / name
         if (target.exists() or target.is_symlink()) and not target.is_file():
             raise IsADirectoryError(errno.EISDIR, "exists and is not a file", str(target))
@@ -214,14 +231,11 @@ def write_outputs(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KE
         written.append(plot_sweep_curves(sweep.history, labels, folder / "curves.png"))
     if not sweep.by_length.empty:
         written.append(write_csv(folder / "by_length.csv", sweep.by_length))
-        tasks = sweep.results.set_index("job").get("task", pd.Series(dtype=str)).astype(str)
-        for task, (filename, ylabel) in LENGTH_FIGURES.items():
-            rows = sweep.by_length[sweep.by_length["job"].map(tasks) == task]
+        targets = sweep.results.set_index("job").get(TASK_CLASS, pd.Series(dtype=str))
+        for target, cls in classes.items():
+            rows = sweep.by_length[sweep.by_length["job"].map(targets) == target]
             if not rows.empty:
-                title = f"{task}: {ylabel} by length ({folder.parent.name}/{folder.name})"
-                written.append(
-                    plot_accuracy_vs_length(rows, labels, folder / filename, ylabel, title)
-                )
+                written += cls.sweep_figures(rows, labels, folder)
     written.append(write_report(sweep, pivot_objective(sweep)))  # last: it inlines the figures
     return written
 

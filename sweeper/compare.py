@@ -58,31 +58,32 @@ DEFAULT_REPLICATE_KEY = "seed"
 KEY_ALIASES = {"hidden_size": "model.hidden"}
 # Override key -> the results.csv column that records its value for every job.
 KEY_SETTINGS = {
-    "model.hidden": "hidden",
-    "model.layers": "layers",
-    "model.bidirectional": "bidirectional",
-    "loss": "loss",
-    "optim.lr": "lr",
-    "optim.schedule": "schedule",
-    "task.batch_size": "batch_size",
-    "task.epochs": "epochs",
-    "task": "task",
+    "model.hidden": "model.hidden",
+    "model.layers": "model.layers",
+    "model.bidirectional": "model.bidirectional",
+    "loss": "loss.name",
+    "optim.lr": "optim.lr",
+    "optim.schedule": "optim.schedule",
+    "trainer.batch_size": "trainer.batch_size",
+    "trainer.epochs": "trainer.epochs",
+    "task": "task.name",
 }
 # Recorded settings a warning names when they are fixed in each file but differ.
 FIXED_SETTINGS = (
-    "task",
-    "model",
-    "bidirectional",
-    "hidden",
-    "layers",
-    "loss",
-    "lr",
-    "schedule",
-    "batch_size",
-    "epochs",
-    "device",
-    "threads",
-    "precision",
+    "task.name",
+    "model._target_",
+    "model.cell",
+    "model.bidirectional",
+    "model.hidden",
+    "model.layers",
+    "loss.name",
+    "optim.lr",
+    "optim.schedule",
+    "trainer.batch_size",
+    "trainer.epochs",
+    "device.name",
+    "device.threads",
+    "trainer.precision",
 )
 
 
@@ -196,13 +197,13 @@ def join_keys(
 def check_like_with_like(a: pd.DataFrame, b: pd.DataFrame, metrics: list[str]) -> list[str]:
     """Refuse different tasks or objective metrics (CompareError 1); warnings for other
     fixed settings (constant within each file) that differ."""
-    for column, what in (("task", "task"), ("objective_metric", "objective metric")):
+    for column, what in (("task.name", "task"), ("objective_metric", "objective metric")):
         if column == "objective_metric" and "objective" not in metrics:
             continue
         if column in a and column in b:
             va, vb = set(_text(a[column].dropna())), set(_text(b[column].dropna()))
             if va and vb and va != vb:
-                hint = " (compare other metrics with --metrics)" if column != "task" else ""
+                hint = " (compare other metrics with --metrics)" if column != "task.name" else ""
                 raise CompareError(
                     f"A and B differ in {what}: A {', '.join(sorted(va))}, "
                     f"B {', '.join(sorted(vb))}; compare like with like{hint}",

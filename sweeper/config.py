@@ -1,7 +1,8 @@
 """Checks on a composed config, so bad input fails early with one clear line.
 
 Hydra already rejects unknown keys and unknown group options; this module
-checks values: `model.hidden=0`, `optim.lr=-1`, `task.epochs=abc`,
+checks values: `model.hidden=0`, `optim.lr=-1`, `trainer.epochs=abc`, a task's
+own keys (through its `Config` schema and `check`: `sweeper.tasks.base`),
 `device=cuda` without a GPU, `optim.lr=inf` (every number rule refuses inf
 and nan, whatever its bounds). Each problem raises `ConfigError` naming the key
 and the constraint; the entrypoint prints it on one line and exits non-zero.
@@ -9,13 +10,16 @@ and the constraint; the entrypoint prints it on one line and exits non-zero.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 
 class ConfigError(ValueError):
@@ -74,50 +78,41 @@ def int_list(value: Any) -> str | None:
 
 COMMON_RULES: dict[str, Callable[[Any], str | None]] = {
     "seed": non_negative_int,
-    "model.cell": one_of("rnn", "lstm", "gru"),
-    "model.hidden": positive_int,
-    "model.layers": positive_int,
-    "model.bidirectional": boolean,
-    "model.dropout": fraction,
-    "model.readout": one_of("auto", "each", "last", "final", "flatten"),
-    "model.init": one_of("torch", "orthogonal"),
     "loss.name": one_of("mse", "ce"),
     "device.name": one_of("auto", "cpu", "cuda"),
-    "device.precision": one_of("fp32", "bf16", "auto"),
     "optim.name": one_of("adam", "sgd"),
     "optim.lr": positive_number,
     "optim.weight_decay": non_negative_number,
     "optim.schedule": one_of("constant", "cosine"),
-    "optim.grad_clip": non_negative_number,
     "objective.direction": one_of("maximize", "minimize"),
-    "task.epochs": positive_int,
-    "task.batch_size": positive_int,
-    "task.patience": non_negative_int,
-    "task.keep_best": boolean,
-    "task.stop_accuracy": optional_accuracy,
-    "task.stop_epochs": positive_int,
-    "task.data_seed": non_negative_int,
 }
 
-SEQUENCE_RULES: dict[str, Callable[[Any], str | None]] = {
-    "task.min_length": positive_int,
-    "task.max_length": positive_int,
-    "task.extrapolation_lengths": int_list,
-    "task.fresh_data": boolean,
-    "task.train_size": positive_int,
-    "task.val_size": positive_int,
-    "task.test_per_length": positive_int,
-}
 
-TASK_RULES: dict[str, dict[str, Callable[[Any], str | None]]] = {
-    "adder": SEQUENCE_RULES,
-    "memory": {**SEQUENCE_RULES, "task.position": non_negative_int},
-    "mnist": {
-        "task.dataset": one_of("mnist", "fashion_mnist"),
-        "task.download": boolean,
-        "task.val_size": positive_int,
-        "task.normalize": boolean,
-    },
+@dataclass
+class TrainerConfig:
+    """The `trainer` group (conf/trainer/default.yaml): the training loop's settings.
+
+    Tasks set their recommended values in their YAML's `trainer:` block."""
+
+    epochs: int = 30
+    batch_size: int = 64
+    patience: int = 5  # epochs without a better validation score before stopping; 0: never
+    keep_best: bool = True  # end with the best validation epoch's weights
+    stop_accuracy: float | None = 1.0  # null: never
+    stop_epochs: int = 1  # ... reached in this many epochs in a row
+    grad_clip: float = 0.0  # max gradient norm; 0: no clipping
+    precision: str = "fp32"  # fp32 | bf16 | auto
+
+
+TRAINER_RULES: dict[str, Callable[[Any], str | None]] = {
+    "epochs": positive_int,
+    "batch_size": positive_int,
+    "patience": non_negative_int,
+    "keep_best": boolean,
+    "stop_accuracy": optional_accuracy,
+    "stop_epochs": positive_int,
+    "grad_clip": non_negative_number,
+    "precision": one_of("fp32", "bf16", "auto"),
 }
 
 
@@ -132,18 +127,35 @@ def _fail(key: str, value: Any, problem: str) -> ConfigError:
     return ConfigError(f"{key} {problem}, got {value!r}")
 
 
-def validate(cfg: DictConfig) -> None:
-    """Raise ConfigError for the first value in `cfg` that a run cannot use."""
-    task_name = _get(cfg, "task.name")
-    if task_name not in TASK_RULES:
-        raise _fail("task.name", task_name, f"must be one of {', '.join(TASK_RULES)}")
-    for key, check in {**COMMON_RULES, **TASK_RULES[task_name]}.items():
-        value = _get(cfg, key)
+def check_rules(
+    node: DictConfig, prefix: str, rules: dict[str, Callable[[Any], str | None]]
+) -> None:
+    """Apply `rules` (key -> check returning a problem or None) to `node`'s keys; raise
+    ConfigError `<prefix>.<key> <problem>, got <value>` for the first broken one."""
+    for key, check in rules.items():
+        name = f"{prefix}.{key}" if prefix else key
+        value = _get(node, key)
         problem = check(value)
         if problem:
-            raise _fail(key, value, problem)
-    if task_name in ("adder", "memory"):
-        _validate_lengths(cfg)
+            raise _fail(name, value, problem)
+
+
+def validate(cfg: DictConfig) -> None:
+    """Raise ConfigError for the first value in `cfg` that a run cannot use.
+
+    Checks the common keys, the trainer against `TrainerConfig`, the model (its
+    `_target_` must import; `model.hidden` a positive integer; a model class's own
+    `check_config`) and the task (its `_target_` must be a `Task`; the node is typed
+    by the task's `Config` and checked by its `check`): the same for the built-in
+    tasks and models as for a user's."""
+    from sweeper.modelspec import check_model
+    from sweeper.tasks.base import task_class, task_config
+
+    check_rules(cfg, "", COMMON_RULES)
+    check_rules(cfg.trainer, "trainer", TRAINER_RULES)
+    _typed(cfg.trainer, TrainerConfig, "trainer")
+    check_model(cfg.model)
+    task_config(task_class(_get(cfg, "task._target_")), cfg.task)
     if not isinstance(_get(cfg, "objective.metric"), str):
         raise _fail("objective.metric", cfg.objective.metric, "must be a metric name")
     if cfg.device.threads is not None and positive_int(cfg.device.threads):
@@ -151,25 +163,39 @@ def validate(cfg: DictConfig) -> None:
     resolve_device(cfg.device.name)
 
 
-def _validate_lengths(cfg: DictConfig) -> None:
-    task = cfg.task
-    if task.max_length < task.min_length:
-        raise _fail(
-            "task.max_length", task.max_length, f"must be >= task.min_length ({task.min_length})"
-        )
-    if task.name == "memory" and task.position >= task.min_length:
-        raise _fail(
-            "task.position", task.position, f"must be < task.min_length ({task.min_length})"
-        )
-    if (
-        task.name == "memory"
-        and min(task.extrapolation_lengths, default=task.min_length) <= task.position
-    ):
-        raise _fail(
-            "task.extrapolation_lengths",
-            list(task.extrapolation_lengths),
-            f"must all be > task.position ({task.position})",
-        )
+def _typed(node: DictConfig, schema: type, prefix: str) -> DictConfig:
+    """`node` merged into `schema`: unknown and missing keys are a ConfigError."""
+    try:
+        typed = OmegaConf.merge(OmegaConf.structured(schema), OmegaConf.to_container(node))
+    except ConfigKeyError as error:
+        raise ConfigError(f"{prefix}.{error.full_key} is not a {prefix} setting") from None
+    except OmegaConfBaseException as error:
+        first = (str(error).splitlines() or [type(error).__name__])[0]
+        raise ConfigError(f"{prefix}.{error.full_key}: {first}") from None
+    return typed
+
+
+def import_object(path: str) -> Any:
+    """The object a dotted `module.Class` path names (a config's `_target_`).
+
+    Raises ImportError (a module that is missing, or that fails importing something
+    else) or AttributeError (a module without that name), each with a one-line
+    message. Unlike `hydra.utils.get_class`, logs nothing."""
+    parts = path.split(".")
+    for end in range(len(parts), 0, -1):
+        name = ".".join(parts[:end])
+        try:
+            obj = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name and (name == error.name or name.startswith(error.name + ".")):
+                continue  # this prefix is not a module: the rest are attributes
+            raise
+        for attr in parts[end:]:
+            if not hasattr(obj, attr):
+                raise AttributeError(f"module {name!r} has no attribute {attr!r}")
+            obj, name = getattr(obj, attr), f"{name}.{attr}"
+        return obj
+    raise ModuleNotFoundError(f"No module named {parts[0]!r}")
 
 
 def resolve_device(name: str) -> torch.device:

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# Private (sweeper.private_apis says why): Hydra's basic sweeper, the grid's base class.
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -291,7 +292,7 @@ class GridSweeper(BasicSweeper):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         record = sweep_dir / "multirun.yaml"
         if not record.exists():  # the first run's record is kept; a resume adds nothing new
-            write_text(record, OmegaConf.to_yaml(self.config))
+            write_text(record, OmegaConf.to_yaml(self.config))  # atomic, the umask's mode
         returns: list[Any] = []
         batches = self._batches(todo)
         try:

@@ -17,7 +17,10 @@ a linear readout turns the recurrent outputs into the task's outputs:
 from __future__ import annotations
 
 import torch
+from omegaconf import DictConfig
 from torch import nn
+
+from sweeper.config import boolean, check_rules, fraction, one_of, positive_int
 
 CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 READOUTS = ("each", "last", "final", "flatten")
@@ -25,6 +28,22 @@ INITS = ("torch", "orthogonal")
 
 
 class SequenceModel(nn.Module):
+    """A recurrent cell (`cell`) and a linear readout (see the module docstring)."""
+
+    @classmethod
+    def check_config(cls, model_cfg: DictConfig) -> None:
+        """The model node's values: ConfigError `model.<key> must be ..., got ...`."""
+        rules = {
+            "cell": one_of(*CELLS),
+            "hidden": positive_int,
+            "layers": positive_int,
+            "bidirectional": boolean,
+            "dropout": fraction,
+            "readout": one_of("auto", *READOUTS),
+            "init": one_of(*INITS),
+        }
+        check_rules(model_cfg, "model", rules)
+
     def __init__(
         self,
         cell: str,

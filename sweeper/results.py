@@ -7,11 +7,11 @@ grid or Optuna alike), or, where Hydra was told not to write `.hydra/`
 to the sweep folder (`3`, `trial_3`, `adder/3`), so it is unique and says where
 the job lives. Its `.hydra/overrides.yaml` names what was set on the command
 line or by the sweeper (e.g. `model.hidden=3`, `loss=mse`), and its
-`metrics.json` is what `sweeper.train` wrote, checked by `sweeper.records`.
+`metrics.json` is what `sweeper.train` wrote, checked by `sweeper.record`.
 
 A job that lacks a key other jobs of the folder set (a second sweep added to
 the folder) gets that key's value from its own composed config: a config group
-(`loss`, `hidden_size`) from `.hydra/hydra.yaml`'s `hydra.runtime.choices`, any
+(`loss`, `model`) from `.hydra/hydra.yaml`'s `hydra.runtime.choices`, any
 other key (`model.hidden`) from `.hydra/config.yaml`.
 
 Folders that cannot be read are returned as skips with a reason, a collected
@@ -29,8 +29,9 @@ import pandas as pd
 import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from sweeper.records import BadFile, read_bytes, read_metrics, read_table
+from sweeper.record import BadFile, read_bytes, read_metrics
 from sweeper.sweep_folder import HYDRA_DIR, find_job_folders, is_job_folder, job_overrides
+from sweeper.tables import read_table
 
 # results.csv starts with `job`, then the override columns, then `status`: the
 # columns in between are the keys a sweep set, which `sweeper.compare` joins on.
@@ -74,7 +75,7 @@ def job_name(job: Path, folder: Path) -> str:
 
 
 def parse_overrides(lines: list[str]) -> dict[str, str]:
-    """`["model.hidden=3", "+foo=1", "hidden_size='5'"]` -> {"model.hidden": "3", ...}."""
+    """`["model.hidden=3", "+foo=1", "loss='mse'"]` -> {"model.hidden": "3", ...}."""
     overrides = {}
     for line in lines:
         key, _, value = str(line).partition("=")
@@ -133,7 +134,7 @@ def _load_yaml(path: Path) -> Any:
 def config_value(job: Path, key: str) -> str | None:
     """The value `key` had in a job's composed config, spelt as an override; None if unknown.
 
-    A config group (`loss`, `hidden_size`) is read from `.hydra/hydra.yaml`'s
+    A config group (`loss`, `model`) is read from `.hydra/hydra.yaml`'s
     `hydra.runtime.choices`; any other key from `.hydra/config.yaml`."""
     hydra_cfg = _load_yaml(job / HYDRA_DIR / "hydra.yaml")
     try:

@@ -19,7 +19,6 @@ Every refusal is a `RunFolderError`, a `ConfigError`: one line, exit 2.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import sys
 from pathlib import Path
@@ -29,6 +28,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sweeper.config import ConfigError
+from sweeper.record import run_status
 
 LOCK_NAME = ".lock"
 METRICS_NAME = "metrics.json"
@@ -50,11 +50,8 @@ def finished_status(folder: str | Path) -> str | None:
     path = Path(folder) / METRICS_NAME
     if not path.is_file():
         return None
-    try:
-        status = json.loads(path.read_text()).get("status")
-    except (OSError, ValueError, AttributeError):
-        return "unreadable"
-    return None if status == "interrupted" else str(status)
+    status = run_status(folder).status
+    return None if status in ("interrupted", "missing") else status
 
 
 def refuse_finished(folder: Path, option: str = "hydra.run.dir") -> None:

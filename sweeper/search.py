@@ -40,7 +40,6 @@ Hydra imports this module on every start.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import math
 import os
@@ -58,6 +57,7 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 
 from sweeper.interrupt import exit_code
+from sweeper.record import run_status as read_status
 from sweeper.search_space import SearchError, SearchSpace, build_space, check_compatible
 
 __all__ = ["SearchError", "SearchSweeper", "connect_storage", "write_report"]
@@ -136,13 +136,10 @@ def check_search_space(distributions: dict[str, Any]) -> None:
 
 def run_status(job_dir: str | Path) -> tuple[str, str | None, dict[str, Any] | None]:
     """(status, reason, record) from a job folder's metrics.json, or ("missing", why, None)."""
-    try:
-        record = json.loads((Path(job_dir) / "metrics.json").read_text())
-    except (OSError, ValueError) as error:
-        return "missing", f"metrics.json unreadable: {error}", None
-    if not isinstance(record, dict):
-        return "missing", "metrics.json is not a record", None
-    return str(record.get("status")), record.get("reason"), record
+    found = read_status(job_dir)
+    if found.status == "unreadable":
+        return "missing", found.reason, None
+    return found.status, found.reason, found.record
 
 
 def finished_trials(study: Any) -> list[Any]:

@@ -7,9 +7,9 @@ Optuna distributions plus the fixed overrides every trial runs with:
   distribution over exactly the values Hydra's basic sweeper runs for them
   (`range(2,6)` is 2, 3, 4, 5; `range(0.1,0.5,0.1)` the same floats Hydra makes;
   `glob(*)` over a config group its options);
-- the values of a config group (`model`, `hidden_size`) are option names, checked
+- the values of a config group (`model`, `loss`) are option names, checked
   against the group and quoted where Hydra would read them as numbers
-  (`hidden_size='3'`), so a sampled value always names the option's file;
+  (a numbered group's `size='3'`), so a sampled value always names the option's file;
 - `interval(a, b)` is a uniform float distribution (`tag(log, interval(a, b))`:
   log-uniform), as Hydra parses it: integer keys take `range()` or `choice()`;
 - a key fixed on the command line that `hydra.sweeper.params` searches is fixed:

@@ -33,7 +33,6 @@ this hour would look alive.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -42,6 +41,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from sweeper.record import run_status
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +89,8 @@ def _finished_record(frozen: Any) -> dict[str, Any] | None:
     job_dir = frozen.user_attrs.get("job_dir")
     if not job_dir:
         return None
-    try:
-        record = json.loads((Path(job_dir) / "metrics.json").read_text())
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) and record.get("status") in ("ok", "failed") else None
+    found = run_status(job_dir)
+    return found.record if found.finished else None
 
 
 def told_value(record: dict[str, Any]) -> float | None:

@@ -54,8 +54,9 @@ BOOTSTRAP_SKEW = 1.0
 RESAMPLES = 9999
 SEED = 0  # the bootstrap's and permutation test's generator: same input, same table
 
-# Columns of results.csv that are not metrics: bookkeeping and the run settings
-# metrics.json records (sweeper.train.SETTING_KEYS + device, threads, precision).
+# Columns of results.csv that are not metrics: bookkeeping. The run settings
+# metrics.json records are dotted config keys (`model.hidden`, `trainer.epochs`,
+# sweeper.train.SETTING_KEYS), and no metric name has a dot, so those are left out too.
 NOT_METRICS = {
     "job",
     "status",
@@ -65,20 +66,7 @@ NOT_METRICS = {
     "objective_direction",
     "resumed_from_epoch",
     "parameters",
-    "task",
-    "model",
-    "bidirectional",
-    "hidden",
-    "layers",
-    "loss",
-    "lr",
-    "schedule",
-    "batch_size",
-    "epochs",
     "seed",
-    "device",
-    "threads",
-    "precision",
 }
 
 
@@ -134,11 +122,12 @@ def _finite(values: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:
 def metric_columns(results: pd.DataFrame, keys: Sequence[str] = ()) -> list[str]:
     """The numeric metric columns of a results table: objective first, then as they come.
 
-    Leaves out override keys, run settings and bookkeeping (`NOT_METRICS`)."""
+    Leaves out override keys, run settings (dotted keys) and bookkeeping (`NOT_METRICS`)."""
     columns = [
         c
         for c in results.columns
         if c not in NOT_METRICS
+        and "." not in c
         and c not in keys
         and pd.api.types.is_numeric_dtype(results[c])
         and not pd.api.types.is_bool_dtype(results[c])

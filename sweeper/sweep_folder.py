@@ -15,7 +15,6 @@ processes ever get the same job number (and so the same job folder).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable
@@ -24,10 +23,11 @@ from pathlib import Path
 
 import yaml
 
+from sweeper.record import FINISHED, run_status
+
 HYDRA_DIR = ".hydra"
 CLAIMS = Path(".sweeper") / "claims"
-# metrics.json statuses of a job that ran to its end; anything else may be run again.
-FINISHED = ("ok", "failed")
+__all__ = ["FINISHED", "HYDRA_DIR", "Job", "existing_jobs", "find_job_folders", "job_status"]
 
 try:  # libyaml's loader: hydra.yaml is a few KB per job, read for every job of a sweep
     _Loader: type = yaml.CSafeLoader
@@ -115,7 +115,7 @@ def job_overrides(folder: Path) -> list[str]:
 
 
 def normalize_override(override: str) -> str:
-    """`hidden_size='3'` -> `hidden_size=3`: one spelling per override, for comparing jobs."""
+    """`size='3'` -> `size=3`: one spelling per override, for comparing jobs."""
     key, sep, value = override.partition("=")
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
@@ -130,15 +130,7 @@ def identity(overrides: Iterable[str]) -> frozenset[str]:
 
 def job_status(folder: Path) -> str:
     """`ok`, `failed`, `interrupted`, ... from metrics.json; `missing` or `unreadable` if none."""
-    path = folder / "metrics.json"
-    if not path.exists():
-        return "missing"
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return "unreadable"
-    status = record.get("status") if isinstance(record, dict) else None
-    return status if isinstance(status, str) else "unreadable"
+    return run_status(folder).status
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,23 @@
 """The one training loop, for every task, model and loss.
 
 `train(cfg)` is what the Hydra entrypoint calls for each job: it checks the
-config, builds the task and the model, fits, evaluates on the test sets and
-writes the run's files into `cfg.output_dir`:
+config, builds the task (`task._target_`, a `sweeper.tasks.base.Task`) and the
+model (`model._target_`, any `nn.Module`: `sweeper.modelspec`), fits with the
+`trainer.*` settings, evaluates on the task's test sets and writes the run's
+files into `cfg.output_dir`. It knows tasks and models only through those
+protocols, never by name:
 
     metrics.json   status ok/failed (+ reason), final metrics, key settings, wall seconds
+                   (one schema: sweeper.record.RunRecord)
     history.csv    per epoch: train loss, val loss, val accuracy (+ exact), lr,
                    seconds in training steps and in all (with validation)
-    by_length.csv  per split and length: n, mean_loss, accuracy (+ exact_accuracy for the adder)
-    model.pt       state dict + model arguments + resolved config (loads with weights_only=True)
+    by_length.csv  per split and length: n, mean_loss, accuracy (+ exact_accuracy for bits)
+    model.pt       state dict + model class and arguments + resolved config
+                   (loads with weights_only=True)
     checkpoint.pt  after every epoch, until the run ends: everything needed to resume it
                    (sweeper.checkpoint); re-running in the same folder continues from it
     curves.png     training loss, validation loss, validation accuracy per epoch
-    predictions.png  mnist: test digits with predicted vs true labels, mistakes in red
+    ...            the task's own figures (Task.write_figures)
 
 It returns the configured objective as a float for Hydra's sweepers; a run
 that fails (a NaN loss, an exception in training) returns the worst value
@@ -38,11 +43,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
-from sweeper.artifacts import save_torch, write_csv, write_json
+from sweeper.artifacts import save_torch, write_csv
 from sweeper.checkpoint import (
     CHECKPOINT_NAME,
     Checkpointer,
@@ -53,11 +57,12 @@ from sweeper.checkpoint import (
 from sweeper.config import ConfigError, resolve_device, thread_count, validate
 from sweeper.interrupt import signal_name
 from sweeper.losses import LossFn, count_correct, make_loss
-from sweeper.models import SequenceModel
+from sweeper.modelspec import ModelSpec, build_model, check_output, model_spec
 from sweeper.optim import CosineSchedule, Optimizer
 from sweeper.plots import plot_run_curves
+from sweeper.record import RunRecord
 from sweeper.run_folder import RunFolder, RunFolderError, refuse_finished
-from sweeper.tasks import Batch, Task, build_task
+from sweeper.tasks import Batch, Task, build_task, task_class
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,7 @@ class Diverged(RuntimeError):
 
 
 def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's global generators (model initialisation)."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -86,12 +92,13 @@ def native_bf16(device: torch.device) -> bool:
     with AVX512-BF16 or AMX), rather than emulating it at a loss."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu, private
-    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+    from sweeper.private_apis import cpu_has_native_bf16
+
+    return cpu_has_native_bf16()
 
 
 def resolve_precision(requested: str, device: torch.device) -> str:
-    """`device.precision`: fp32, bf16, or auto (bf16 where `native_bf16`, else fp32)."""
+    """`trainer.precision`: fp32, bf16, or auto (bf16 where `native_bf16`, else fp32)."""
     if requested == "auto":
         return "bf16" if native_bf16(device) else "fp32"
     return requested
@@ -100,7 +107,7 @@ def resolve_precision(requested: str, device: torch.device) -> str:
 def precision(cfg: DictConfig, device: torch.device) -> torch.autocast:
     """bf16: autocast the model to bfloat16 (weights and optimiser stay float32). On this
     project's CPU (AVX512-BF16) an MNIST LSTM epoch takes 3.9 s instead of 5.7."""
-    bf16 = resolve_precision(cfg.device.precision, device) == "bf16"
+    bf16 = resolve_precision(cfg.trainer.precision, device) == "bf16"
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
 
 
@@ -124,17 +131,28 @@ def evaluate(
     }
 
 
-def build_model(cfg: DictConfig, task: Task) -> SequenceModel:
-    readout = task.readout(cfg.model.readout, cfg.model.bidirectional)
-    return instantiate(
-        cfg.model,
-        input_size=task.input_size,
-        output_size=task.output_size,
-        readout=readout,
-        seq_len=task.seq_len,
-        input_mean=task.input_mean,
-        input_std=task.input_std,
-    )
+def check_model_output(model: torch.nn.Module, task: Task, spec: ModelSpec) -> None:
+    """ConfigError unless the model's logits for a few validation inputs fit the task's
+    targets (a user's model with the wrong output shape fails here, before training)."""
+    batches = task.val_batches()
+    was_training = model.training
+    model.eval()
+    try:
+        # The first and last validation batches: the shortest and longest sequences, so a
+        # length that happens to equal output_size cannot hide a wrong shape.
+        for x, y in (batches[0], batches[-1]):
+            x, y = x[:2], y[:2]
+            try:
+                with torch.no_grad():
+                    logits = forward(model, x, task.kind)
+            except Exception as error:  # a model that cannot take the task's inputs
+                why = str(error).splitlines()[0] if str(error) else type(error).__name__
+                raise ConfigError(
+                    f"model._target_={spec.target} fails on inputs of shape {tuple(x.shape)}: {why}"
+                ) from None
+            check_output(logits, x, y, task.kind, spec)
+    finally:
+        model.train(was_training)
 
 
 @dataclass
@@ -143,9 +161,9 @@ class Progress:
 
     best_score: tuple[float, float] | None = None  # (val accuracy, -val loss)
     best_epoch: int = 0
-    best_state: dict[str, torch.Tensor] | None = None  # with task.keep_best
+    best_state: dict[str, torch.Tensor] | None = None  # with trainer.keep_best
     stale: int = 0  # epochs since the best one
-    at_stop_level: int = 0  # epochs in a row at task.stop_accuracy
+    at_stop_level: int = 0  # epochs in a row at trainer.stop_accuracy
     stopped: bool = False  # a stop rule ended training
 
     def state_dict(self) -> dict[str, Any]:
@@ -168,12 +186,12 @@ def fit(
     checkpointer: Checkpointer | None = None,
     resume: dict[str, Any] | None = None,
 ) -> int:
-    """Train for up to task.epochs, appending a row per epoch to `history`.
+    """Train for up to trainer.epochs, appending a row per epoch to `history`.
 
-    Stops early after `task.patience` epochs without a better validation score
-    (accuracy, then loss) or once validation accuracy has reached `task.stop_accuracy`
-    in `task.stop_epochs` epochs in a row.
-    With `task.keep_best` the model ends with its best epoch's weights.
+    Stops early after `trainer.patience` epochs without a better validation score
+    (accuracy, then loss) or once validation accuracy has reached `trainer.stop_accuracy`
+    in `trainer.stop_epochs` epochs in a row.
+    With `trainer.keep_best` the model ends with its best epoch's weights.
     Returns that epoch's number; raises Diverged on a non-finite loss.
 
     With a `checkpointer`, each finished epoch is saved (see sweeper.checkpoint);
@@ -181,13 +199,13 @@ def fit(
     RNGs, early-stopping state and history, and training goes on after its epoch
     exactly as if it had never stopped.
     """
-    settings = cfg.task
+    settings = cfg.trainer
     optimizer = Optimizer(
         model.parameters(),
         cfg.optim.name,
         cfg.optim.lr,
         cfg.optim.weight_decay,
-        grad_clip=cfg.optim.grad_clip,  # applied inside the fused step (see sweeper.optim)
+        grad_clip=cfg.trainer.grad_clip,  # applied inside the fused step (see sweeper.optim)
     )
     scheduler = None
     if cfg.optim.schedule == "cosine":
@@ -326,94 +344,62 @@ def evaluate_test_sets(model: torch.nn.Module, task: Task, loss_fn: LossFn) -> p
     return frame
 
 
-def summarize(by_length: pd.DataFrame, kind: str) -> dict[str, float]:
-    """`<split>_accuracy` (+ `_exact_accuracy`, `_loss`): means over each split's lengths."""
-    metrics = {}
-    columns = {"mean_loss": "loss", "accuracy": "accuracy"}
-    if kind == "bits":
-        columns["exact_accuracy"] = "exact_accuracy"
-    for split, rows in by_length.groupby("split", sort=False):
-        for column, name in columns.items():
-            metrics[f"{split}_{name}"] = float(rows[column].mean())
-    return metrics
+def metric_names(cfg: DictConfig) -> list[str]:
+    """The keys of a finished run's metrics, known before training (to check objective.metric).
+
+    Raises ConfigError when `task._target_` is not a usable task class."""
+    cls = task_class(OmegaConf.select(cfg, "task._target_"))
+    return cls.metric_names(cfg.task)
 
 
-def metric_names(task: Task) -> list[str]:
-    """The keys of a finished run's metrics, known before training (to check objective.metric)."""
-    per_split = ["loss", "accuracy"] + (["exact_accuracy"] if task.kind == "bits" else [])
-    splits = dict.fromkeys(eval_set.split for eval_set in task.test_sets())
-    return [
-        "train_loss",
-        "val_loss",
-        "val_accuracy",
-        *(["val_exact_accuracy"] if task.kind == "bits" else []),
-        *(f"{split}_{name}" for split in splits for name in per_split),
-        "epochs_run",
-        "best_epoch",
-    ]
-
-
-def save_checkpoint(path: Path, cfg: DictConfig, task: Task, model: SequenceModel) -> None:
-    """model.pt: weights, the arguments that rebuild the model, and the resolved config.
+def save_checkpoint(path: Path, cfg: DictConfig, model: torch.nn.Module, spec: ModelSpec) -> None:
+    """model.pt: weights, the model's class and arguments (`ModelSpec`), the resolved config.
 
     Only tensors and plain containers, so `torch.load(..., weights_only=True)` reads it."""
-    model_kwargs = {
-        "cell": cfg.model.cell,
-        "hidden": cfg.model.hidden,
-        "layers": cfg.model.layers,
-        "bidirectional": cfg.model.bidirectional,
-        "dropout": cfg.model.dropout,
-        "input_size": task.input_size,
-        "output_size": task.output_size,
-        "readout": model.readout,
-        "seq_len": task.seq_len,
-        "input_mean": model.input_mean,
-        "input_std": model.input_std,
-    }
     save_torch(
         path,
         {
             "state_dict": model.state_dict(),
-            "model_kwargs": model_kwargs,
+            "model_target": spec.target,
+            "model_kwargs": spec.kwargs,
             "config": OmegaConf.to_container(cfg, resolve=True),
         },
     )
 
 
-# metrics.json's `settings`: name -> config key (then device, threads, precision).
-SETTING_KEYS = {
-    "task": "task.name",
-    "model": "model.cell",
-    "bidirectional": "model.bidirectional",
-    "hidden": "model.hidden",
-    "layers": "model.layers",
-    "loss": "loss.name",
-    "lr": "optim.lr",
-    "schedule": "optim.schedule",
-    "batch_size": "task.batch_size",
-    "epochs": "task.epochs",
-    "seed": "seed",
-}
+# metrics.json's `settings`: the config keys that tell runs apart (every key of the model
+# and optim nodes too), spelt as overrides spell them, so results.csv has one column each.
+SETTING_KEYS = (
+    "task.name",
+    "task._target_",
+    "loss.name",
+    "trainer.batch_size",
+    "trainer.epochs",
+    "seed",
+)
+SETTING_NODES = ("model", "optim")
 
 
-def run_settings(cfg: DictConfig, device: torch.device) -> dict[str, Any]:
-    """The settings that tell runs apart, for metrics.json and the sweep table."""
-    return {
-        **{name: OmegaConf.select(cfg, key) for name, key in SETTING_KEYS.items()},
-        "device": str(device),
-        "threads": torch.get_num_threads(),
-        "precision": resolve_precision(cfg.device.precision, device),
-    }
-
-
-def _describe(task_name: str, metrics: dict[str, float]) -> str:
-    unit = "bit accuracy" if task_name == "adder" else "accuracy"
-    parts = [f"test {unit} {metrics['test_accuracy']:.2%}"]
-    if "test_exact_accuracy" in metrics:
-        parts.append(f"exact-sum {metrics['test_exact_accuracy']:.2%}")
-    if "extrapolation_accuracy" in metrics:
-        parts.append(f"beyond training lengths {metrics['extrapolation_accuracy']:.2%}")
-    return ", ".join(parts)
+def run_settings(cfg: DictConfig, device: torch.device | None = None) -> dict[str, Any]:
+    """The settings that tell runs apart, for metrics.json and the sweep table: dotted
+    config keys -> values; `device.name`, `device.threads` and `trainer.precision` as
+    they ran on `device` (as configured when `device` is None: a refused run)."""
+    settings = {key: _select(cfg, key) for key in SETTING_KEYS}
+    for node in SETTING_NODES:
+        values = _select(cfg, node)
+        if isinstance(values, DictConfig):
+            for key in values:
+                value = _select(cfg, f"{node}.{key}")
+                if value is None or isinstance(value, (str, int, float, bool)):
+                    settings[f"{node}.{key}"] = value
+    if device is None:
+        settings["device.name"] = _select(cfg, "device.name")
+        settings["trainer.precision"] = _select(cfg, "trainer.precision")
+    else:
+        settings["device.name"] = str(device)
+        settings["device.threads"] = torch.get_num_threads()
+        settings["trainer.precision"] = resolve_precision(cfg.trainer.precision, device)
+    return settings
 
 
 def worst_objective(cfg: DictConfig) -> float:
@@ -434,24 +420,18 @@ def record_config_failure(cfg: DictConfig, error: ConfigError) -> float:
     `status: failed` with `reason: "config: <message>"` in its folder and return the worst
     objective, so the sweep goes on. A folder that cannot be used (RunFolderError: in use,
     unwritable, finished) is left untouched."""
-    reason = f"config: {error}"
     log.error("sweeper: error: %s", error)
     worst = worst_objective(cfg)
-    record = {
-        "status": "failed",
-        "reason": reason,
-        "objective": worst,
-        "objective_metric": _select(cfg, "objective.metric"),
-        "objective_direction": _select(cfg, "objective.direction"),
-        "metrics": {},
-        "settings": {
-            **{name: _select(cfg, key) for name, key in SETTING_KEYS.items()},
-            "device": _select(cfg, "device.name"),
-            "precision": _select(cfg, "device.precision"),
-        },
-        "parameters": None,
-        "wall_seconds": 0.0,
-    }
+    metric, direction = _select(cfg, "objective.metric"), _select(cfg, "objective.direction")
+    record = RunRecord(
+        status="failed",
+        reason=f"config: {error}",
+        objective=worst,
+        objective_metric=metric if isinstance(metric, str) else None,
+        objective_direction=direction if direction in ("maximize", "minimize") else None,
+        settings=run_settings(cfg),
+        wall_seconds=0.0,
+    )
     out_dir = Path(str(_select(cfg, "output_dir")))
     if (out_dir / CHECKPOINT_NAME).exists():  # an interrupted run's work: keep it resumable
         log.error("sweeper: error: not recorded in %s, which keeps a checkpoint to resume", out_dir)
@@ -460,7 +440,7 @@ def record_config_failure(cfg: DictConfig, error: ConfigError) -> float:
         refuse_finished(out_dir, option="run folder")  # before the lock: leave it untouched
         with RunFolder(out_dir):
             refuse_finished(out_dir, option="run folder")
-            write_json(out_dir / "metrics.json", record)
+            record.write(out_dir)
     except RunFolderError as folder_error:
         log.error("sweeper: error: %s (the failure above is not recorded there)", folder_error)
     return worst
@@ -470,10 +450,11 @@ def train(cfg: DictConfig) -> float:
     """Train and test one configuration, write its files, return the objective.
 
     Resumes from `checkpoint.pt` in `cfg.output_dir` when one is there. Raises
-    ConfigError for a value the run cannot use (before writing anything), its
-    subclass RunFolderError for a folder it must not write into (in use, unwritable,
-    holding a finished run or another config's checkpoint), and KeyboardInterrupt
-    again after recording an interrupted run."""
+    ConfigError for a value the run cannot use (before writing anything: a task or
+    model class that does not import or fit, a model whose output shape does not
+    match the task), its subclass RunFolderError for a folder it must not write into
+    (in use, unwritable, holding a finished run or another config's checkpoint), and
+    KeyboardInterrupt again after recording an interrupted run."""
     validate(cfg)
     out_dir = Path(cfg.output_dir)
     started = time.perf_counter()
@@ -482,15 +463,18 @@ def train(cfg: DictConfig) -> float:
         torch.set_num_threads(threads)
     device = resolve_device(cfg.device.name)
     seed_everything(cfg.seed)
-    task = build_task(cfg.task, device)
-    model = build_model(cfg, task).to(device)
+    task = build_task(cfg.task, device, cfg.trainer.batch_size)
+    spec = model_spec(cfg.model, task)
+    model = build_model(spec).to(device)
     loss_fn = make_loss(cfg.loss.name, task.kind)
-    names = metric_names(task)
+    names = task.metric_names(task.cfg)
     if cfg.objective.metric not in names:
         raise ConfigError(
             f"objective.metric={cfg.objective.metric} is not a metric of task {task.name}; "
             f"choose one of {', '.join(names)}"
         )
+    with precision(cfg, device):  # as training will run it
+        check_model_output(model, task, spec)
     checkpointer = Checkpointer(out_dir, config_snapshot(cfg))
     # Read-only checks first, so a refused folder is left exactly as it was; then again
     # under the lock, now that no other process can write there.
@@ -505,15 +489,16 @@ def train(cfg: DictConfig) -> float:
                 checkpointer.epoch,
                 checkpointer.path,
                 checkpointer.epoch,
-                cfg.task.epochs,
+                cfg.trainer.epochs,
             )
-        return _run(cfg, task, model, loss_fn, device, checkpointer, resume, started)
+        return _run(cfg, task, model, spec, loss_fn, device, checkpointer, resume, started)
 
 
 def _run(
     cfg: DictConfig,
     task: Task,
-    model: SequenceModel,
+    model: torch.nn.Module,
+    spec: ModelSpec,
     loss_fn: LossFn,
     device: torch.device,
     checkpointer: Checkpointer,
@@ -522,10 +507,12 @@ def _run(
 ) -> float:
     """`train` once its folder is locked: fit, test, write the files, return the objective."""
     out_dir = checkpointer.path.parent
-    record: dict[str, Any] = {"status": "ok", "reason": None, "objective": None}
-    record["objective_metric"] = cfg.objective.metric
-    record["objective_direction"] = cfg.objective.direction
-    record["resumed_from_epoch"] = checkpointer.epoch if resume is not None else None
+    record = RunRecord(
+        status="ok",
+        objective_metric=cfg.objective.metric,
+        objective_direction=cfg.objective.direction,
+        resumed_from_epoch=checkpointer.epoch if resume is not None else None,
+    )
     history: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
     trained = False
@@ -540,7 +527,7 @@ def _run(
             "val_loss": final["val_loss"],
             "val_accuracy": final["val_accuracy"],
             **({"val_exact_accuracy": final["val_exact_accuracy"]} if task.kind == "bits" else {}),
-            **summarize(by_length, task.kind),
+            **task.metrics(by_length),
             "epochs_run": len(history),
             "best_epoch": best_epoch,
         }
@@ -548,44 +535,49 @@ def _run(
             write_csv(out_dir / "by_length.csv", by_length)
         with precision(cfg, device):
             task.write_figures(model, out_dir)
-        save_checkpoint(out_dir / "model.pt", cfg, task, model)
-        record["objective"] = metrics[cfg.objective.metric]
-        log.info("%s: %s", task.name, _describe(task.name, metrics))
+        save_checkpoint(out_dir / "model.pt", cfg, model, spec)
+        record.objective = metrics[cfg.objective.metric]
+        log.info("%s: %s", task.name, task.describe(metrics))
     except KeyboardInterrupt as interrupt:
-        record.update(settings=run_settings(cfg, device))
+        record.settings = run_settings(cfg, device)
         _record_interrupt(interrupt, checkpointer, history, record, trained, started)
         raise
     except Exception as error:  # a failed run is recorded, never fatal to a sweep
         log.exception("run failed")
-        record.update(
-            status="failed",
-            reason=f"{type(error).__name__}: {error}",
-            objective=worst_objective(cfg),
-        )
+        record.status = "failed"
+        record.reason = f"{type(error).__name__}: {error}"
+        record.objective = worst_objective(cfg)
     if history:
         history_frame = pd.DataFrame(history)
         write_csv(out_dir / "history.csv", history_frame)
-        cell = cfg.model.cell + (" (bidirectional)" if cfg.model.bidirectional else "")
-        title = f"{task.name}: {cell}, hidden {cfg.model.hidden}, loss {cfg.loss.name}"
-        plot_run_curves(history_frame, out_dir / "curves.png", title)
-    record.update(
-        metrics=metrics,
-        settings=run_settings(cfg, device),
-        parameters=sum(p.numel() for p in model.parameters()),
-        wall_seconds=round(time.perf_counter() - started, 3),
-    )
+        plot_run_curves(history_frame, out_dir / "curves.png", _title(cfg, task.name))
+    record.metrics = metrics
+    record.settings = run_settings(cfg, device)
+    record.parameters = sum(p.numel() for p in model.parameters())
+    record.wall_seconds = round(time.perf_counter() - started, 3)
     # Written last: a metrics.json with status ok means every other file is in place.
-    write_json(out_dir / "metrics.json", record)
+    record.write(out_dir)
     # The run is finished (ok or failed): it will not be resumed, model.pt holds its weights.
     checkpointer.remove()
-    return float(record["objective"])
+    return float(record.objective)
+
+
+def _title(cfg: DictConfig, task_name: str) -> str:
+    """curves.png's title: `adder: lstm, hidden 10, loss ce` (the model's own keys)."""
+    model = cfg.model
+    parts = [str(model.get("cell", str(model._target_).rsplit(".", 1)[-1]))]
+    if model.get("bidirectional"):
+        parts[0] += " (bidirectional)"
+    if "hidden" in model:
+        parts.append(f"hidden {model.hidden}")
+    return f"{task_name}: {', '.join(parts)}, loss {cfg.loss.name}"
 
 
 def _record_interrupt(
     interrupt: KeyboardInterrupt,
     checkpointer: Checkpointer,
     history: list[dict[str, Any]],
-    record: dict[str, Any],
+    record: RunRecord,
     trained: bool,
     started: float,
 ) -> None:
@@ -598,13 +590,11 @@ def _record_interrupt(
     kept = history[:done]  # rows past the checkpoint would be trained again on resume
     if kept:
         write_csv(out_dir / "history.csv", pd.DataFrame(kept))
-    record.update(
-        status="interrupted",
-        reason=reason,
-        epochs_done=done,
-        wall_seconds=round(time.perf_counter() - started, 3),
-    )
-    write_json(out_dir / "metrics.json", record)
+    record.status = "interrupted"
+    record.reason = reason
+    record.epochs_done = done
+    record.wall_seconds = round(time.perf_counter() - started, 3)
+    record.write(out_dir)
     log.warning(
         "%s; %s: re-run the same command in %s to resume",
         reason,

@@ -20,7 +20,7 @@ SMALL_RUN = [
     "task.train_size=512",
     "task.val_size=100",
     "task.test_per_length=10",
-    "task.epochs=2",
+    "trainer.epochs=2",
     "task.extrapolation_lengths=[24]",
 ]
 
@@ -29,20 +29,20 @@ FAST = {
     "adder": [
         "task.val_size=200",
         "task.test_per_length=20",
-        "task.epochs=6",
+        "trainer.epochs=6",
         "task.extrapolation_lengths=[24]",
         "model.hidden=8",
     ],
     "memory": [
         "task.val_size=270",
         "task.test_per_length=20",
-        "task.epochs=8",
+        "trainer.epochs=8",
         "task.extrapolation_lengths=[13]",
     ],
     "mnist": [
         "task.val_size=100",
-        "task.epochs=5",
-        "task.batch_size=50",
+        "trainer.epochs=5",
+        "trainer.batch_size=50",
         "model.hidden=16",
         "optim.lr=0.01",
         "task.download=false",

@@ -46,7 +46,7 @@ def test_help_lists_the_groups(tmp_path):
 
 
 def test_cfg_job_shows_the_composed_config(tmp_path):
-    result = sweeper("task=memory", "hidden_size=5", "--cfg", "job", cwd=tmp_path)
+    result = sweeper("task=memory", "hidden_size=5", "--cfg", "job", cwd=tmp_path)  # = model.hidden
     assert result.returncode == 0, result.stderr
     assert "name: memory" in result.stdout and "hidden: 5" in result.stdout
 
@@ -56,7 +56,10 @@ def test_cfg_job_shows_the_composed_config(tmp_path):
     [
         (["model.hidden=0"], "sweeper: error: model.hidden must be a positive integer, got 0"),
         (["optim.lr=-1"], "sweeper: error: optim.lr must be a finite number > 0, got -1"),
-        (["task.epochs=-3"], "sweeper: error: task.epochs must be a positive integer, got -3"),
+        (
+            ["trainer.epochs=-3"],
+            "sweeper: error: trainer.epochs must be a positive integer, got -3",
+        ),
         (["optim.lr=inf"], "sweeper: error: optim.lr must be a finite number > 0, got inf"),
         (
             ["optim.weight_decay=nan"],
@@ -65,6 +68,30 @@ def test_cfg_job_shows_the_composed_config(tmp_path):
         (
             ["model.hidden=big"],
             "sweeper: error: model.hidden must be a positive integer, got 'big'",
+        ),
+        (
+            ["task.epochs=3"],
+            "sweeper: error: task.epochs moved to trainer.epochs: write trainer.epochs=...",
+        ),
+        (
+            ["hidden_size=3", "model.hidden=5"],
+            "sweeper: error: the hidden size is given twice (hidden_size and model.hidden): "
+            "hidden_size= is another name for model.hidden=, give one",
+        ),
+        (
+            ["task._target_=sweeper.tasks.nope.NopeTask"],
+            "sweeper: error: task._target_=sweeper.tasks.nope.NopeTask cannot be imported: "
+            "module 'sweeper.tasks' has no attribute 'nope'",
+        ),
+        (
+            ["model._target_=torch.nn.Nope"],
+            "sweeper: error: model._target_=torch.nn.Nope cannot be imported: "
+            "module 'torch.nn' has no attribute 'Nope'",
+        ),
+        (
+            ["task.min_length=abc"],
+            "sweeper: error: task.min_length: Value 'abc' of type 'str' could not be converted "
+            "to Integer",
         ),
     ],
 )
@@ -137,7 +164,7 @@ def test_grid_sweep_leaves_a_finished_folder_per_job(tmp_path):
         assert {"metrics.json", "history.csv", "by_length.csv", "model.pt", "curves.png"} <= names
         assert json.loads((job / "metrics.json").read_text())["status"] == "ok"
     hidden_loss = [json.loads((j / "metrics.json").read_text())["settings"] for j in jobs]
-    assert [(s["hidden"], s["loss"]) for s in hidden_loss] == [
+    assert [(s["model.hidden"], s["loss.name"]) for s in hidden_loss] == [
         (3, "mse"),
         (3, "ce"),
         (5, "mse"),
@@ -178,22 +205,28 @@ def test_optuna_search_folder_is_collected(tmp_path):
 
 
 @pytest.mark.slow
-def test_hidden_size_group_sweeps_like_model_hidden(tmp_path):
+def test_hidden_size_sweeps_like_model_hidden_and_joins_in_compare(tmp_path):
+    tiny = ["task=memory", *SMALL_RUN[:-1], "trainer.epochs=1", "task.val_size=90", "-m"]
+    for spelling, folder in (("hidden_size", "a"), ("model.hidden", "b")):
+        result = sweeper(
+            f"{spelling}=2,5", *tiny, f"hydra.sweep.dir={tmp_path / folder}", cwd=tmp_path
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        results = pd.read_csv(tmp_path / folder / "results.csv")
+        assert list(results["model.hidden"]) == [2, 5] and "hidden_size" not in results
+        assert [c for c in results.columns if "hidden" in c] == ["model.hidden"]  # one column
+    out = tmp_path / "diff.csv"
     result = sweeper(
-        "task=memory",
-        "hidden_size=2,5",
-        *SMALL_RUN[:-1],
-        "task.val_size=90",
-        f"hydra.sweep.dir={tmp_path / 'sweep'}",
-        "-m",
+        "compare",
+        str(tmp_path / "a/results.csv"),
+        str(tmp_path / "b/results.csv"),
+        "--out",
+        str(out),
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    hidden = [
-        json.loads((tmp_path / "sweep" / j / "metrics.json").read_text())["settings"]["hidden"]
-        for j in ("0", "1")
-    ]
-    assert hidden == [2, 5]
+    joined = pd.read_csv(out)
+    assert len(joined) == 2 and "model.hidden" in joined
 
 
 @pytest.mark.slow

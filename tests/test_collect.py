@@ -23,7 +23,7 @@ from sweeper.collect import collect, report, summary_markdown
 from sweeper.results import load_sweep
 from sweeper.train import train
 
-TINY = ["task.epochs=1", "task.train_size=256"]
+TINY = ["trainer.epochs=1", "task.train_size=256"]
 
 
 def make_job(make_cfg, sweep: Path, num: int, *overrides: str) -> Path:
@@ -260,7 +260,13 @@ GOOD_RECORD = {
     "objective_metric": "test_accuracy",
     "objective_direction": "maximize",
     "metrics": {"test_accuracy": 0.75, "val_loss": 0.5, "epochs_run": 2},
-    "settings": {"task": "adder", "hidden": 8, "loss": "ce", "device": "cpu"},
+    "settings": {
+        "task.name": "adder",
+        "task._target_": "sweeper.tasks.adder.AdderTask",
+        "model.hidden": 8,
+        "loss.name": "ce",
+        "device.name": "cpu",
+    },
     "parameters": 123,
     "wall_seconds": 1.5,
 }
@@ -538,7 +544,8 @@ def test_keys_missing_from_a_jobs_overrides_come_from_its_config(tmp_path):
     fake_job(sweep / "0", 0, ["model.hidden=3"], config={"model": {"hidden": 3}})
     fake_job(sweep / "1", 1, ["model.hidden=5"], config={"model": {"hidden": 5}})
     for num, loss in ((2, "mse"), (3, "ce")):
-        best = dict(GOOD_RECORD, objective=0.9 if loss == "mse" else 0.5)
+        settings = {**GOOD_RECORD["settings"], "model.hidden": 10}  # as the run recorded it
+        best = dict(GOOD_RECORD, objective=0.9 if loss == "mse" else 0.5, settings=settings)
         fake_job(
             sweep / str(num),
             num,
@@ -670,3 +677,20 @@ def test_compare_refuses_to_write_over_an_input_or_into_a_folder(adder_sweep, tm
     err = capsys.readouterr().err
     assert err.startswith(f"sweeper compare: error: cannot write to {tmp_path / 'file'}: ")
     assert err.count("\n") == 1
+
+
+def test_each_task_class_draws_its_own_sweep_figures(tmp_path, caplog):
+    """Figures come from each job's `task._target_`; a class that no longer imports only
+    loses its figures (with a warning), never the table."""
+    sweep = tmp_path / "sweep"
+    memory = {**GOOD_RECORD["settings"], "task._target_": "sweeper.tasks.memory.MemoryTask"}
+    gone = {**GOOD_RECORD["settings"], "task._target_": "my_gone_tasks.parity.ParityTask"}
+    fake_job(sweep / "0", 0, ["model.hidden=3"])  # the adder
+    fake_job(sweep / "1", 1, ["model.hidden=5"], record=dict(GOOD_RECORD, settings=memory))
+    fake_job(sweep / "2", 2, ["model.hidden=7"], record=dict(GOOD_RECORD, settings=gone))
+    with caplog.at_level("WARNING"):
+        result = collect(sweep)
+    assert len(result.results) == 3
+    assert (sweep / "bit_accuracy_vs_length.png").exists()  # AdderTask's
+    assert (sweep / "accuracy_vs_length.png").exists()  # MemoryTask's
+    assert "no task figures for my_gone_tasks.parity.ParityTask" in caplog.text

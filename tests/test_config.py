@@ -7,7 +7,7 @@ import torch
 from hydra.errors import ConfigCompositionException, HydraException
 
 from conftest import CONF_DIR
-from sweeper.__main__ import quote_numeric_options
+from sweeper.__main__ import ArgumentError, rewrite_overrides
 from sweeper.config import ConfigError, validate
 from sweeper.train import train
 
@@ -21,7 +21,8 @@ def test_every_group_has_its_options():
     assert options("model") == ["bilstm", "gru", "lstm", "rnn"]
     assert options("loss") == ["ce", "mse"]
     assert options("device") == ["auto", "cpu", "cuda"]
-    assert {"2", "3", "5", "10", "128"} <= set(options("hidden_size"))
+    assert options("trainer") == ["default"]
+    assert not (CONF_DIR / "hidden_size").exists()  # one spelling: model.hidden
     assert options("experiment") == [
         "assignment_adder",
         "assignment_memory",
@@ -56,23 +57,61 @@ def test_defaults_are_the_adder_with_an_lstm(make_cfg):
 
 def test_task_sets_its_own_training_defaults(make_cfg):
     mnist = make_cfg("task=mnist", fast=False)
-    assert (mnist.model.hidden, mnist.task.batch_size, mnist.optim.lr) == (128, 100, 0.001)
+    assert (mnist.model.hidden, mnist.trainer.batch_size, mnist.optim.lr) == (128, 100, 0.001)
     assert mnist.objective.metric == "val_accuracy"
     memory = make_cfg("task=memory", fast=False)
     assert memory.task.position == 2
     assert (memory.task.min_length, memory.task.max_length) == (3, 11)
 
 
-@pytest.mark.parametrize("size", options("hidden_size"))
-def test_hidden_size_group_sets_model_hidden(make_cfg, size):
-    cfg = make_cfg(f"hidden_size='{size}'", fast=False)
-    assert cfg.model.hidden == int(size)
+def test_each_task_yaml_names_its_class_and_sets_its_trainer_defaults(make_cfg):
+    for task, target in [
+        ("adder", "sweeper.tasks.adder.AdderTask"),
+        ("memory", "sweeper.tasks.memory.MemoryTask"),
+        ("mnist", "sweeper.tasks.mnist.MnistTask"),
+    ]:
+        cfg = make_cfg(f"task={task}", fast=False)
+        assert cfg.task._target_ == target
+        assert "epochs" not in cfg.task and "batch_size" not in cfg.task
+    assert make_cfg("task=memory", fast=False).trainer.stop_epochs == 2
+    assert make_cfg("task=mnist", fast=False).trainer.precision == "auto"
+    assert make_cfg("task=adder", fast=False).trainer.grad_clip == 1.0
+    assert make_cfg("task=adder", "trainer.epochs=3", fast=False).trainer.epochs == 3
 
 
-def test_hidden_size_beats_task_default_and_command_line_beats_both(make_cfg):
-    assert make_cfg("task=mnist", "hidden_size='5'", fast=False).model.hidden == 5
-    cfg = make_cfg("task=mnist", "hidden_size='5'", "model.hidden=7", fast=False)
-    assert cfg.model.hidden == 7
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (["hidden_size=3,5,10"], ["model.hidden=3,5,10"]),
+        (["hidden_size='3','5'"], ["model.hidden=3,5"]),
+        (["hidden_size=choice(3,5)"], ["model.hidden=choice(3,5)"]),
+        (["hidden_size=range(2,8,2)", "seed=1"], ["model.hidden=range(2,8,2)", "seed=1"]),
+        (["+hidden_size=4"], ["+model.hidden=4"]),
+        (["model.hidden=4", "-m"], ["model.hidden=4", "-m"]),
+    ],
+)
+def test_hidden_size_is_rewritten_to_model_hidden(given, expected):
+    assert rewrite_overrides(given) == expected
+
+
+def test_both_hidden_spellings_at_once_are_refused():
+    with pytest.raises(ArgumentError, match="hidden size is given twice"):
+        rewrite_overrides(["hidden_size=3", "model.hidden=5"])
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("task.epochs", "trainer.epochs"),
+        ("task.batch_size", "trainer.batch_size"),
+        ("task.stop_epochs", "trainer.stop_epochs"),
+        ("optim.grad_clip", "trainer.grad_clip"),
+        ("device.precision", "trainer.precision"),
+    ],
+)
+def test_a_moved_key_fails_with_a_hint(old, new):
+    with pytest.raises(ArgumentError, match=f"^{old} moved to {new}"):
+        rewrite_overrides([f"{old}=3"])
 
 
 @pytest.mark.parametrize("device", ["auto", "cpu"])
@@ -86,17 +125,17 @@ def test_assignment_presets(make_cfg):
     adder = make_cfg("experiment=assignment_adder", fast=False)
     assert adder.task.name == "adder"
     assert (adder.task.fresh_data, adder.task.train_size, adder.task.val_size) == (False, 500, 100)
-    assert (adder.task.batch_size, adder.task.epochs, adder.optim.lr) == (1, 10, 0.001)
-    assert adder.task.patience == 0 and adder.task.stop_accuracy is None
+    assert (adder.trainer.batch_size, adder.trainer.epochs, adder.optim.lr) == (1, 10, 0.001)
+    assert adder.trainer.patience == 0 and adder.trainer.stop_accuracy is None
     memory = make_cfg("experiment=assignment_memory", fast=False)
-    assert (memory.task.name, memory.task.train_size, memory.task.epochs) == ("memory", 900, 20)
-    assert (memory.task.batch_size, memory.optim.lr) == (1, 0.002)
+    assert (memory.task.name, memory.task.train_size, memory.trainer.epochs) == ("memory", 900, 20)
+    assert (memory.trainer.batch_size, memory.optim.lr) == (1, 0.002)
     # the assignment's loops neither clipped gradients nor (mnist) used bf16
-    assert adder.optim.grad_clip == 0 and memory.optim.grad_clip == 0
+    assert adder.trainer.grad_clip == 0 and memory.trainer.grad_clip == 0
     mnist = make_cfg("experiment=assignment_mnist", "model=bilstm", fast=False)
-    assert (mnist.task.name, mnist.model.hidden, mnist.task.epochs) == ("mnist", 128, 10)
+    assert (mnist.task.name, mnist.model.hidden, mnist.trainer.epochs) == ("mnist", 128, 10)
     assert mnist.model.bidirectional and mnist.task.normalize is False  # ToTensor pixels
-    assert mnist.device.precision == "fp32"
+    assert mnist.trainer.precision == "fp32"
 
 
 def test_tuned_mnist_preset(make_cfg):
@@ -107,7 +146,7 @@ def test_tuned_mnist_preset(make_cfg):
         128,
         False,
     )
-    assert (cfg.optim.lr, cfg.optim.schedule, cfg.task.epochs, cfg.task.batch_size) == (
+    assert (cfg.optim.lr, cfg.optim.schedule, cfg.trainer.epochs, cfg.trainer.batch_size) == (
         0.002,
         "cosine",
         20,
@@ -123,18 +162,18 @@ def test_tuned_mnist_preset(make_cfg):
         ("model.layers=-1", "model.layers"),
         ("optim.lr=-1", "optim.lr"),
         ("optim.lr=fast", "optim.lr"),
-        ("task.epochs=-3", "task.epochs"),
-        ("task.epochs=2.5", "task.epochs"),
-        ("task.batch_size=0", "task.batch_size"),
+        ("trainer.epochs=-3", "trainer.epochs"),
+        ("trainer.epochs=2.5", "trainer.epochs"),
+        ("trainer.batch_size=0", "trainer.batch_size"),
         ("task.max_length=0", "task.max_length"),
         ("task.extrapolation_lengths=[0]", "task.extrapolation_lengths"),
         ("loss.name=hinge", "loss.name"),
         ("model.readout=sideways", "model.readout"),
         ("objective.direction=up", "objective.direction"),
         ("seed=-1", "seed"),
-        ("task.stop_accuracy=2", "task.stop_accuracy"),
-        ("task.stop_epochs=0", "task.stop_epochs"),
-        ("device.precision=fp16", "device.precision"),
+        ("trainer.stop_accuracy=2", "trainer.stop_accuracy"),
+        ("trainer.stop_epochs=0", "trainer.stop_epochs"),
+        ("trainer.precision=fp16", "trainer.precision"),
         ("model.init=xavier", "model.init"),
     ],
 )
@@ -184,15 +223,6 @@ def test_unknown_key_is_rejected_by_hydra(make_cfg):
         make_cfg("task.epochz=3")
 
 
-def test_bare_numbers_pick_hidden_size_options():
-    assert quote_numeric_options(["hidden_size=3,5,10", "model.hidden=4", "seed=1"]) == [
-        "hidden_size='3','5','10'",
-        "model.hidden=4",
-        "seed=1",
-    ]
-    assert quote_numeric_options(["hidden_size='3'"]) == ["hidden_size='3'"]
-
-
 def test_lr_search_overlay_composes_the_search_sweeper():
     from hydra import compose, initialize_config_dir
 
@@ -221,9 +251,9 @@ def test_thread_count_outside_hydra_and_when_set():
     [
         ("optim.lr", "must be a finite number > 0"),
         ("optim.weight_decay", "must be a finite number >= 0"),
-        ("optim.grad_clip", "must be a finite number >= 0"),
+        ("trainer.grad_clip", "must be a finite number >= 0"),
         ("model.dropout", "must be a number in [0, 1)"),
-        ("task.stop_accuracy", "must be null or a number in (0, 1]"),
+        ("trainer.stop_accuracy", "must be null or a number in (0, 1]"),
     ],
 )
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan"])

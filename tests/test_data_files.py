@@ -100,7 +100,7 @@ def test_gz_files_give_the_same_data_as_extracted_files(gz_root, mnist_root):
 
 
 def test_gz_files_train_a_model(make_cfg, gz_root):
-    task = MnistTask(make_cfg("task=mnist", f"task.data_root={gz_root}").task, CPU)
+    task = MnistTask(make_cfg("task=mnist", f"task.data_root={gz_root}").task, CPU, 50)
     assert task.train_x.shape == (500, 28, 28) and task.test_x.shape == (200, 28, 28)
 
 
@@ -401,10 +401,10 @@ def test_cli_trains_from_gz_files_without_download(gz_root, tmp_path):
         "task=mnist",
         f"task.data_root={gz_root}",
         "task.download=false",
-        "task.epochs=1",
+        "trainer.epochs=1",
         "task.val_size=100",
         "model.hidden=8",
-        "device.precision=fp32",
+        "trainer.precision=fp32",
         f"hydra.run.dir={tmp_path / 'run'}",
         cwd=tmp_path,
     )

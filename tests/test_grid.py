@@ -42,12 +42,12 @@ def test_a_bad_point_is_refused_before_any_job_naming_every_bad_point(tmp_path):
 
 
 def test_bad_values_of_two_keys_in_one_grid(tmp_path):
-    result = grid(tmp_path, "task.epochs=1,0", "loss=ce,mse", "device.name=cpu,gpu")
+    result = grid(tmp_path, "trainer.epochs=1,0", "loss=ce,mse", "device.name=cpu,gpu")
     assert result.returncode == 2
     line = result.stderr.strip()
     assert "\n" not in line
     assert line.startswith("sweeper: error: 6 of 8 grid points are invalid, nothing was run:")
-    assert "task.epochs must be a positive integer, got 0" in line
+    assert "trainer.epochs must be a positive integer, got 0" in line
     assert "device.name must be one of auto, cpu, cuda, got 'gpu'" in line
 
 
@@ -123,9 +123,9 @@ def test_a_subdir_that_reuses_another_jobs_folder_is_refused(tmp_path):
     assert snapshot(tmp_path / "sweep") == before
 
 
-def test_numeric_group_options_resume_too(tmp_path):
+def test_a_hidden_size_grid_resumes_as_the_same_model_hidden_grid(tmp_path):
     assert grid(tmp_path, "hidden_size=3,5").returncode == 0
-    again = grid(tmp_path, "hidden_size=3,5")
+    again = grid(tmp_path, "model.hidden=3,5")  # one spelling: the same jobs
     assert again.returncode == 0, again.stderr
     assert "2 of 2 jobs already finished" in again.stdout
 
@@ -148,7 +148,7 @@ def test_interrupting_a_grid_collects_what_finished_and_says_what_was_cut_off(tm
     sweep = tmp_path / "sweep"
     process = subprocess.Popen(
         [sys.executable, "-m", "sweeper", *SMALL_RUN, f"hydra.sweep.dir={sweep}"]
-        + ["task.epochs=1,200", "task.patience=0", "task.stop_accuracy=null", "-m"],
+        + ["trainer.epochs=1,200", "trainer.patience=0", "trainer.stop_accuracy=null", "-m"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,

@@ -84,7 +84,7 @@ def folder_state(folder: Path) -> dict[str, tuple[bytes, int]]:
 
 
 CASES = {
-    "adder": ["task=adder", "task.stop_accuracy=null"],
+    "adder": ["task=adder", "trainer.stop_accuracy=null"],
     "memory-dropout": ["task=memory", "model.layers=2", "model.dropout=0.25"],
     "memory-fixed-sgd": ["task=memory", "task.fresh_data=false", "optim.name=sgd", "optim.lr=0.5"],
 }
@@ -109,7 +109,7 @@ def test_resumed_run_ends_exactly_like_an_uninterrupted_one(make_cfg, tmp_path, 
 
 
 def test_mnist_resumes_exactly(make_cfg, tmp_path, monkeypatch, mnist_root):
-    overrides = ["task=mnist", f"task.data_root={mnist_root}", "task.epochs=3"]
+    overrides = ["task=mnist", f"task.data_root={mnist_root}", "trainer.epochs=3"]
     train(make_cfg(*overrides, out=tmp_path / "straight"))
     interrupt_after(monkeypatch, epoch=1)
     cfg = make_cfg(*overrides, out=tmp_path / "resumed")
@@ -133,7 +133,7 @@ def test_interrupted_run_is_recorded_and_keeps_a_weights_only_checkpoint(
     assert record["status"] == "interrupted"
     assert record["reason"] == "interrupted by SIGTERM in epoch 3"
     assert record["epochs_done"] == 2 and record["objective"] is None
-    assert record["settings"]["task"] == "memory"
+    assert record["settings"]["task.name"] == "memory"
     assert list(pd.read_csv(out / "history.csv")["epoch"]) == [1, 2]
     assert not (out / "model.pt").exists()
     state = torch.load(out / CHECKPOINT_NAME, weights_only=True)
@@ -193,7 +193,7 @@ def test_checkpoint_of_another_config_is_refused_untouched(make_cfg, tmp_path, m
 
 
 def test_finished_run_is_refused_untouched(make_cfg, tmp_path):
-    cfg = make_cfg("task=memory", "task.epochs=1")
+    cfg = make_cfg("task=memory", "trainer.epochs=1")
     train(cfg)
     before = folder_state(tmp_path / "run")
     with pytest.raises(RunFolderError, match=r"already holds a finished run \(status ok\)"):
@@ -225,7 +225,7 @@ def test_folder_locked_by_another_process_is_refused_without_writing(make_cfg, t
     try:
         assert holder.stdout.readline().strip() == "held"
         before = folder_state(out)
-        cfg = make_cfg("task=memory", "task.epochs=1")
+        cfg = make_cfg("task=memory", "trainer.epochs=1")
         with pytest.raises(
             RunFolderError, match=rf"{out} is in use by another run \(pid {holder.pid}\)"
         ):
@@ -247,7 +247,7 @@ def test_a_folder_in_use_fails_a_multirun_job_but_not_the_sweep(make_cfg, tmp_pa
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        cfg = make_cfg("task=memory", "task.epochs=1")
+        cfg = make_cfg("task=memory", "trainer.epochs=1")
         with pytest.raises(RunFolderError):  # the launcher records the job as failed
             run_job(cfg, multirun=True)
         assert not (out / "metrics.json").exists()  # and nothing was written there
@@ -289,12 +289,12 @@ def test_unwritable_run_folder_is_one_clear_error(make_cfg, tmp_path):
     out = tmp_path / "run"
     with unwritable_folder(out) as why:
         with pytest.raises(RunFolderError, match=f"^cannot write to {out}: {why}$"):
-            train(make_cfg("task=memory", "task.epochs=1", out=out))
+            train(make_cfg("task=memory", "trainer.epochs=1", out=out))
         assert list(out.iterdir()) == []
     (tmp_path / "file").write_text("not a folder")
     under_a_file = tmp_path / "file" / "run"
     with pytest.raises(RunFolderError, match=f"^cannot write to {under_a_file}: Not a directory$"):
-        train(make_cfg("task=memory", "task.epochs=1", out=under_a_file))
+        train(make_cfg("task=memory", "trainer.epochs=1", out=under_a_file))
 
 
 @pytest.mark.parametrize(
@@ -309,7 +309,7 @@ def test_unwritable_run_folder_is_one_clear_error(make_cfg, tmp_path):
     ],
 )
 def test_config_failure_in_a_multirun_is_recorded_for_collect(make_cfg, overrides, message):
-    cfg = make_cfg(*overrides, "task.epochs=1")
+    cfg = make_cfg(*overrides, "trainer.epochs=1")
     with pytest.raises(ConfigError) as error:
         train(cfg)
     assert not Path(cfg.output_dir).exists()  # train itself wrote nothing
@@ -320,15 +320,15 @@ def test_config_failure_in_a_multirun_is_recorded_for_collect(make_cfg, override
     assert record["objective"] == -math.inf
     assert record["objective_direction"] == "maximize"
     assert record["objective_metric"] == cfg.objective.metric
-    assert record["settings"]["task"] == cfg.task.name
-    assert record["settings"]["hidden"] == cfg.model.hidden
+    assert record["settings"]["task.name"] == cfg.task.name
+    assert record["settings"]["model.hidden"] == cfg.model.hidden
 
 
 @pytest.mark.parametrize("earlier", ["finished", "interrupted"])
 def test_config_failure_is_never_recorded_over_a_run_it_would_lose(
     make_cfg, tmp_path, monkeypatch, earlier
 ):
-    cfg = make_cfg("task=memory", "task.epochs=2")
+    cfg = make_cfg("task=memory", "trainer.epochs=2")
     if earlier == "interrupted":  # its checkpoint must stay resumable
         interrupt_after(monkeypatch, epoch=1)
     try:
@@ -351,9 +351,9 @@ RUN = [
     "task.val_size=270",
     "task.test_per_length=20",
     "task.extrapolation_lengths=[13]",
-    "task.epochs=40",
-    "task.stop_accuracy=null",
-    "task.patience=0",
+    "trainer.epochs=40",
+    "trainer.stop_accuracy=null",
+    "trainer.patience=0",
     "device.threads=1",
 ]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -515,7 +515,7 @@ def test_a_signal_right_after_a_checkpoint_is_renamed_counts_that_epoch(make_cfg
             raise KeyboardInterrupt
 
     monkeypatch.setattr(checkpoint_module, "save_torch", save_then_interrupt)
-    cfg = make_cfg("task=memory", "task.epochs=3")
+    cfg = make_cfg("task=memory", "trainer.epochs=3")
     with pytest.raises(KeyboardInterrupt):
         train(cfg)
     record = json.loads(Path(cfg.output_dir, "metrics.json").read_text())

@@ -225,7 +225,7 @@ def test_a_search_where_every_trial_fails_ends_with_a_message(tmp_path):
         (["optim.lr=interval(0.01, 0.01)"], "search interval for optim.lr is empty or inverted"),
         (["optim.lr=0.02"], "the search space is empty: optim.lr is fixed by the command line"),
         (["optim.lr=choice()"], "empty choice is not legal"),
-        (["hidden_size=glob(zz*)"], "hidden_size: 'hidden_size=glob(zz*)' gives no values"),
+        (["loss=glob(zz*)"], "loss: 'loss=glob(zz*)' gives no values"),
         (["model=choice(lstm,nope)"], "nope is not an option of group model"),
         (
             ["hydra.sweeper.grace_period=10", "hydra.sweeper.heartbeat_interval=10"],
@@ -355,7 +355,7 @@ def test_parallel_trials_through_joblib(tmp_path):
     records = [json.loads((sweep / j / "metrics.json").read_text()) for j in "0123"]
     assert all(r["status"] == "ok" for r in records)
     cores = os.cpu_count() or 1
-    assert all(r["settings"]["threads"] == max(1, cores // min(2, cores)) for r in records)
+    assert all(r["settings"]["device.threads"] == max(1, cores // min(2, cores)) for r in records)
 
 
 @pytest.mark.slow
@@ -430,17 +430,21 @@ def test_discrete_sweeps_mean_what_a_grid_runs(line, values, group_options):
 
 
 def test_group_sweeps_name_the_option_files(group_options):
+    # `size`: a user's group whose options are numbers (size/3.yaml, size/5.yaml, ...)
+    def options(key: str) -> list[str]:
+        return ["10", "128", "16", "3", "5"] if key == "size" else group_options(key)
+
     space = build_space(
-        [], ["hidden_size=choice(3,5)", "model=glob(*)", "loss=glob(*,exclude=mse)"], group_options
+        [], ["size=choice(3,5)", "model=glob(*)", "loss=glob(*,exclude=mse)"], options
     )
-    assert space.distributions["hidden_size"].choices == ("3", "5")
-    assert space.overrides({"hidden_size": "3"}) == ["hidden_size='3'"]  # not the int 3
+    assert space.distributions["size"].choices == ("3", "5")
+    assert space.overrides({"size": "3"}) == ["size='3'"]  # not the int 3
     assert set(space.distributions["model"].choices) == {"bilstm", "gru", "lstm", "rnn"}
     assert space.distributions["loss"].choices == ("ce",)
-    sizes = build_space([], ["hidden_size=glob(1*)"], group_options).distributions["hidden_size"]
+    sizes = build_space([], ["size=glob(1*)"], options).distributions["size"]
     assert set(sizes.choices) == {"10", "128", "16"}
-    quoted = build_space([], ["hidden_size='3','5'"], group_options)  # the grid CLI's quoting
-    assert quoted.distributions["hidden_size"].choices == ("3", "5")
+    quoted = build_space([], ["size='3','5'"], options)
+    assert quoted.distributions["size"].choices == ("3", "5")
 
 
 def test_intervals_and_fixed_values(group_options):
@@ -475,8 +479,8 @@ def test_a_key_fixed_on_the_command_line_leaves_the_space(group_options, caplog)
     ("line", "message"),
     [
         ("model.hidden=range(6,2)", "model.hidden: 'model.hidden=range(6,2)' gives no values"),
-        ("hidden_size=glob(zz*)", "hidden_size: 'hidden_size=glob(zz*)' gives no values"),
-        ("hidden_size=choice(3,7)", "7 is not an option of group hidden_size"),
+        ("loss=glob(zz*)", "loss: 'loss=glob(zz*)' gives no values"),
+        ("loss=choice(ce,hinge)", "hinge is not an option of group loss"),
         ("model=choice(lstm,nope)", "nope is not an option of group model"),
         ("optim.lr=glob(*)", "optim.lr is not one"),
         ("optim.lr=interval(0.01, 0.01)", "optim.lr is empty or inverted"),
@@ -725,7 +729,7 @@ FAIL, COMPLETE, RUNNING = (
 
 @pytest.mark.slow
 def test_config_refused_trials_are_fail_trials_and_the_search_goes_on(tmp_path):
-    result = search("hydra.sweeper.n_trials=3", "task.epochs=1", cwd=tmp_path, inject="config")
+    result = search("hydra.sweeper.n_trials=3", "trainer.epochs=1", cwd=tmp_path, inject="config")
     assert result.returncode == 0, result.stderr[-3000:]
     trials = study_trials(tmp_path / SWEEP / "optuna.db")
     assert [t.state for t in trials] == [COMPLETE, FAIL, COMPLETE]
@@ -763,7 +767,7 @@ def start_search(*args: str, cwd: Path) -> subprocess.Popen:
     """A search whose trials from job 1 on sleep in training, to be signalled mid-trial."""
     return subprocess.Popen(
         [sys.executable, "-c", INJECT, "slow", "task=adder", "hparams_search=lr", *SMALL_RUN]
-        + ["task.epochs=1", *args, "-m"],
+        + ["trainer.epochs=1", *args, "-m"],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -818,7 +822,7 @@ def test_a_killed_search_leaves_a_trial_the_next_run_fails_and_reports(tmp_path)
     assert [t.state for t in study_trials(db)] == [COMPLETE, RUNNING]
     killed_lr = study_trials(db)[1].params["optim.lr"]
 
-    again = search("hydra.sweeper.n_trials=1", "task.epochs=1", cwd=tmp_path)
+    again = search("hydra.sweeper.n_trials=1", "trainer.epochs=1", cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "marked 1 stale RUNNING trial(s) of study adder-lr as FAIL: 1 (its process" in (
         again.stdout + again.stderr
@@ -835,7 +839,7 @@ def test_a_killed_search_leaves_a_trial_the_next_run_fails_and_reports(tmp_path)
 def test_resuming_with_a_subdir_pattern_continues_the_numbering(tmp_path):
     args = (
         "hydra.sweeper.n_trials=2",
-        "task.epochs=1",
+        "trainer.epochs=1",
         "hydra.sweep.subdir=trial_${hydra.job.num}",
     )
     first = search(*args, cwd=tmp_path)
@@ -864,7 +868,7 @@ def test_two_workers_sharing_one_sweep_folder_get_their_own_job_folders(tmp_path
 def test_group_and_range_spaces_run_as_a_grid_would(tmp_path):
     result = search(
         "hydra.sweeper.n_trials=2",
-        "task.epochs=1",
+        "trainer.epochs=1",
         "hidden_size=choice(3,5)",
         "model=glob(*rnn)",
         "model.layers=range(1,3)",
@@ -873,10 +877,11 @@ def test_group_and_range_spaces_run_as_a_grid_would(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     for trial in study_trials(tmp_path / SWEEP / "optuna.db"):
         assert trial.state == COMPLETE and trial.user_attrs["status"] == "ok"
-        assert trial.params["hidden_size"] in ("3", "5") and trial.params["model"] == "rnn"
+        # hidden_size= is rewritten to model.hidden=: one parameter, one spelling
+        assert trial.params["model.hidden"] in (3, 5) and trial.params["model"] == "rnn"
         assert trial.params["model.layers"] in (1, 2)
         config = yaml.safe_load(Path(trial.user_attrs["job_dir"], ".hydra/config.yaml").read_text())
-        assert config["model"]["hidden"] == int(trial.params["hidden_size"])
+        assert config["model"]["hidden"] == trial.params["model.hidden"]
         assert config["model"]["layers"] == trial.params["model.layers"]
 
 

@@ -51,7 +51,7 @@ def test_adder_data_up_to_62_bits_is_what_it_was(make_cfg):
 
 def test_adder_evaluation_chunks_are_bounded_at_long_lengths(make_cfg):
     cfg = make_cfg("task.test_per_length=300", "task.extrapolation_lengths=[1000]")
-    sets = build_task(cfg.task, CPU).test_sets()
+    sets = build_task(cfg.task, CPU, cfg.trainer.batch_size).test_sets()
     assert [len(y) for _, y in sets[0].batches] == [300]  # short: one chunk, as ever
     long = sets[-1]
     assert long.length == 1000 and sum(len(y) for _, y in long.batches) == 300
@@ -67,11 +67,11 @@ def test_adder_trains_and_tests_at_length_200_and_1000(make_cfg, tmp_path):
         "task.train_size=64",
         "task.val_size=8",
         "task.test_per_length=4",
-        "task.epochs=1",
+        "trainer.epochs=1",
         "model.hidden=4",
     )
     validate(cfg)
-    task = build_task(cfg.task, CPU)
+    task = build_task(cfg.task, CPU, cfg.trainer.batch_size)
     for eval_set in task.test_sets():
         x = torch.cat([x for x, _ in eval_set.batches])
         y = torch.cat([y for _, y in eval_set.batches])
@@ -99,9 +99,7 @@ def test_memory_target_is_the_digit_at_the_position():
 
 
 def test_fresh_training_batches_have_one_length_each(make_cfg):
-    task = build_task(
-        make_cfg("task=memory", "task.train_size=500", "task.batch_size=64").task, CPU
-    )
+    task = build_task(make_cfg("task=memory", "task.train_size=500").task, CPU, 64)
     batches = list(task.train_batches(torch.Generator().manual_seed(0)))
     assert len(batches) == task.num_train_batches == 8
     assert sum(len(y) for _, y in batches) == 500
@@ -111,8 +109,8 @@ def test_fresh_training_batches_have_one_length_each(make_cfg):
 
 
 def test_fixed_training_set_is_the_same_every_epoch(make_cfg):
-    cfg = make_cfg("task.fresh_data=false", "task.train_size=100", "task.batch_size=1")
-    task = build_task(cfg.task, CPU)
+    cfg = make_cfg("task.fresh_data=false", "task.train_size=100", "trainer.batch_size=1")
+    task = build_task(cfg.task, CPU, cfg.trainer.batch_size)
     generator = torch.Generator().manual_seed(0)
     first = list(task.train_batches(generator))
     second = list(task.train_batches(generator))
@@ -124,18 +122,18 @@ def test_fixed_training_set_is_the_same_every_epoch(make_cfg):
 
 def test_eval_sets_cover_every_length_and_are_fixed_by_data_seed(make_cfg):
     cfg = make_cfg()
-    sets = build_task(cfg.task, CPU).test_sets()
+    sets = build_task(cfg.task, CPU, cfg.trainer.batch_size).test_sets()
     assert [(s.split, s.length) for s in sets] == [("test", n) for n in range(1, 21)] + [
         ("extrapolation", 24)
     ]
     assert all(sum(len(y) for _, y in s.batches) == 20 for s in sets)
-    other_seed = build_task(make_cfg("seed=5").task, CPU).test_sets()
+    other_seed = build_task(make_cfg("seed=5").task, CPU, 64).test_sets()
     assert torch.equal(sets[5].batches[0][0], other_seed[5].batches[0][0])
 
 
 def test_mnist_loads_idx_files_and_splits_stratified(make_cfg, mnist_root):
     cfg = make_cfg("task=mnist", f"task.data_root={mnist_root}", "task.val_size=100")
-    task = MnistTask(cfg.task, CPU)
+    task = MnistTask(cfg.task, CPU, 50)
     assert task.train_x.shape == (500, 28, 28) and task.val_x.shape == (100, 28, 28)
     assert task.test_x.shape == (200, 28, 28)
     assert 0.0 <= float(task.train_x.min()) and float(task.train_x.max()) == 1.0
@@ -148,18 +146,20 @@ def test_mnist_loads_idx_files_and_splits_stratified(make_cfg, mnist_root):
 
 def test_mnist_pixel_statistics_come_from_the_training_split(make_cfg, mnist_root):
     cfg = make_cfg("task=mnist", f"task.data_root={mnist_root}", "task.val_size=100")
-    task = MnistTask(cfg.task, CPU)
+    task = MnistTask(cfg.task, CPU, 50)
     assert task.input_mean == pytest.approx(float(task.train_x.mean()))
     assert task.input_std == pytest.approx(float(task.train_x.std()))
     assert 0.0 < task.input_mean < 0.5 and task.input_std > 0.1
     raw = MnistTask(
-        make_cfg("task=mnist", f"task.data_root={mnist_root}", "task.normalize=false").task, CPU
+        make_cfg("task=mnist", f"task.data_root={mnist_root}", "task.normalize=false").task,
+        CPU,
+        50,
     )
     assert (raw.input_mean, raw.input_std) == (0.0, 1.0)
 
 
 def test_mnist_readouts(make_cfg, mnist_root):
-    task = MnistTask(make_cfg("task=mnist", f"task.data_root={mnist_root}").task, CPU)
+    task = MnistTask(make_cfg("task=mnist", f"task.data_root={mnist_root}").task, CPU, 50)
     assert task.readout("auto", bidirectional=False) == "flatten"
     assert task.readout("auto", bidirectional=True) == "final"
     assert task.readout("last", bidirectional=True) == "last"
@@ -170,7 +170,7 @@ def test_mnist_readouts(make_cfg, mnist_root):
 def test_mnist_missing_files_say_which_files_go_where(make_cfg, tmp_path):
     cfg = make_cfg("task=mnist", f"task.data_root={tmp_path / 'empty'}", "task.download=false")
     with pytest.raises(ConfigError) as caught:
-        MnistTask(cfg.task, CPU)
+        MnistTask(cfg.task, CPU, 50)
     message = str(caught.value)
     assert "train-images-idx3-ubyte.gz" in message and "t10k-labels-idx1-ubyte.gz" in message
     assert str(tmp_path / "empty" / "MNIST" / "raw") in message and "\n" not in message
@@ -179,4 +179,4 @@ def test_mnist_missing_files_say_which_files_go_where(make_cfg, tmp_path):
 def test_fashion_mnist_reads_its_own_folder(make_cfg, mnist_root):
     (mnist_root / "MNIST").rename(mnist_root / "FashionMNIST")
     cfg = make_cfg("task=mnist", f"task.data_root={mnist_root}", "task.dataset=fashion_mnist")
-    assert MnistTask(cfg.task, CPU).test_x.shape == (200, 28, 28)
+    assert MnistTask(cfg.task, CPU, 50).test_x.shape == (200, 28, 28)

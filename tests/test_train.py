@@ -13,7 +13,6 @@ import torch
 
 import sweeper.train as train_module
 from sweeper.models import SequenceModel
-from sweeper.tasks import build_task
 from sweeper.train import metric_names, train
 
 RUN_FILES = {"metrics.json", "history.csv", "model.pt", "curves.png"}
@@ -48,10 +47,10 @@ def test_bf16_precision_trains_and_is_recorded(make_cfg, monkeypatch):
         return out
 
     monkeypatch.setattr(SequenceModel, "forward", spy)
-    cfg = make_cfg("loss=ce", "device.precision=bf16")
+    cfg = make_cfg("loss=ce", "trainer.precision=bf16")
     assert train(cfg) > 0.97
     record = read_metrics(cfg)
-    assert record["settings"]["precision"] == "bf16"
+    assert record["settings"]["trainer.precision"] == "bf16"
     assert torch.bfloat16 in seen  # the model really ran under autocast
     # weights stay float32: the checkpoint is the same kind as an fp32 run's
     state = torch.load(Path(cfg.output_dir, "model.pt"), weights_only=True)["state_dict"]
@@ -69,17 +68,17 @@ def test_auto_precision_is_bf16_only_where_the_cpu_computes_it(make_cfg, monkeyp
         "forward",
         lambda self, x: seen.add((out := real_forward(self, x)).dtype) or out,
     )
-    cfg = make_cfg("device=cpu", "device.precision=auto", "task.epochs=1")
+    cfg = make_cfg("device=cpu", "trainer.precision=auto", "trainer.epochs=1")
     train(cfg)
-    assert read_metrics(cfg)["settings"]["precision"] == ("bf16" if native else "fp32")
+    assert read_metrics(cfg)["settings"]["trainer.precision"] == ("bf16" if native else "fp32")
     assert seen == ({torch.bfloat16} if native else {torch.float32})  # what really ran
 
 
 def test_only_mnist_defaults_to_auto_precision(make_cfg):
-    assert make_cfg("task=mnist").device.precision == "auto"
-    assert make_cfg("task=mnist", "device=cpu").device.precision == "auto"  # task sets it last
-    assert make_cfg("task=mnist", "device.precision=fp32").device.precision == "fp32"
-    assert make_cfg("task=memory").device.precision == "fp32"
+    assert make_cfg("task=mnist").trainer.precision == "auto"
+    assert make_cfg("task=mnist", "device=cpu").trainer.precision == "auto"  # task sets it last
+    assert make_cfg("task=mnist", "trainer.precision=fp32").trainer.precision == "fp32"
+    assert make_cfg("task=memory").trainer.precision == "fp32"
 
 
 def test_memory_learns_to_recall(make_cfg):
@@ -99,7 +98,7 @@ def test_mnist_learns_the_fake_digits(make_cfg, mnist_root, model):
 
 
 def test_run_writes_every_file(make_cfg, tmp_path):
-    cfg = make_cfg("task.epochs=2", "task.stop_accuracy=null")
+    cfg = make_cfg("trainer.epochs=2", "trainer.stop_accuracy=null")
     train(cfg)
     out = tmp_path / "run"
     assert RUN_FILES | {"by_length.csv"} <= {p.name for p in out.iterdir()}
@@ -112,9 +111,9 @@ def test_run_writes_every_file(make_cfg, tmp_path):
     assert set(by_length["split"]) == {"test", "extrapolation"}
     assert {"accuracy", "exact_accuracy", "mean_loss", "n"} <= set(by_length.columns)
     record = json.loads((out / "metrics.json").read_text())
-    assert record["settings"]["hidden"] == 8 and record["settings"]["loss"] == "ce"
+    assert record["settings"]["model.hidden"] == 8 and record["settings"]["loss.name"] == "ce"
     assert record["metrics"]["epochs_run"] == 2 and record["wall_seconds"] > 0
-    assert list(record["metrics"]) == metric_names(build_task(cfg.task, torch.device("cpu")))
+    assert list(record["metrics"]) == metric_names(cfg)
     assert record["metrics"]["test_accuracy"] == pytest.approx(
         by_length.query("split == 'test'")["accuracy"].mean()
     )
@@ -122,9 +121,10 @@ def test_run_writes_every_file(make_cfg, tmp_path):
 
 
 def test_model_pt_reloads_with_weights_only(make_cfg, tmp_path):
-    cfg = make_cfg("task=memory", "task.epochs=1")
+    cfg = make_cfg("task=memory", "trainer.epochs=1")
     train(cfg)
     saved = torch.load(tmp_path / "run" / "model.pt", weights_only=True)
+    assert saved["model_target"] == "sweeper.models.SequenceModel"
     model = SequenceModel(**saved["model_kwargs"])
     model.load_state_dict(saved["state_dict"])
     assert saved["config"]["task"]["name"] == "memory"
@@ -134,7 +134,7 @@ def test_model_pt_reloads_with_weights_only(make_cfg, tmp_path):
 def test_same_config_and_seed_give_identical_metrics(make_cfg, tmp_path):
     runs = []
     for name in ("a", "b"):
-        cfg = make_cfg("task=memory", "task.epochs=3", out=tmp_path / name)
+        cfg = make_cfg("task=memory", "trainer.epochs=3", out=tmp_path / name)
         train(cfg)
         record = json.loads((tmp_path / name / "metrics.json").read_text())
         runs.append((record["metrics"], (tmp_path / name / "history.csv").read_text()))
@@ -143,7 +143,7 @@ def test_same_config_and_seed_give_identical_metrics(make_cfg, tmp_path):
         columns=["seconds", "train_seconds"]
     )
     pd.testing.assert_frame_equal(strip_seconds(runs[0][1]), strip_seconds(runs[1][1]))
-    cfg = make_cfg("task=memory", "task.epochs=3", "seed=1", out=tmp_path / "c")
+    cfg = make_cfg("task=memory", "trainer.epochs=3", "seed=1", out=tmp_path / "c")
     train(cfg)
     other = json.loads((tmp_path / "c" / "metrics.json").read_text())["metrics"]
     assert other != runs[0][0]
@@ -175,7 +175,7 @@ def test_failed_minimised_objective_is_plus_inf(make_cfg, monkeypatch):
 
 
 def test_huge_learning_rate_is_recorded_not_raised(make_cfg):
-    cfg = make_cfg("optim.name=sgd", "optim.lr=1e30", "optim.grad_clip=0", "task.epochs=2")
+    cfg = make_cfg("optim.name=sgd", "optim.lr=1e30", "trainer.grad_clip=0", "trainer.epochs=2")
     value = train(cfg)
     record = read_metrics(cfg)
     assert not math.isnan(value)
@@ -185,14 +185,14 @@ def test_huge_learning_rate_is_recorded_not_raised(make_cfg):
 def test_unknown_objective_metric_is_a_config_error(make_cfg):
     from sweeper.config import ConfigError
 
-    cfg = make_cfg("objective.metric=nope", "task.epochs=1")
+    cfg = make_cfg("objective.metric=nope", "trainer.epochs=1")
     with pytest.raises(ConfigError, match="objective.metric=nope is not a metric of task adder"):
         train(cfg)
     assert not Path(cfg.output_dir).exists()  # refused before any file was written
 
 
 def test_early_stop_and_keep_best(make_cfg, tmp_path):
-    cfg = make_cfg("task.epochs=40", "task.stop_accuracy=0.5")
+    cfg = make_cfg("trainer.epochs=40", "trainer.stop_accuracy=0.5")
     train(cfg)
     record = read_metrics(cfg)
     assert record["metrics"]["epochs_run"] < 40
@@ -204,7 +204,10 @@ def test_stop_epochs_needs_that_many_epochs_in_a_row_at_the_stop_level(make_cfg,
     def history_with(stop_epochs: int) -> pd.DataFrame:
         out = tmp_path / f"stop-{stop_epochs}"
         cfg = make_cfg(
-            "task.epochs=40", "task.stop_accuracy=0.5", f"task.stop_epochs={stop_epochs}", out=out
+            "trainer.epochs=40",
+            "trainer.stop_accuracy=0.5",
+            f"trainer.stop_epochs={stop_epochs}",
+            out=out,
         )
         train(cfg)
         return pd.read_csv(out / "history.csv")

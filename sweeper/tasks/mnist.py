@@ -10,15 +10,17 @@ per-image transform or DataLoader worker. The 60k training images are split
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from omegaconf import DictConfig
 from sklearn.model_selection import train_test_split
 
-from sweeper.config import ConfigError
-from sweeper.tasks import Batch, EvalSet
+from sweeper.config import ConfigError, boolean, check_rules, non_negative_int, one_of, positive_int
+from sweeper.tasks.base import Batch, EvalSet, Task, TaskConfig
 from sweeper.tasks.mnist_files import (
     CLASSES,
     DATASET_FOLDERS,
@@ -31,6 +33,7 @@ from sweeper.tasks.mnist_files import (
 )
 
 EVAL_CHUNK = 2000
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 RAW_FILES = tuple(
     f"{idx_name(split, kind)}.gz" for split in ("train", "t10k") for kind in ("images", "labels")
 )
@@ -85,15 +88,39 @@ def load_images(data_root: str | Path, dataset: str, train: bool, download: bool
     return images_t, torch.from_numpy(labels.astype(np.int64))
 
 
-class MnistTask:
+@dataclass
+class MnistConfig(TaskConfig):
+    """The mnist task's keys."""
+
+    dataset: str = "mnist"  # mnist | fashion_mnist
+    data_root: str = "~/.cache/sweeper/data"  # holds <MNIST|FashionMNIST>/raw/
+    download: bool = True  # download missing files (only those)
+    val_size: int = 10000  # stratified validation split of the 60k training images
+    normalize: bool = True  # standardise pixels with the training split's mean and std
+
+
+class MnistTask(Task):
+    """`task=mnist`: one of 10 classes per image (kind classes), read row by row."""
+
+    Config: ClassVar[type[TaskConfig]] = MnistConfig
     kind = "classes"
     input_size = 28
     output_size = 10
     seq_len = 28
 
-    def __init__(self, cfg: DictConfig, device: torch.device) -> None:
-        self.name = cfg.name
-        self.batch_size = cfg.batch_size
+    @classmethod
+    def check(cls, cfg: DictConfig) -> None:
+        rules = {
+            "data_seed": non_negative_int,
+            "dataset": one_of(*DATASET_FOLDERS),
+            "download": boolean,
+            "val_size": positive_int,
+            "normalize": boolean,
+        }
+        check_rules(cfg, "task", rules)
+
+    def __init__(self, cfg: DictConfig, device: torch.device, batch_size: int) -> None:
+        super().__init__(cfg, device, batch_size)
         images, labels = load_images(cfg.data_root, cfg.dataset, train=True, download=cfg.download)
         if cfg.val_size >= len(labels):
             raise ConfigError(
@@ -110,7 +137,7 @@ class MnistTask:
         self.val_x, self.val_y = images[val_idx].to(device), labels[val_idx].to(device)
         test_x, test_y = load_images(cfg.data_root, cfg.dataset, train=False, download=cfg.download)
         self.test_x, self.test_y = test_x.to(device), test_y.to(device)
-        self.num_train_batches = -(-len(self.train_y) // self.batch_size)
+        self.num_train_batches = -(-len(self.train_y) // batch_size)
         # Pixel statistics of the training split; the model standardises its inputs with them.
         self.input_mean, self.input_std = 0.0, 1.0
         if cfg.normalize:
@@ -125,7 +152,8 @@ class MnistTask:
             return "final" if bidirectional else "flatten"
         if requested == "each":
             raise ConfigError(
-                "model.readout=each does not fit task mnist; use auto, last, final or flatten"
+                f"model.readout=each does not fit task {self.name}; "
+                "use auto, last, final or flatten"
             )
         return requested
 
@@ -163,3 +191,66 @@ class MnistTask:
             f"predicted / true: the first {len(first)} test digits, then "
             f"{len(chosen) - len(first)} of the {len(wrong)} mistakes (red)",
         )
+
+    @classmethod
+    def predict(
+        cls,
+        model: torch.nn.Module,
+        config: dict[str, Any],
+        inputs: list[str],
+        run_dir: Path,
+        figure: Path | None,
+    ) -> bool:
+        """Image files or folders -> digit and confidence per image; the preprocessed inputs
+        with their predictions are saved as a figure (`figure`, default RUN_DIR/predict.png)."""
+        from sweeper.plots import plot_digit_grid
+        from sweeper.preprocess import load_digit
+
+        figure = figure or run_dir / "predict.png"
+        ok, names, digits = True, [], []
+        for path in image_files(inputs):
+            try:
+                digits.append(load_digit(path))
+                names.append(str(path))
+            except (OSError, ValueError) as error:
+                why = (
+                    str(error)
+                    if isinstance(error, ValueError)
+                    else f"cannot read ({error.strerror or error})"
+                )
+                print(f"{path}: error: {why}")
+                ok = False
+        if not digits:
+            if ok:
+                print("inputs: error: no image to predict")
+            return False
+        batch = torch.from_numpy(np.stack(digits))  # (n, 28, 28)
+        with torch.no_grad():
+            probabilities = torch.softmax(model(batch), dim=-1)
+        confidence, predicted = probabilities.max(dim=-1)
+        for name, digit, conf in zip(names, predicted.tolist(), confidence.tolist()):
+            print(f"{name}: {digit} (confidence {conf:.3f})")
+        titles = [
+            f"{Path(n).name}\n→ {d} ({c:.0%})"
+            for n, d, c in zip(names, predicted.tolist(), confidence.tolist())
+        ]
+        plot_digit_grid(
+            batch.numpy(),
+            titles,
+            [False] * len(titles),
+            figure,
+            "inputs as the model sees them (MNIST-like 28x28)",
+        )
+        print(f"figure: {figure}")
+        return ok
+
+
+def image_files(inputs: list[str]) -> list[Path]:
+    """Each input as given; a folder stands for the image files in it, sorted."""
+    files: list[Path] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            files += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            files.append(item)
+    return files

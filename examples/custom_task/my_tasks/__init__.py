@@ -1,0 +1,1 @@
+"""A user's own tasks, outside the sweeper package (see README "Add your own task")."""

@@ -1,0 +1,48 @@
+"""Every private torch / Hydra / Python API sweeper uses, fenced here, each with why.
+
+Nothing else in sweeper reaches into a library's private names; each use below has
+no public route that does the same, and tests/test_private_apis.py pins the
+behaviour sweeper relies on, so an upgrade that changes it fails there first.
+
+- `torch.cpu._is_avx512_bf16_supported`, `torch.cpu._is_amx_tile_supported`:
+  whether this CPU computes bfloat16 natively (`trainer.precision=auto`). torch's
+  public `torch.backends.cpu.get_cpu_capability()` names the vector ISA (AVX512)
+  but not the BF16 or AMX extensions, and reading /proc/cpuinfo is Linux-only.
+  Missing in a future torch: treated as "not native" (fp32), never an error.
+- `hydra._internal.core_plugins.basic_sweeper.BasicSweeper`: the grid sweeper
+  (sweeper.grid) extends Hydra's own basic sweeper, so `a,b,c`, `range()`,
+  `glob()` and `max_batch_size` behave exactly as Hydra documents; Hydra exports
+  no public base class with that grammar. grid.py imports it itself, when Hydra
+  loads the grid sweeper plugin: imported here at start-up, before Hydra re-imports
+  its core plugins while scanning them, its class would be a stale copy.
+- `atexit._run_exitfuncs`: `sweeper.__main__.exit_without_teardown` runs the
+  atexit handlers, then `os._exit`s to skip interpreter teardown (~0.15 s a
+  process). It is what `Py_FinalizeEx` calls first; there is no public way to run
+  the handlers without exiting.
+
+hydra-optuna-sweeper's private `_impl` is not used: sweeper.search drives
+Optuna's public ask/tell API itself, with the plugin's configuration keys.
+"""
+
+from __future__ import annotations
+
+import atexit
+
+import torch
+
+__all__ = ["BASIC_SWEEPER", "cpu_has_native_bf16", "run_exit_handlers"]
+
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"  # sweeper.grid's base
+
+CPU_BF16_CHECKS = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU has AVX512-BF16 or AMX (torch's own private checks); False when
+    this torch lacks them."""
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in CPU_BF16_CHECKS)
+
+
+def run_exit_handlers() -> None:
+    """Run and clear the atexit handlers now, as interpreter exit would."""
+    atexit._run_exitfuncs()

@@ -1,0 +1,262 @@
+"""metrics.json: the one record a run leaves, its schema, and its one reader and writer.
+
+`RunRecord` is what `sweeper.train` writes into a run's folder (atomically,
+through `sweeper.artifacts`; last, so `status: ok` means every other file is
+complete) and what every other module reads back:
+
+- `read_record(path)`: a finished run's record, checked field by field for
+  `collect` (`sweeper.results`); anything else raises `BadFile` with one line
+  naming the file and the field (`metrics.json: objective is 'abc', not a
+  number`), whatever the content: binary garbage, a folder or a FIFO where the
+  file should be, a file too large to be ours, JSON nested too deep, integers
+  too long to parse;
+- `run_status(folder)`: the status of whatever run is in a folder (`missing`,
+  `unreadable`, `ok`, `failed`, `interrupted`, ...) with its reason, for the
+  grid (`sweeper.sweep_folder`), the run folder guard (`sweeper.run_folder`)
+  and the search (`sweeper.search`, `sweeper.stale_trials`).
+
+`settings` holds the settings that tell runs apart under their dotted config
+keys (`model.hidden`, `optim.lr`, `trainer.epochs`, ...), the same spelling as
+the overrides, so results.csv has one column per setting.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import stat
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sweeper.artifacts import write_json
+
+NAME = "metrics.json"
+# Statuses of a run that went to its end (ok, or failed: diverged, raised, config refused).
+# Others (`interrupted`, or no file: killed, still running) may be run again.
+FINISHED = ("ok", "failed")
+DIRECTIONS = ("maximize", "minimize")
+# Columns collect itself puts into results.csv: a metric may not take one of these names.
+RESERVED = (
+    "job",
+    "status",
+    "objective",
+    "objective_metric",
+    "objective_direction",
+    "reason",
+    "wall_seconds",
+    "job_dir",
+)
+MAX_BYTES = 16 * 2**20  # sweeper's own files are a few KB; a larger one is not ours
+INT64 = 2**63
+
+
+class BadFile(ValueError):
+    """A job's file that collect cannot use; the message is one line naming file and field."""
+
+
+@dataclass
+class RunRecord:
+    """A run's metrics.json.
+
+    status: ok | failed | interrupted; reason: why it failed or stopped (`config: ...`
+    when its config was refused); objective: the value returned to the sweeper (the
+    worst, -inf/inf, for a failed run); metrics: name -> number (losses per target
+    element, accuracies in [0, 1], epochs); settings: dotted config key -> value;
+    parameters: the model's parameter count; wall_seconds: this process's seconds;
+    resumed_from_epoch: the checkpoint's epoch a resumed run started after;
+    epochs_done: an interrupted run's checkpointed epochs."""
+
+    status: str
+    reason: str | None = None
+    objective: float | None = None
+    objective_metric: str | None = None
+    objective_direction: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    parameters: int | None = None
+    wall_seconds: float | None = None
+    resumed_from_epoch: int | None = None
+    epochs_done: int | None = None
+
+    def write(self, folder: str | Path) -> Path:
+        """Write `folder/metrics.json` atomically (temp file + rename); returns its path.
+
+        Raises OSError when the folder cannot be written."""
+        data = asdict(self)
+        if self.epochs_done is None:
+            del data["epochs_done"]
+        return write_json(Path(folder) / NAME, data)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> RunRecord:
+        """The record of a dict that `check_record` accepted (unknown keys are ignored)."""
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in record.items() if k in known}
+        values["metrics"] = values.get("metrics") or {}
+        values["settings"] = values.get("settings") or {}
+        return cls(**values)
+
+
+@dataclass
+class RunStatus:
+    """What a folder's metrics.json says: status (`missing`, `unreadable` or the run's),
+    reason (the run's, or why it could not be read) and the raw record (None unless read)."""
+
+    status: str
+    reason: str | None = None
+    record: dict[str, Any] | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+def run_status(folder: str | Path) -> RunStatus:
+    """The status of the run in `folder`, never raising: `missing` (no metrics.json),
+    `unreadable` (not a JSON object with a string status), or the record's status."""
+    path = Path(folder) / NAME
+    if not path.exists() and not path.is_symlink():
+        return RunStatus("missing")
+    try:
+        record = json.loads(read_bytes(path, NAME).decode("utf-8"))
+    except (BadFile, ValueError, RecursionError) as error:
+        return RunStatus("unreadable", f"{NAME} unreadable: {error}")
+    status = record.get("status") if isinstance(record, dict) else None
+    if not isinstance(status, str):
+        return RunStatus("unreadable", f"{NAME} is not a record")
+    reason = record.get("reason")
+    return RunStatus(status, reason if isinstance(reason, str) else None, record)
+
+
+def read_bytes(path: Path, name: str) -> bytes:
+    """The bytes of a regular file of at most MAX_BYTES; BadFile otherwise (folder, FIFO, ...)."""
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        raise BadFile(f"{name}: cannot be read ({error.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise BadFile(f"{name}: not a regular file")
+    if info.st_size > MAX_BYTES:
+        raise BadFile(f"{name}: {info.st_size} bytes, too large to be written by sweeper")
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(MAX_BYTES + 1)
+    except OSError as error:
+        raise BadFile(f"{name}: cannot be read ({error.strerror})") from None
+
+
+def show(value: Any) -> str:
+    """`value`'s repr, cut to 40 characters for an error line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _is_number(value: Any) -> bool:
+    """An int (that fits int64) or float, not a bool (JSON true is not a number)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -INT64 <= value < INT64
+    return isinstance(value, float)
+
+
+def _number(record: dict, key: str, *, finite: bool = False, null: bool = True) -> None:
+    value = record.get(key)
+    if value is None:
+        if key in record and not null:
+            raise BadFile(f"metrics.json: {key} is null, not a number")
+        return
+    if not _is_number(value):
+        raise BadFile(f"metrics.json: {key} is {show(value)}, not a number")
+    if finite and not math.isfinite(value):
+        raise BadFile(f"metrics.json: {key} is {value}, not a finite number")
+
+
+def _text(record: dict, key: str, choices: tuple[str, ...] | None = None) -> None:
+    value = record.get(key)
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise BadFile(f"metrics.json: {key} is {show(value)}, not a string")
+    if choices and value not in choices:
+        raise BadFile(f"metrics.json: {key} is {value!r}, not one of {', '.join(choices)}")
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, bool)) or _is_number(value)
+
+
+def check_record(record: Any) -> dict[str, Any]:
+    """Return `record` if it is a metrics.json as `sweeper.train` writes it; raise BadFile if not.
+
+    status: ok or failed; objective: a finite number when ok, a number
+    (+-Infinity allowed), NaN or null when failed; metrics: names -> numbers;
+    settings: names -> scalars or lists of scalars; wall_seconds: number or null;
+    parameters: non-negative integer or null; reason, objective_metric: strings
+    or null; objective_direction: maximize, minimize or null."""
+    if not isinstance(record, dict):
+        raise BadFile(f"metrics.json: a JSON {type(record).__name__}, not an object")
+    status = record.get("status")
+    if status is None:
+        raise BadFile("metrics.json: no status (not written by sweeper)")
+    if not isinstance(status, str):
+        raise BadFile(f"metrics.json: status is {show(status)}, not a string")
+    if status not in FINISHED:
+        reason = record.get("reason")
+        why = f": {reason}" if isinstance(reason, str) and reason else ""
+        raise BadFile(f"metrics.json: status is {status!r}, not a finished run{why}")
+    if status == "ok" and "objective" not in record:
+        raise BadFile("metrics.json: status ok but no objective")
+    _number(record, "objective", finite=status == "ok", null=status != "ok")
+    _number(record, "wall_seconds")
+    _text(record, "reason")
+    _text(record, "objective_metric")
+    _text(record, "objective_direction", DIRECTIONS)
+    parameters = record.get("parameters")
+    if parameters is not None and not (
+        _is_number(parameters) and isinstance(parameters, int) and parameters >= 0
+    ):
+        raise BadFile(f"metrics.json: parameters is {show(parameters)}, not a count")
+    metrics = record.get("metrics")
+    if metrics is not None:
+        if not isinstance(metrics, dict):
+            raise BadFile(f"metrics.json: metrics is {show(metrics)}, not an object")
+        for name, value in metrics.items():
+            if name in RESERVED:
+                raise BadFile(f"metrics.json: metrics.{name} takes a name results.csv reserves")
+            if not _is_number(value):
+                raise BadFile(f"metrics.json: metrics.{name} is {show(value)}, not a number")
+    settings = record.get("settings")
+    if settings is not None:
+        if not isinstance(settings, dict):
+            raise BadFile(f"metrics.json: settings is {show(settings)}, not an object")
+        for name, value in settings.items():
+            flat = isinstance(value, list) and all(_scalar(v) for v in value)
+            if not (_scalar(value) or flat):
+                raise BadFile(f"metrics.json: settings.{name} is {show(value)}, not a value")
+    return record
+
+
+def read_metrics(path: Path) -> dict[str, Any]:
+    """A job's metrics.json, checked by `check_record`; BadFile naming what is wrong."""
+    data = read_bytes(path, "metrics.json")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadFile("metrics.json: not UTF-8 text") from None
+    if not text.strip():
+        raise BadFile("metrics.json: empty")
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadFile(f"metrics.json: not JSON ({error})") from None
+    except (ValueError, RecursionError) as error:  # 5000-digit integers, [[[[...]]]]
+        raise BadFile(f"metrics.json: not usable JSON ({type(error).__name__})") from None
+    return check_record(record)
+
+
+def read_record(path: Path) -> RunRecord:
+    """A finished run's metrics.json as a RunRecord; BadFile naming what is wrong."""
+    return RunRecord.from_dict(read_metrics(path))

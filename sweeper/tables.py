@@ -1,0 +1,50 @@
+"""history.csv and by_length.csv: what a job's tables must look like for collect to use them.
+
+`read_table` returns a job's table only when it has the columns the sweep tables
+and plots read, with numbers where numbers belong; anything else raises
+`sweeper.record.BadFile` with one line naming the file and the column.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from sweeper.record import BadFile, read_bytes, show
+
+# Columns (and whether each must be numeric) that the sweep tables and plots read.
+TABLE_COLUMNS = {
+    "history.csv": {"epoch": True, "train_loss": True, "val_loss": True, "val_accuracy": True},
+    "by_length.csv": {"split": False, "length": True, "accuracy": True},
+}
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """history.csv or by_length.csv with its required columns (numbers where numbers belong).
+
+    Raises BadFile naming the file and the column that is missing or not numeric."""
+    name = path.name
+    data = read_bytes(path, name)
+    try:
+        frame = pd.read_csv(io.BytesIO(data), encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise BadFile(f"{name}: empty") from None
+    except (ValueError, OSError, RecursionError) as error:  # parser errors, UnicodeDecodeError
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise BadFile(f"{name}: not a readable CSV ({first})") from None
+    for column, numeric in TABLE_COLUMNS.get(name, {}).items():
+        if column not in frame.columns:
+            raise BadFile(f"{name}: no column {column}")
+        if numeric and frame.empty:
+            continue
+        if numeric and not pd.api.types.is_numeric_dtype(frame[column]):
+            bad = frame[column][pd.to_numeric(frame[column], errors="coerce").isna()]
+            shown = show(bad.iloc[0]) if len(bad) else "?"
+            raise BadFile(f"{name}: column {column} holds {shown}, not a number")
+        if numeric and pd.api.types.is_bool_dtype(frame[column]):
+            raise BadFile(f"{name}: column {column} holds true/false, not numbers")
+    if name == "history.csv" and frame["epoch"].isna().any():
+        raise BadFile("history.csv: column epoch has an empty value")
+    return frame

@@ -1,0 +1,38 @@
+"""Pins the private APIs sweeper.private_apis lists: an upgrade that changes one fails here."""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import inspect
+
+import torch
+
+from sweeper.private_apis import BASIC_SWEEPER, CPU_BF16_CHECKS, cpu_has_native_bf16
+
+
+def test_torch_still_has_the_cpu_bf16_checks():
+    for name in CPU_BF16_CHECKS:
+        assert isinstance(getattr(torch.cpu, name)(), bool)
+    assert isinstance(cpu_has_native_bf16(), bool)
+
+
+def test_a_torch_without_the_checks_means_no_native_bf16(monkeypatch):
+    for name in CPU_BF16_CHECKS:
+        monkeypatch.delattr(torch.cpu, name)
+    assert cpu_has_native_bf16() is False
+
+
+def test_hydras_basic_sweeper_has_what_the_grid_uses():
+    module, _, name = BASIC_SWEEPER.rpartition(".")
+    basic = getattr(importlib.import_module(module), name)
+    from sweeper.grid import GridSweeper
+
+    assert issubclass(GridSweeper, basic)
+    assert {"max_batch_size", "params"} <= set(inspect.signature(basic.__init__).parameters)
+    for method in ("split_arguments", "_parse_config", "setup"):
+        assert callable(getattr(basic, method))
+
+
+def test_atexit_can_still_run_its_handlers_without_exiting():
+    assert callable(atexit._run_exitfuncs)  # run for real by test_cli's exit_without_teardown test
