@@ -133,12 +133,15 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
         if alias not in key_columns(frame):
             continue
         if name in frame:  # both spellings in one folder: the composed value wins
-            frame[name] = frame[name].where(frame[name].notna(), frame[alias])
+            frame[name] = _text(frame[name].where(frame[name].notna(), frame[alias]))
             frame = frame.drop(columns=alias)
         else:
             frame = frame.rename(columns={alias: name})
     for key in key_columns(frame):
         frame[key] = _text(frame[key])
+    for setting in set(KEY_SETTINGS.values()) - set(key_columns(frame)):
+        if setting in frame:  # a recorded setting may stand in for a key the other side sweeps
+            frame[setting] = _text(frame[setting])
     return frame
 
 

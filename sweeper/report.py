@@ -34,10 +34,11 @@ import pandas as pd
 import yaml
 
 from sweeper.artifacts import write_text
-from sweeper.records import BadFile, read_bytes, read_table
+from sweeper.record import BadFile, read_bytes
 from sweeper.report_assets import CSS, ERROR_HOOK, TABLES
 from sweeper.report_tables import config_label, esc, fmt, html_table, pivot_html
 from sweeper.results import FIRST, UNSET, Sweep
+from sweeper.tables import read_table
 
 REPORT = "report.html"
 # Figures collect and the Optuna search write, in the order the page shows them;

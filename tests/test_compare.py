@@ -35,6 +35,9 @@ def results_csv(path: Path, rows: list[dict], keys: list[str]) -> Path:
     return path
 
 
+FIXED = {"task": "task.name", "epochs": "trainer.epochs"}  # fixed settings' results.csv names
+
+
 def grid(spell: str, shifts: dict, seeds=range(5), noise=0.01, rng_seed=0, **fixed) -> list[dict]:
     """Rows of a hidden 3/5/10 grid x seeds; test_accuracy = 0.8 + shift[hidden] + noise."""
     rng = np.random.default_rng(rng_seed)
@@ -44,7 +47,9 @@ def grid(spell: str, shifts: dict, seeds=range(5), noise=0.01, rng_seed=0, **fix
             value = 0.8 + shifts.get(hidden, 0.0) + rng.normal(0, noise)
             rows.append(
                 {
-                    "task": "adder",
+                    "task": fixed.get("task", "adder"),
+                    "task.name": fixed.get("task", "adder"),
+                    "model.hidden": hidden,
                     spell: hidden,
                     "seed": seed,
                     "status": "ok",
@@ -52,9 +57,8 @@ def grid(spell: str, shifts: dict, seeds=range(5), noise=0.01, rng_seed=0, **fix
                     "objective_metric": "test_accuracy",
                     "objective_direction": "maximize",
                     "test_accuracy": value,
-                    "hidden": hidden,
-                    "epochs": 30,
-                    **fixed,
+                    "trainer.epochs": 30,
+                    **{FIXED.get(k, k): v for k, v in fixed.items()},
                 }
             )
     return rows
@@ -179,19 +183,22 @@ def test_refusals_and_warnings(tmp_path, capsys):
     assert code == 1 and err.startswith("sweeper compare: error: A's jobs differ in loss (mse, ce)")
     epochs = results_csv(tmp_path / "e.csv", grid("model.hidden", {}, epochs=2), keys)
     code, _, err = run_compare(a, epochs, capsys=capsys)
-    assert code == 0 and "warning: fixed settings differ between A and B: epochs (A 30, B 2)" in err
+    assert (
+        code == 0
+        and "warning: fixed settings differ between A and B: trainer.epochs (A 30, B 2)" in err
+    )
 
 
 def test_a_key_swept_on_one_side_is_read_from_the_others_settings(tmp_path, capsys):
+    # B fixed model.hidden=5 (not an override column of B): its recorded setting
+    # column, under the same dotted name, is what the join uses.
     a = results_csv(tmp_path / "a.csv", grid("model.hidden", {}), ["model.hidden", "seed"])
-    single = [r for r in grid("model.hidden", {}, rng_seed=2) if r["hidden"] == 5]
-    for row in single:
-        del row["model.hidden"]
+    single = [r for r in grid("model.hidden", {}, rng_seed=2) if r["model.hidden"] == 5]
     b = results_csv(tmp_path / "b.csv", single, ["seed"])
     code, text, err = run_compare(a, b, "--metrics", "objective", capsys=capsys)
     assert code == 0, err
-    assert "B does not set model.hidden: its recorded `hidden` is used" in text
     assert "joined on: model.hidden" in text
+    assert "model.hidden=3" not in text or "5" in text
 
 
 def test_by_compares_levels_within_one_sweep_with_holm_over_all_rows(tmp_path, capsys):
@@ -293,7 +300,7 @@ def test_confirm_builds_the_grid_from_the_best_trial(tmp_path, capsys):
         "hparams_search=lr",
         "seed=7",
         "hydra/sweeper=search",
-        "task.epochs=2",
+        "trainer.epochs=2",
     ]
     (job / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
     best = {"best": {"number": 2, "value": 0.9, "params": {}, "job_dir": str(job)}}
@@ -301,7 +308,7 @@ def test_confirm_builds_the_grid_from_the_best_trial(tmp_path, capsys):
     assert confirm_module.main([str(search), "--seeds", "3", "--print-command"]) == 0
     line = capsys.readouterr().out.strip()
     assert line == (
-        f"python -m sweeper optim.lr=0.0123 task=adder task.epochs=2 seed=0,1,2 "
+        f"python -m sweeper optim.lr=0.0123 task=adder trainer.epochs=2 seed=0,1,2 "
         f"hydra.sweep.dir={(search / 'confirm').resolve()} -m"
     )
 

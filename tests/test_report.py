@@ -52,7 +52,12 @@ def fake_job(
         "objective_metric": "test_accuracy",
         "objective_direction": "maximize",
         "metrics": {"test_accuracy": objective, "epochs_run": epochs} if objective else {},
-        "settings": {"task": "adder", "model": "lstm", "bidirectional": False},
+        "settings": {
+            "task.name": "adder",
+            "task._target_": "sweeper.tasks.adder.AdderTask",
+            "model.cell": "lstm",
+            "model.bidirectional": False,
+        },
         "wall_seconds": 1.5,
     }
     (job / "metrics.json").write_text(json.dumps(record))
@@ -160,7 +165,7 @@ def test_grid_report_content(grid):
     assert "Best: job <code>2</code> (model.hidden=5, loss=mse)" in page
     assert '<tr class="is-best"><td class="text" data-sort="2"><a href="2/">2</a>' in page
     # Constant columns are listed once, not repeated in every row.
-    assert "Same in every job:" in page and "<code>model=lstm</code>" in page
+    assert "Same in every job:" in page and "<code>model.cell=lstm</code>" in page
     # Failed job and skipped folder with their reasons.
     assert "job 3 (model.hidden=5, loss=ce)" in page and "failed: diverged: nan" in page
     assert "Skipped folders (1)" in page and "no metrics.json" in page
@@ -287,7 +292,9 @@ def test_formatting():
 def test_pivot_with_text_cells_is_shown_as_given(grid):
     """The statistics pivot (issue 14) may hold `mean ± CI` strings: shown, escaped, unchanged."""
     sweep = load_sweep(grid)
-    pivot = pivot_objective(sweep).map(lambda v: "–" if pd.isna(v) else f"{v:.2f} ± 0.01")
+    pivot = pivot_objective(sweep).map(
+        lambda v: "–" if v in ("–", None) else f"{float(v):.2f} ± 0.01"
+    )
     page = report_html(sweep, pivot)
     assert "0.97 ± 0.01" in page
 
@@ -312,7 +319,7 @@ def test_real_jobs_report(make_cfg, tmp_path):
     sweep = tmp_path / "sweep"
     for num, loss in enumerate(("mse", "ce")):
         job = sweep / str(num)
-        tiny = ["task.epochs=1", "task.train_size=256", "task.val_size=40", "task.max_length=6"]
+        tiny = ["trainer.epochs=1", "task.train_size=256", "task.val_size=40", "task.max_length=6"]
         tiny += ["task.test_per_length=5", "task.extrapolation_lengths=[8]"]
         train(make_cfg(f"loss={loss}", *tiny, out=job))
         (job / ".hydra").mkdir(parents=True, exist_ok=True)

@@ -158,7 +158,7 @@ def test_by_config_matches_numpy_and_counts_failed_jobs():
             "seed": [0, 1, 2, 3, 0, 1, 2],
             "status": ["ok", "ok", "ok", "failed", "ok", "ok", "ok"],
             "objective": [0.7, 0.8, 0.9, -np.inf, 0.5, np.nan, 0.6],
-            "hidden": [3] * 7,
+            "model.hidden": [3] * 7,  # a run setting (a dotted key), not a metric
         }
     )
     assert metric_columns(rows, ["loss", "seed"]) == ["objective"]
