@@ -157,8 +157,8 @@ def test_grid_sweep_leaves_a_finished_folder_per_job(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    jobs = sorted(p for p in sweep_dir.iterdir() if p.is_dir())
-    assert [p.name for p in jobs] == ["0", "1", "2", "3"]
+    jobs = sorted(p for p in sweep_dir.iterdir() if p.is_dir() and p.name != ".sweeper")
+    assert [p.name for p in jobs] == ["0", "1", "2", "3"]  # .sweeper: the grid's lock
     for job in jobs:
         names = {p.name for p in job.iterdir()}
         assert {"metrics.json", "history.csv", "by_length.csv", "model.pt", "curves.png"} <= names
@@ -225,8 +225,9 @@ def test_hidden_size_sweeps_like_model_hidden_and_joins_in_compare(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    joined = pd.read_csv(out)
-    assert len(joined) == 2 and "model.hidden" in joined
+    joined = pd.read_csv(out)  # long format: one row per configuration and metric
+    assert set(joined["model.hidden"]) == {2, 5} and joined["A"].notna().all()
+    assert joined["B"].notna().all()  # every configuration of A found its match in B
 
 
 @pytest.mark.slow
