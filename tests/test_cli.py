@@ -225,8 +225,9 @@ def test_hidden_size_sweeps_like_model_hidden_and_joins_in_compare(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    joined = pd.read_csv(out)
-    assert len(joined) == 2 and "model.hidden" in joined
+    joined = pd.read_csv(out)  # long format: one row per configuration and metric
+    assert set(joined["model.hidden"]) == {2, 5} and joined["A"].notna().all()
+    assert joined["B"].notna().all()  # every configuration of A found its match in B
 
 
 @pytest.mark.slow
