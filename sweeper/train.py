@@ -36,6 +36,7 @@ import logging
 import math
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ from sweeper.config import ConfigError, resolve_device, thread_count, validate
 from sweeper.interrupt import signal_name
 from sweeper.losses import LossFn, count_correct, make_loss
 from sweeper.modelspec import ModelSpec, build_model, check_output, model_spec
+from sweeper.observers import EpochObserver, build_observers
 from sweeper.optim import CosineSchedule, Optimizer
 from sweeper.plots import plot_run_curves
 from sweeper.record import RunRecord
@@ -185,6 +187,7 @@ def fit(
     history: list[dict[str, Any]],
     checkpointer: Checkpointer | None = None,
     resume: dict[str, Any] | None = None,
+    observers: Sequence[EpochObserver] = (),
 ) -> int:
     """Train for up to trainer.epochs, appending a row per epoch to `history`.
 
@@ -198,6 +201,7 @@ def fit(
     `resume`, a loaded checkpoint, restores model, optimiser, schedule, data stream,
     RNGs, early-stopping state and history, and training goes on after its epoch
     exactly as if it had never stopped.
+    Each of `observers` is told about every epoch trained here (not the resumed ones).
     """
     settings = cfg.trainer
     optimizer = Optimizer(
@@ -291,6 +295,8 @@ def fit(
                     "progress": progress.state_dict(),
                 }
             )
+        for observer in observers:
+            observer.epoch_end(history[-1])
         if progress.stopped:
             break
     if progress.best_state is not None:
@@ -491,7 +497,10 @@ def train(cfg: DictConfig) -> float:
                 checkpointer.epoch,
                 cfg.trainer.epochs,
             )
-        return _run(cfg, task, model, spec, loss_fn, device, checkpointer, resume, started)
+        observers = build_observers(cfg, out_dir)
+        return _run(
+            cfg, task, model, spec, loss_fn, device, checkpointer, resume, started, observers
+        )
 
 
 def _run(
@@ -504,6 +513,7 @@ def _run(
     checkpointer: Checkpointer,
     resume: dict[str, Any] | None,
     started: float,
+    observers: Sequence[EpochObserver] = (),
 ) -> float:
     """`train` once its folder is locked: fit, test, write the files, return the objective."""
     out_dir = checkpointer.path.parent
@@ -517,7 +527,7 @@ def _run(
     metrics: dict[str, float] = {}
     trained = False
     try:
-        best_epoch = fit(model, task, cfg, loss_fn, history, checkpointer, resume)
+        best_epoch = fit(model, task, cfg, loss_fn, history, checkpointer, resume, observers)
         trained = True
         with precision(cfg, device):
             by_length = evaluate_test_sets(model, task, loss_fn)
@@ -555,6 +565,8 @@ def _run(
     record.settings = run_settings(cfg, device)
     record.parameters = sum(p.numel() for p in model.parameters())
     record.wall_seconds = round(time.perf_counter() - started, 3)
+    for observer in observers:
+        observer.run_end(record)
     # Written last: a metrics.json with status ok means every other file is in place.
     record.write(out_dir)
     # The run is finished (ok or failed): it will not be resumed, model.pt holds its weights.

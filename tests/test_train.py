@@ -220,3 +220,40 @@ def test_stop_epochs_needs_that_many_epochs_in_a_row_at_the_stop_level(make_cfg,
     at_level = (twice["val_accuracy"] >= 0.5).tolist()
     assert at_level[-2:] == [True, True] and len(twice) > len(once)
     assert not any(a and b for a, b in zip(at_level[:-2], at_level[1:-1]))  # no earlier pair
+
+
+class _Recorder:
+    """An epoch observer that keeps what it is told and can stop training."""
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.rows: list[dict] = []
+        self.ends: list[str] = []
+        self.stop_after = stop_after
+
+    def epoch_end(self, row: dict) -> None:
+        self.rows.append(dict(row))
+        if self.stop_after is not None and row["epoch"] >= self.stop_after:
+            raise RuntimeError(f"observer stopped at epoch {row['epoch']}")
+
+    def run_end(self, record) -> None:
+        self.ends.append(record.status)
+
+
+def test_observers_see_every_epoch_row_and_the_run_end(make_cfg, tmp_path, monkeypatch):
+    recorder = _Recorder()
+    monkeypatch.setattr(train_module, "build_observers", lambda cfg, out_dir: [recorder])
+    train(make_cfg("trainer.epochs=3", "trainer.patience=10"))
+    history = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert [row["epoch"] for row in recorder.rows] == [1, 2, 3]
+    assert [row["val_accuracy"] for row in recorder.rows] == list(history["val_accuracy"])
+    assert recorder.ends == ["ok"]
+
+
+def test_an_observer_raising_ends_training_there_and_is_recorded(make_cfg, tmp_path, monkeypatch):
+    recorder = _Recorder(stop_after=2)
+    monkeypatch.setattr(train_module, "build_observers", lambda cfg, out_dir: [recorder])
+    train(make_cfg("trainer.epochs=5", "trainer.patience=10"))
+    record = read_metrics(make_cfg())
+    assert record["status"] == "failed" and "observer stopped at epoch 2" in record["reason"]
+    assert len(pd.read_csv(tmp_path / "run" / "history.csv")) == 2
+    assert recorder.ends == ["failed"]
