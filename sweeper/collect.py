@@ -64,16 +64,29 @@ OUTPUTS = (
 TASK_CLASS = "task._target_"  # the metrics.json setting that names a job's task class
 
 
+def task_targets(sweep: Sweep) -> pd.Series:
+    """Each job's task class path (job -> `task._target_`); for a job made before tasks
+    were plugins, its built-in task's class found from its task name."""
+    from sweeper.tasks import legacy_task_target
+
+    results = sweep.results.set_index("job")
+    targets = results.get(TASK_CLASS, pd.Series(None, index=results.index, dtype=object))
+    for name_column in ("task.name", "task"):  # the older spelling last
+        if name_column in results:
+            targets = targets.fillna(results[name_column].map(legacy_task_target))
+    return targets
+
+
 def task_classes(sweep: Sweep) -> dict[str, type]:
     """The task classes of the sweep's jobs (`task._target_` -> class); one that does not
     import here is left out with a warning (its jobs just get no task figures)."""
     from sweeper.config import ConfigError
     from sweeper.tasks.base import task_class
 
-    if sweep.results.empty or TASK_CLASS not in sweep.results:
+    if sweep.results.empty:
         return {}
     classes = {}
-    for target in sweep.results[TASK_CLASS].dropna().astype(str).unique():
+    for target in task_targets(sweep).dropna().astype(str).unique():
         try:
             classes[target] = task_class(target)
         except ConfigError as error:
@@ -231,7 +244,7 @@ def write_outputs(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KE
         written.append(plot_sweep_curves(sweep.history, labels, folder / "curves.png"))
     if not sweep.by_length.empty:
         written.append(write_csv(folder / "by_length.csv", sweep.by_length))
-        targets = sweep.results.set_index("job").get(TASK_CLASS, pd.Series(dtype=str))
+        targets = task_targets(sweep)
         for target, cls in classes.items():
             rows = sweep.by_length[sweep.by_length["job"].map(targets) == target]
             if not rows.empty:

@@ -3,7 +3,7 @@
 `GridSweeper` is Hydra's basic sweeper (same grammar: `a,b,c`, `range`, `glob`,
 batches of `max_batch_size`) with four guarantees added. Before the first job:
 
-1. every point of the grid is composed and validated (`sweeper.config.validate`):
+1. every point of the grid is composed and checked as a job would (`sweeper.train.Preflight`):
    bad points are named together in one line and nothing runs (exit 2);
 2. every point's job folder is worked out from `hydra.sweep.subdir`: two points
    that would share a folder are refused (exit 2);
@@ -181,12 +181,13 @@ class GridSweeper(BasicSweeper):
 
     def _check_points(self, points: list[Point]) -> None:
         """Compose and validate every point; one GridError naming all bad ones."""
-        from sweeper.config import ConfigError, validate
+        from sweeper.config import ConfigError
+        from sweeper.train import Preflight
 
-        bad = []
+        preflight, bad = Preflight(), []
         for index, point in enumerate(points):
             try:
-                validate(self._compose(point, index))
+                preflight.check(self._compose(point, index))
             except ConfigError as error:
                 where = _describe(point.overrides, [p.overrides for p in points])
                 bad.append(f"point {index} ({where}): {error}")

@@ -26,6 +26,7 @@ with (`ModelSpec`), so `sweeper.predict` rebuilds any model class with
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,15 +81,34 @@ def _accepts(cls: type, name: str) -> bool:
     return name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
-def model_spec(model_cfg: DictConfig, task: Any) -> ModelSpec:
+def hidden_override(overrides: Sequence[str]) -> str | None:
+    """The override among `overrides` (a job's command line) that sets the hidden size."""
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key in ("model.hidden", "hidden_size"):
+            return override
+    return None
+
+
+def model_spec(model_cfg: DictConfig, task: Any, overrides: Sequence[str] = ()) -> ModelSpec:
     """The class and arguments `model_cfg` and `task` (a `sweeper.tasks.base.Task`) give.
 
-    Raises ConfigError for an unusable readout or a class that does not take
-    `input_size` and `output_size`."""
+    `hidden` is the task's recommended size (each task's overlay sets `model.hidden`):
+    a class whose constructor takes no `hidden` (nor **kwargs) is built without it,
+    unless the command line (`overrides`) set it. Raises ConfigError for an unusable readout, a
+    class that does not take `input_size` and `output_size`, or a hidden size given
+    on the command line to a class that takes none."""
     target = str(model_cfg._target_)
     cls = model_class(target)
     kwargs = {k: v for k, v in OmegaConf.to_container(model_cfg, resolve=True).items()}
     kwargs.pop("_target_")
+    if "hidden" in kwargs and not _accepts(cls, "hidden"):
+        given = hidden_override(overrides)
+        if given is not None:
+            raise ConfigError(
+                f"model._target_={target} takes no hidden size, but the command line sets {given}"
+            )
+        del kwargs["hidden"]
     if "readout" in kwargs:
         kwargs["readout"] = task.readout(kwargs["readout"], bool(kwargs.get("bidirectional")))
     for name, value in task.model_inputs().items():

@@ -104,7 +104,7 @@ class Optimizer:
         scale, and the step then spreads NaN as clip_grad_norm_ would."""
         if self.grad_clip <= 0 or not grads:
             return None
-        norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+        norm = torch.nn.utils.get_total_norm(grads)  # what clip_grad_norm_ computes
         # clip_grad_norm_'s factor is grad_clip / (norm + 1e-6), capped at 1.
         return torch.clamp((norm + 1e-6) / self.grad_clip, min=1.0)
 

@@ -30,7 +30,10 @@ import torch
 
 from sweeper.config import ConfigError
 from sweeper.modelspec import ModelSpec
+from sweeper.tasks import legacy_task_target
 from sweeper.tasks.base import Task, task_class
+
+LEGACY_MODEL = "sweeper.models.SequenceModel"  # the one model class before model._target_
 
 
 class RunError(Exception):
@@ -49,7 +52,8 @@ def load_run(run_dir: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
         raise RunError(f"{run_dir}: no model.pt (not a finished sweeper run)")
     try:
         saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        spec = ModelSpec(saved["model_target"], saved["model_kwargs"])
+        # model.pt of a run made before models were plugins: always sweeper's model
+        spec = ModelSpec(saved.get("model_target", LEGACY_MODEL), saved["model_kwargs"])
         model = spec.build()
         model.load_state_dict(saved["state_dict"])
     except ConfigError as error:  # the model class does not import (here)
@@ -61,7 +65,8 @@ def load_run(run_dir: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
 
 def run_task(run_dir: Path, config: dict[str, Any]) -> type[Task]:
     """The run's task class, from its config's `task._target_`; RunError if unusable."""
-    target = (config.get("task") or {}).get("_target_")
+    task = config.get("task") or {}
+    target = task.get("_target_") or legacy_task_target(task.get("name"))
     if target is None:
         raise RunError(f"{run_dir}: its config names no task._target_ (made by an older sweeper)")
     try:

@@ -10,15 +10,22 @@ behaviour sweeper relies on, so an upgrade that changes it fails there first.
   but not the BF16 or AMX extensions, and reading /proc/cpuinfo is Linux-only.
   Missing in a future torch: treated as "not native" (fp32), never an error.
 - `hydra._internal.core_plugins.basic_sweeper.BasicSweeper`: the grid sweeper
-  (sweeper.grid) extends Hydra's own basic sweeper, so `a,b,c`, `range()`,
-  `glob()` and `max_batch_size` behave exactly as Hydra documents; Hydra exports
-  no public base class with that grammar. grid.py imports it itself, when Hydra
-  loads the grid sweeper plugin: imported here at start-up, before Hydra re-imports
-  its core plugins while scanning them, its class would be a stale copy.
+  (sweeper.grid) extends Hydra's own basic sweeper (and calls its `_parse_config`,
+  which turns the sweeper's `params` into overrides, as `BasicSweeper.sweep` does),
+  so `a,b,c`, `range()`, `glob()` and `max_batch_size` behave exactly as Hydra
+  documents; Hydra exports no public base class with that grammar. grid.py
+  imports it itself, when Hydra loads the grid sweeper plugin: imported here at
+  start-up, before Hydra re-imports its core plugins while scanning them, its
+  class would be a stale copy.
 - `atexit._run_exitfuncs`: `sweeper.__main__.exit_without_teardown` runs the
   atexit handlers, then `os._exit`s to skip interpreter teardown (~0.15 s a
   process). It is what `Py_FinalizeEx` calls first; there is no public way to run
   the handlers without exiting.
+- the `grad_scale` keyword of torch's functional `torch.optim.adam.adam` and
+  `torch.optim.sgd.sgd` (public functions, but the keyword is undocumented, meant
+  for AMP's unscaling): sweeper.optim passes max(1, norm / trainer.grad_clip) so
+  the fused kernel clips by dividing every gradient, with no extra pass over
+  them; tests pin that the step equals one on gradients divided beforehand.
 
 hydra-optuna-sweeper's private `_impl` is not used: sweeper.search drives
 Optuna's public ask/tell API itself, with the plugin's configuration keys.

@@ -41,15 +41,10 @@ from sweeper.results import FIRST, UNSET, Sweep
 from sweeper.tables import read_table
 
 REPORT = "report.html"
-# Figures collect and the Optuna search write, in the order the page shows them;
-# any other PNG in the sweep folder follows, by name.
-KNOWN_FIGURES = (
-    "curves.png",
-    "bit_accuracy_vs_length.png",
-    "accuracy_vs_length.png",
-    "optimization_history.png",
-    "param_slices.png",
-)
+# The page shows the sweep's training curves first, then every other PNG in the
+# sweep folder by name (the tasks' own sweep figures), then the search's plots.
+FIRST_FIGURES = ("curves.png",)
+LAST_FIGURES = ("optimization_history.png", "param_slices.png")
 # results.csv columns the page shows elsewhere (header, job link) or not at all.
 HIDDEN = ("objective_metric", "objective_direction", "job_dir")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -79,8 +74,11 @@ def png_figures(folder: Path) -> tuple[list[tuple[str, str]], list[tuple[str, st
         names = sorted(p.name for p in folder.iterdir() if p.name.lower().endswith(".png"))
     except OSError as error:
         return [], [(SWEEP, f"cannot be listed ({error.strerror})")]
-    ordered = [n for n in KNOWN_FIGURES if n in names] + [
-        n for n in names if n not in KNOWN_FIGURES
+    known = FIRST_FIGURES + LAST_FIGURES
+    ordered = [
+        *(n for n in FIRST_FIGURES if n in names),
+        *(n for n in names if n not in known),
+        *(n for n in LAST_FIGURES if n in names),
     ]
     figures, problems = [], []
     for name in ordered:

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from tqdm.auto import tqdm
 
 from sweeper.artifacts import save_torch, write_csv
@@ -379,11 +379,9 @@ SETTING_KEYS = (
     "task.name",
     "task._target_",
     "loss.name",
-    "trainer.batch_size",
-    "trainer.epochs",
     "seed",
 )
-SETTING_NODES = ("model", "optim")
+SETTING_NODES = ("model", "optim", "trainer")
 
 
 def run_settings(cfg: DictConfig, device: torch.device | None = None) -> dict[str, Any]:
@@ -452,6 +450,66 @@ def record_config_failure(cfg: DictConfig, error: ConfigError) -> float:
     return worst
 
 
+def command_line(cfg: DictConfig) -> list[str]:
+    """The overrides `cfg` was composed with: its own `hydra.overrides.task` (a sweeper's
+    composed point), else the running Hydra job's; none outside Hydra (tests)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    given = OmegaConf.select(cfg, "hydra.overrides.task")
+    if given is None and HydraConfig.initialized():
+        given = HydraConfig.get().overrides.task
+    return list(given or [])
+
+
+def prepare(
+    cfg: DictConfig, device: torch.device
+) -> tuple[Task, ModelSpec, torch.nn.Module, LossFn]:
+    """The task, model spec, model (on `device`) and loss a validated `cfg` runs with.
+
+    Writes nothing. Raises ConfigError for what only building them shows: a task
+    or model class that does not fit its config, an objective the task does not
+    report, a model whose output shape does not match the task's targets."""
+    task = build_task(cfg.task, device, cfg.trainer.batch_size)
+    spec = model_spec(cfg.model, task, command_line(cfg))
+    model = build_model(spec).to(device)
+    loss_fn = make_loss(cfg.loss.name, task.kind)
+    names = task.metric_names(task.cfg)
+    if cfg.objective.metric not in names:
+        raise ConfigError(
+            f"objective.metric={cfg.objective.metric} is not a metric of task {task.name}; "
+            f"choose one of {', '.join(names)}"
+        )
+    with precision(cfg, device):  # as training will run it
+        check_model_output(model, task, spec)
+    return task, spec, model, loss_fn
+
+
+class Preflight:
+    """Checks many configs the way `train` would before training, writing nothing:
+    `validate`, then `prepare` once per distinct task, model, loss, objective and
+    trainer (a grid's seeds share one build). Used by the grid and search sweepers
+    so a bad point is refused before any job runs."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, ConfigError | None] = {}
+
+    def check(self, cfg: DictConfig) -> None:
+        """Raise ConfigError for the first value in `cfg` a run cannot use."""
+        validate(cfg)
+        parts = {n: cfg.get(n) for n in ("task", "model", "loss", "objective", "trainer")}
+        parts["device"] = cfg.device.name
+        parts["overrides"] = command_line(cfg)
+        key = OmegaConf.to_yaml(OmegaConf.create(parts))
+        if key not in self._seen:
+            try:
+                prepare(cfg, resolve_device(cfg.device.name))
+                self._seen[key] = None
+            except ConfigError as error:
+                self._seen[key] = error
+        if self._seen[key] is not None:
+            raise self._seen[key]
+
+
 def train(cfg: DictConfig) -> float:
     """Train and test one configuration, write its files, return the objective.
 
@@ -469,18 +527,10 @@ def train(cfg: DictConfig) -> float:
         torch.set_num_threads(threads)
     device = resolve_device(cfg.device.name)
     seed_everything(cfg.seed)
-    task = build_task(cfg.task, device, cfg.trainer.batch_size)
-    spec = model_spec(cfg.model, task)
-    model = build_model(spec).to(device)
-    loss_fn = make_loss(cfg.loss.name, task.kind)
-    names = task.metric_names(task.cfg)
-    if cfg.objective.metric not in names:
-        raise ConfigError(
-            f"objective.metric={cfg.objective.metric} is not a metric of task {task.name}; "
-            f"choose one of {', '.join(names)}"
-        )
-    with precision(cfg, device):  # as training will run it
-        check_model_output(model, task, spec)
+    task, spec, model, loss_fn = prepare(cfg, device)
+    if "hidden" in cfg.model and "hidden" not in spec.kwargs:
+        with open_dict(cfg):  # the task's hidden size, which this model does not take
+            del cfg.model.hidden
     checkpointer = Checkpointer(out_dir, config_snapshot(cfg))
     # Read-only checks first, so a refused folder is left exactly as it was; then again
     # under the lock, now that no other process can write there.

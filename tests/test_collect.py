@@ -694,3 +694,15 @@ def test_each_task_class_draws_its_own_sweep_figures(tmp_path, caplog):
     assert (sweep / "bit_accuracy_vs_length.png").exists()  # AdderTask's
     assert (sweep / "accuracy_vs_length.png").exists()  # MemoryTask's
     assert "no task figures for my_gone_tasks.parity.ParityTask" in caplog.text
+
+
+def test_jobs_made_before_tasks_were_plugins_still_get_their_task_figures(tmp_path):
+    """Older metrics.json name the task only (`task: adder`, no `task._target_`)."""
+    sweep = tmp_path / "sweep"
+    old_settings = {"task": "adder", "model": "lstm", "hidden": 8, "loss": "ce"}
+    for num, hidden in enumerate((3, 5)):
+        record = dict(GOOD_RECORD, settings={**old_settings, "hidden": hidden})
+        fake_job(sweep / str(num), num, [f"model.hidden={hidden}"], record=record)
+    result = collect(sweep)
+    assert len(result.results) == 2
+    assert (sweep / "bit_accuracy_vs_length.png").exists()  # the adder's, found by its name

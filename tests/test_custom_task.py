@@ -9,6 +9,7 @@ output does not fit the task.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import textwrap
@@ -203,3 +204,55 @@ def test_a_bad_value_of_a_user_task_fails_a_grid_before_any_job(example):
     assert "1 of 2 grid points is invalid, nothing was run" in result.stderr
     assert "task.p_one must be in (0, 1), got 2" in result.stderr
     assert not (example / "grid").exists()
+
+
+NO_HIDDEN = """
+import torch
+
+class PerStep(torch.nn.Module):
+    '''A per-step linear map: no hidden size at all.'''
+
+    def __init__(self, input_size, output_size, width=3):
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(input_size, width), torch.nn.Tanh(), torch.nn.Linear(width, output_size)
+        )
+
+    def forward(self, x):
+        return self.net(x)
+"""
+
+
+def write_model(example: Path, name: str, source: str, yaml: str) -> None:
+    (example / "my_models" / f"{name}.py").write_text(textwrap.dedent(source))
+    (example / "my_conf" / "model" / f"{name}.yaml").write_text(yaml)
+
+
+def test_a_model_without_a_hidden_size_trains_on_a_task_that_recommends_one(example):
+    """Every task's overlay sets model.hidden; a class that takes none is built without it."""
+    write_model(example, "perstep", NO_HIDDEN, "_target_: my_models.perstep.PerStep\nwidth: 3\n")
+    for task in ("parity", "adder"):
+        cfg = make(example, f"task={task}", "model=perstep", *TINY[-1:])
+        assert "hidden" in cfg.model  # the task's recommendation
+        train(cfg)
+        record = json.loads((example / "run" / "metrics.json").read_text())
+        assert record["status"] == "ok", record.get("reason")
+        assert "model.hidden" not in record["settings"] and record["settings"]["model.width"] == 3
+        shutil.rmtree(example / "run")
+
+
+def test_grids_refuse_bad_models_before_any_job(example):
+    """A hidden size swept on a model that takes none, an output shape that does not fit
+    the task: one line, exit 2, no sweep folder (the preflight builds each model once)."""
+    write_model(example, "perstep", NO_HIDDEN, "_target_: my_models.perstep.PerStep\n")
+    hidden = sweeper("--config-dir", "my_conf", "task=parity", "model=perstep", "model.hidden=4,8",
+                     *TINY, "hydra.sweep.dir=grid1", "-m", cwd=example)  # fmt: skip
+    assert hidden.returncode == 2, hidden.stderr[-2000:]
+    assert "takes no hidden size, but the command line sets model.hidden=4" in hidden.stderr
+    write_model(example, "wide", NO_HIDDEN.replace("output_size)", "output_size + 1)"),
+                "_target_: my_models.wide.PerStep\n")  # fmt: skip
+    shape = sweeper("--config-dir", "my_conf", "task=parity", "model=wide", "seed=0,1", *TINY,
+                    "hydra.sweep.dir=grid2", "-m", cwd=example)  # fmt: skip
+    assert shape.returncode == 2, shape.stderr[-2000:]
+    assert "2 of 2 grid points are invalid" in shape.stderr and "returns shape" in shape.stderr
+    assert not (example / "grid1").exists() and not (example / "grid2").exists()

@@ -126,3 +126,21 @@ def test_command_line_module_and_console_script(run_of):
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("6 + 9 = ")
+
+
+def make_legacy(run: Path) -> None:
+    """Rewrite a run's model.pt and config as sweeper wrote them before tasks and models
+    were plugins: no model_target in model.pt, no task._target_ in its config."""
+    saved = torch.load(run / "model.pt", weights_only=True)
+    assert saved.pop("model_target") == "sweeper.models.SequenceModel"
+    del saved["config"]["task"]["_target_"]
+    torch.save(saved, run / "model.pt")
+
+
+def test_a_run_made_before_plugins_still_predicts(run_of, capsys):
+    run = run_of("task=adder", "model.hidden=10")
+    assert main([str(run), "5", "3"]) == 0
+    expected = capsys.readouterr().out
+    make_legacy(run)
+    assert main([str(run), "5", "3"]) == 0
+    assert capsys.readouterr().out == expected

@@ -36,3 +36,29 @@ def test_hydras_basic_sweeper_has_what_the_grid_uses():
 
 def test_atexit_can_still_run_its_handlers_without_exiting():
     assert callable(atexit._run_exitfuncs)  # run for real by test_cli's exit_without_teardown test
+
+
+def test_functional_adam_and_sgd_divide_the_gradients_by_grad_scale():
+    """sweeper.optim clips gradients through this keyword of torch's fused kernels."""
+    from torch.optim.adam import adam
+    from torch.optim.sgd import sgd
+
+    def step(kind: str, scaled: bool) -> torch.Tensor:
+        param = torch.tensor([1.0, -2.0, 3.0])
+        grad = torch.tensor([0.4, -0.2, 0.8])
+        scale = torch.tensor(4.0)
+        if not scaled:
+            grad = grad / scale
+        extra = {"grad_scale": scale} if scaled else {}
+        if kind == "sgd":
+            sgd([param], [grad], [None], weight_decay=0.0, momentum=0.0, lr=0.1, dampening=0.0,
+                nesterov=False, maximize=False, fused=True, **extra)  # fmt: skip
+        else:
+            exp_avg, exp_avg_sq = torch.zeros(3), torch.zeros(3)
+            adam([param], [grad], [exp_avg], [exp_avg_sq], [], [torch.tensor(0.0)],
+                 amsgrad=False, beta1=0.9, beta2=0.999, lr=0.1, weight_decay=0.0, eps=1e-8,
+                 maximize=False, fused=True, **extra)  # fmt: skip
+        return param
+
+    for kind in ("sgd", "adam"):
+        assert torch.equal(step(kind, scaled=True), step(kind, scaled=False))

@@ -16,7 +16,29 @@ from omegaconf import DictConfig
 
 from sweeper.tasks.base import Batch, EvalSet, Task, TaskConfig, task_class, task_config
 
-__all__ = ["Batch", "EvalSet", "Task", "TaskConfig", "build_task", "task_class", "task_config"]
+__all__ = [
+    "Batch",
+    "EvalSet",
+    "Task",
+    "TaskConfig",
+    "build_task",
+    "legacy_task_target",
+    "task_class",
+    "task_config",
+]
+
+# Runs made before tasks were plugins (metrics.json and model.pt without a task
+# `_target_`) name their task only by `task.name`: the built-in tasks' classes.
+LEGACY_TARGETS = {
+    "adder": "sweeper.tasks.adder.AdderTask",
+    "memory": "sweeper.tasks.memory.MemoryTask",
+    "mnist": "sweeper.tasks.mnist.MnistTask",
+}
+
+
+def legacy_task_target(name: object) -> str | None:
+    """The class of a built-in task an older run names only as `name`; None otherwise."""
+    return LEGACY_TARGETS.get(name) if isinstance(name, str) else None
 
 
 def build_task(task_cfg: DictConfig, device: torch.device, batch_size: int) -> Task:
