@@ -158,6 +158,22 @@ def pivot_objective(
     return table.fillna("–")
 
 
+# Shown beside the best job's objective: the held-out figures of the same run.
+BESIDE_BEST = ("val_accuracy", "test_accuracy", "extrapolation_accuracy")
+
+
+def best_line(row: pd.Series) -> str:
+    """`val_accuracy 0.9990 (validation split); test_accuracy 0.9985 (test split)`: the
+    objective named, then the run's other validation and test accuracies."""
+    metric = str(row.get("objective_metric", "objective"))
+    parts = [f"{metric} {row['objective']:.4f} ({metric_split(metric)})"]
+    for name in BESIDE_BEST:
+        value = row.get(name)
+        if name != metric and value is not None and pd.notna(value):
+            parts.append(f"{name} {float(value):.4f} ({metric_split(name)})")
+    return "; ".join(parts)
+
+
 def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> str:
     results = sweep.results
     lines = [f"# Sweep {sweep.folder}", ""]
@@ -180,7 +196,7 @@ def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE
             minimize = (ok["objective_direction"] == "minimize").all()
             best = ok.loc[ok["objective"].idxmin() if minimize else ok["objective"].idxmax()]
             lines += [
-                f"Best: job {best['job']} ({label(best, sweep.swept)}): {best['objective']:.4f}",
+                f"Best: job {best['job']} ({label(best, sweep.swept)}): {best_line(best)}",
                 "",
             ]
         failed = results[results["status"] != "ok"]
