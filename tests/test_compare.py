@@ -150,7 +150,7 @@ def test_failed_jobs_and_nan_metrics_are_left_out_and_counted(tmp_path, capsys):
     b = results_csv(tmp_path / "b.csv", b_rows, ["model.hidden", "seed"])
     out = tmp_path / "cmp.csv"
     code, text, _ = run_compare(a, b, "--out", out, capsys=capsys)
-    assert code == 0 and "A failed" in text and " nan" not in text.lower()
+    assert code == 0 and "A failed" in text and " nan" not in text.split("verdict")[1].lower()
     table = pd.read_csv(out).set_index(["model.hidden", "metric"])
     assert table.loc[(3, "objective"), "A n"] == 4 and table.loc[(3, "objective"), "A failed"] == 1
     assert table.loc[(3, "objective"), "test"] == "Welch t"  # seed 0 only on one side
@@ -187,6 +187,60 @@ def test_refusals_and_warnings(tmp_path, capsys):
         code == 0
         and "warning: fixed settings differ between A and B: trainer.epochs (A 30, B 2)" in err
     )
+
+
+def test_a_replicate_key_nobody_sweeps_is_refused(tmp_path, capsys):
+    keys = ["model.hidden", "seed"]
+    a = results_csv(tmp_path / "a.csv", grid("model.hidden", {}), keys)
+    b = results_csv(tmp_path / "b.csv", grid("model.hidden", {}, rng_seed=1), keys)
+    for args in ((a, b), (a, "--by", "model.hidden")):
+        # `rep` is no column: seed would silently become a configuration key, n = 1
+        code, out, err = run_compare(*args, "--replicate-key", "rep", capsys=capsys)
+        assert code == 2 and out == "" and err.count("\n") == 1
+        assert err.startswith("sweeper compare: error: --replicate-key rep is not swept: A has ")
+        assert "(swept: model.hidden, seed)" in err
+    # a column that holds one value in every job repeats nothing either
+    code, _, err = run_compare(a, b, "--replicate-key", "task", capsys=capsys)
+    assert code == 2 and "A holds one value of it" in err
+
+
+def test_an_empty_table_and_text_metrics_are_one_line(tmp_path, capsys):
+    keys = ["model.hidden", "seed"]
+    a = results_csv(tmp_path / "a.csv", grid("model.hidden", {}), keys)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("job,model.hidden,seed,status,objective\n")
+    code, out, err = run_compare(a, empty, capsys=capsys)
+    assert (code, out) == (
+        2,
+        "",
+    ) and err == f"sweeper compare: error: {empty}: no rows (a header without jobs)\n"
+    rows = grid("model.hidden", {}, rng_seed=1)
+    for row in rows:
+        row["test_accuracy"] = "bad"
+    text = results_csv(tmp_path / "t.csv", rows, keys)
+    code, _, err = run_compare(a, text, "--metrics", "test_accuracy", capsys=capsys)
+    assert code == 1 and err == (
+        "sweeper compare: error: B's test_accuracy holds 'bad', not a number\n"
+    )
+    code, out, _ = run_compare(a, text, capsys=capsys)  # not named: compared without it, said so
+    assert code == 0 and "not compared: B's test_accuracy holds 'bad', not a number" in out
+    assert "test_accuracy " not in out.split("verdict")[1]
+
+
+def test_nan_metrics_are_counted_in_a_note(tmp_path, capsys):
+    keys = ["model.hidden", "seed"]
+    a = results_csv(tmp_path / "a.csv", grid("model.hidden", {}), keys)
+    rows = grid("model.hidden", {}, rng_seed=1)
+    for row in rows[:5]:
+        row["test_accuracy"] = float("nan")
+    b = results_csv(tmp_path / "b.csv", rows, keys)
+    code, out, _ = run_compare(a, b, "--metrics", "test_accuracy", capsys=capsys)
+    assert code == 0
+    assert "B: test_accuracy is NaN or infinite in 5 of 15 ok jobs (left out of its n)" in out
+    line = next(x for x in out.splitlines() if x.strip().startswith("3 "))
+    assert line.split()[-1] == "evidence" and "–" in line  # no value on B's side: no verdict
+    code, out, _ = run_compare(b, "--by", "model.hidden", capsys=capsys)
+    assert "the sweep: test_accuracy is NaN or infinite in 5 of 15 ok jobs" in out
 
 
 def test_a_key_swept_on_one_side_is_read_from_the_others_settings(tmp_path, capsys):
@@ -309,7 +363,7 @@ def test_confirm_builds_the_grid_from_the_best_trial(tmp_path, capsys):
     line = capsys.readouterr().out.strip()
     assert line == (
         f"python -m sweeper optim.lr=0.0123 task=adder trainer.epochs=2 seed=0,1,2 "
-        f"hydra.sweep.dir={(search / 'confirm').resolve()} -m"
+        f"hydra.sweep.dir={(tmp_path / 'search-confirm').resolve()} -m"
     )
 
 
@@ -410,13 +464,26 @@ def test_confirm_a_tiny_search(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     result = sweeper(str(search), "--seeds", "2", cwd=tmp_path, module="sweeper.confirm")
     assert result.returncode == 0, result.stderr[-2000:]
-    confirm = pd.read_csv(search / "confirm" / "results.csv")
+    confirm = pd.read_csv(tmp_path / "search-confirm" / "results.csv")
     assert sorted(confirm["seed"]) == [0, 1]
     best = yaml.safe_load((search / "best_trial.yaml").read_text())["best"]
     assert confirm["optim.lr"].tolist() == pytest.approx([best["params"]["optim.lr"]] * 2)
     values = confirm["objective"]
-    assert f"objective (test_accuracy): {values.mean():.4f}" in result.stdout
+    assert f"objective (val_accuracy): {values.mean():.4f}" in result.stdout
     assert "re-run over 2 seeds (0 failed)" in result.stdout
+    assert "test_accuracy: " in result.stdout  # the test figure beside the tuned one
+    # resuming the study afterwards: the confirm jobs are not read as trials of the search
+    result = sweeper(
+        "task=adder",
+        "hparams_search=lr",
+        "hydra.sweeper.n_trials=1",
+        *tiny,
+        f"hydra.sweep.dir={search}",
+        "-m",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(pd.read_csv(search / "results.csv")) == 4
 
 
 def test_plots_draw_one_mean_line_and_a_clipped_band_per_configuration(tmp_path):
