@@ -316,6 +316,28 @@ def test_collect_writes_results_by_config_and_mean_ci_cells(tmp_path, capsys):
     assert "seed" not in table.columns and len(table) == 2
 
 
+def test_the_best_configuration_is_the_best_mean_not_the_luckiest_seed(tmp_path):
+    sweep = tmp_path / "sweep"
+    values = {("mse", 0): 0.95, ("mse", 1): 0.5, ("mse", 2): 0.5}
+    values |= {("ce", 0): 0.8, ("ce", 1): 0.81, ("ce", 2): 0.79}
+    for num, ((loss, seed), value) in enumerate(values.items()):
+        metrics = {"val_accuracy": value, "test_accuracy": value - 0.1}
+        record = dict(GOOD_RECORD, objective=value, objective_metric="val_accuracy")
+        record["metrics"] = metrics
+        fake_job(sweep / str(num), num, [f"loss={loss}", f"seed={seed}"], record=record)
+    summary = summary_of(collect(sweep))
+    assert "Best: job 0 (loss=mse, seed=0): val_accuracy 0.9500 (validation split); " in summary
+    half = sps.t.ppf(0.975, 2) * 0.01 / math.sqrt(3)
+    assert (
+        "Best configuration by mean over seed: loss=ce: "
+        f"val_accuracy 0.8000 ± {half:.4f} (3); test_accuracy 0.7000 ± {half:.4f} (3)"
+    ) in summary
+
+
+def summary_of(sweep) -> str:
+    return (sweep.folder / "summary.md").read_text()
+
+
 def test_replicate_key_option(tmp_path, capsys):
     sweep = replicated_folder(tmp_path)
     assert collect_module.main([str(sweep), "--replicate-key", "loss"]) == 0
