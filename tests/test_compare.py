@@ -538,3 +538,27 @@ def test_plots_draw_one_mean_line_and_a_clipped_band_per_configuration(tmp_path)
     assert len(ax.lines) == 1  # the mean, not one line per seed
     path = plot_sweep_curves(history, labels, tmp_path / "curves.png")
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_mean_curve_stops_where_a_replicate_stopped_early():
+    from matplotlib.figure import Figure
+
+    from sweeper.plots import _mean_with_band
+
+    # seeds 0 and 1 stopped after 2 epochs (stop_accuracy), seed 2 ran 5: a mean over the
+    # survivors would drop to seed 2's 0.5 at epoch 3
+    epochs = {"0": 2, "1": 2, "2": 5}
+    rows = pd.DataFrame(
+        [
+            {"job": j, "epoch": e, "val_accuracy": 0.5 if j == "2" else 1.0}
+            for j, last in epochs.items()
+            for e in range(1, last + 1)
+        ]
+    )
+    ax = Figure().subplots()
+    line = _mean_with_band(ax, rows, "epoch", "val_accuracy")
+    assert list(line.get_xdata()) == [1, 2]
+    assert list(line.get_ydata()) == pytest.approx([2.5 / 3] * 2)
+    faint = [x for x in ax.lines if x is not line]
+    assert len(faint) == 1 and list(faint[0].get_xdata()) == [2, 3, 4, 5]
+    assert faint[0].get_color() == line.get_color() and faint[0].get_alpha() < 1
