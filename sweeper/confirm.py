@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         "--print-command", action="store_true", help="print the grid's command and stop"
     )
     parser.add_argument("overrides", nargs="*", help="more overrides for the grid, e.g. launcher")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # overrides may follow --seeds N
     if args.seeds < 2:
         print(
             f"sweeper confirm: error: --seeds {args.seeds}: at least 2 seeds give an interval",

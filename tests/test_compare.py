@@ -387,6 +387,11 @@ def test_confirm_builds_the_grid_from_the_best_trial(tmp_path, capsys):
         f"python -m sweeper optim.lr=0.0123 task=adder trainer.epochs=2 seed=0,1,2 "
         f"hydra.sweep.dir={(tmp_path / 'search-confirm').resolve()} -m"
     )
+    # more overrides for the grid, after --seeds (argparse alone refused them there)
+    args = [str(search), "--seeds", "2", "hydra/launcher=joblib", "--print-command"]
+    assert confirm_module.main(args) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.endswith("search-confirm hydra/launcher=joblib -m") and "seed=0,1 " in line
 
 
 @pytest.mark.parametrize(
