@@ -10,7 +10,6 @@ output does not fit the task.
 from __future__ import annotations
 
 import json
-
 import shutil
 import sys
 import textwrap
