@@ -38,6 +38,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sweeper.artifacts import write_csv
@@ -118,11 +119,14 @@ def read_results(path: Path) -> pd.DataFrame:
             raise CompareError(f"{path}: no finished job folders to compare", 2)
         return results
     try:
-        return pd.read_csv(path)
+        results = pd.read_csv(path)
     except FileNotFoundError:
         raise CompareError(f"{path}: no such file", 2) from None
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise CompareError(f"{path}: not a readable CSV ({e})", 2) from None
+    if results.empty:
+        raise CompareError(f"{path}: no rows (a header without jobs)", 2)
+    return results
 
 
 def canonical(frame: pd.DataFrame) -> pd.DataFrame:
@@ -225,9 +229,46 @@ def check_like_with_like(a: pd.DataFrame, b: pd.DataFrame, metrics: list[str]) -
     return []
 
 
-def _metrics(a: pd.DataFrame, b: pd.DataFrame, wanted: list[str] | None) -> tuple[list, list]:
-    """(numeric metrics in both, notes about metrics only one side has)."""
+def check_replicate_key(frames: dict[str, pd.DataFrame], replicate_key: str) -> None:
+    """Refuse (CompareError 2) a replicate key that no input sweeps: it would repeat nothing,
+    and the key that does vary (`seed`) would be read as a configuration key instead."""
+    if any(replicate_key in f and f[replicate_key].nunique() > 1 for f in frames.values()):
+        return
+    where = "; ".join(
+        f"{name} {'holds one value of it' if replicate_key in f else 'has no such column'} "
+        f"(swept: {', '.join(_swept(f, key_columns(f))) or 'nothing'})"
+        for name, f in frames.items()
+    )
+    raise CompareError(f"--replicate-key {replicate_key} is not swept: {where}", 2)
+
+
+def nan_notes(frames: dict[str, pd.DataFrame], metrics: list[str]) -> list[str]:
+    """`B: test_accuracy is NaN in 3 of 10 ok jobs (left out of its n)`, per side and metric."""
     notes = []
+    for name, frame in frames.items():
+        ok = frame[frame["status"] == "ok"] if "status" in frame else frame
+        for metric in metrics:
+            missing = int((~pd.Series(np.isfinite(ok[metric].to_numpy(float)))).sum())
+            if missing:
+                notes.append(
+                    f"{name}: {metric} is NaN or infinite in {missing} of {len(ok)} ok jobs "
+                    "(left out of its n)"
+                )
+    return notes
+
+
+def _not_numeric(name: str, frame: pd.DataFrame, metric: str) -> str:
+    bad = pd.to_numeric(frame[metric], errors="coerce").isna() & frame[metric].notna()
+    example = frame.loc[bad, metric].iloc[0] if bad.any() else frame[metric].iloc[0]
+    return f"{name}'s {metric} holds {example!r}, not a number"
+
+
+def _metrics(a: pd.DataFrame, b: pd.DataFrame, wanted: list[str] | None) -> tuple[list, list]:
+    """(numeric metrics in both, notes about metrics only one side has or that hold text).
+
+    Raises CompareError (1) for a named metric a side lacks or holds as text."""
+    notes = []
+    named = bool(wanted)
     if wanted:
         for name, frame in (("A", a), ("B", b)):
             missing = [m for m in wanted if m not in frame]
@@ -242,11 +283,19 @@ def _metrics(a: pd.DataFrame, b: pd.DataFrame, wanted: list[str] | None) -> tupl
         ]
         if only:
             notes.append(f"metrics in one file only, not compared ({'; '.join(only)})")
-    numeric = [
-        m
-        for m in wanted
-        if pd.api.types.is_numeric_dtype(a[m]) and pd.api.types.is_numeric_dtype(b[m])
-    ]
+    numeric = []
+    for m in wanted:
+        text = [
+            _not_numeric(name, x, m)
+            for name, x in (("A", a), ("B", b))
+            if not pd.api.types.is_numeric_dtype(x[m])
+        ]
+        if not text:
+            numeric.append(m)
+        elif named:
+            raise CompareError(text[0], 1)
+        elif a is not b:
+            notes.append(f"not compared: {text[0]}")
     if not numeric:
         raise CompareError(f"no numeric metric found in both files among {', '.join(wanted)}", 1)
     return numeric, notes
@@ -346,7 +395,8 @@ def compare(
     if not pairs:
         raise CompareError(f"no rows of A and B share values of {', '.join(keys)}", 1)
     table = statistics(pairs, numeric, replicate_key, _direction(a, b))
-    return Result(table, keys, warnings, notes + metric_notes)
+    notes += metric_notes + nan_notes({"A": a, "B": b}, numeric)
+    return Result(table, keys, warnings, notes)
 
 
 def compare_by(
@@ -381,7 +431,8 @@ def compare_by(
     if not pairs:
         raise CompareError(f"no configuration has both {by}={levels[0]} and another level", 1)
     table = statistics(pairs, numeric, replicate_key, _direction(frame))
-    return Result(table, keys, [], [f"A = {by}={levels[0]}; B = the level in column {by}"])
+    notes = [f"A = {by}={levels[0]}; B = the level in column {by}"]
+    return Result(table, keys, [], notes + nan_notes({"the sweep": frame}, numeric))
 
 
 def _cell(mean: float, low: float, high: float, n: int) -> str:
@@ -462,15 +513,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sweeper compare: error: --out {args.out} is a folder", file=sys.stderr)
             return 2
     try:
+        frames = {"A": read_results(args.a)}
+        if args.b is not None:
+            frames["B"] = read_results(args.b)
+        if args.replicate_key != DEFAULT_REPLICATE_KEY:  # named by the user: it must be swept
+            check_replicate_key(frames, args.replicate_key)
         if args.by:
-            result = compare_by(
-                read_results(args.a), args.by, _names(args.metrics), args.replicate_key
-            )
+            result = compare_by(frames["A"], args.by, _names(args.metrics), args.replicate_key)
             shown = [args.by, *result.keys]
         else:
             result = compare(
-                read_results(args.a),
-                read_results(args.b),
+                frames["A"],
+                frames["B"],
                 _names(args.on),
                 _names(args.metrics),
                 args.replicate_key,

@@ -8,9 +8,12 @@ trial's number, value and job folder), takes that job's command-line overrides
 from its `.hydra/overrides.yaml`, drops the search (`hparams_search=...`,
 `hydra...`) and the `seed`, and runs them as a grid over `seed=0..N-1`:
 
-    python -m sweeper <the trial's overrides> seed=0,1,2,3,4 hydra.sweep.dir=SWEEP_DIR/confirm -m
+    python -m sweeper <the trial's overrides> seed=0,1,2,3,4 hydra.sweep.dir=SWEEP_DIR-confirm -m
 
-The grid is collected as usual (`SWEEP_DIR/confirm/results.csv`,
+into a folder beside the search's (`multirun/search/adder-lr-confirm`), not
+inside it: collect finds job folders at any depth, so confirm jobs inside the
+search folder would become rows of the search's results.csv the next time the
+study is resumed. The grid is collected as usual (`SWEEP_DIR-confirm/results.csv`,
 `results_by_config.csv`, ...); then this prints the search's value beside the
 mean ± 95 % CI over the seeds of the objective and the main metrics. Running it
 again resumes the same grid (finished jobs are kept); other `--seeds` are
@@ -77,6 +80,12 @@ def _key(override: str) -> str:
     return override.partition("=")[0].strip().lstrip("+~")
 
 
+def confirm_dir(sweep_dir: Path) -> Path:
+    """Where the confirm grid runs: `<search folder>-confirm`, beside the search's folder."""
+    sweep_dir = sweep_dir.resolve()
+    return sweep_dir.parent / f"{sweep_dir.name}-confirm"
+
+
 def command(sweep_dir: Path, seeds: int, extra: list[str]) -> list[str]:
     """The grid command line (argv) that re-runs the best trial with seeds 0..seeds-1."""
     best = best_trial(sweep_dir)
@@ -87,7 +96,7 @@ def command(sweep_dir: Path, seeds: int, extra: list[str]) -> list[str]:
         "sweeper",
         *overrides,
         "seed=" + ",".join(str(s) for s in range(seeds)),
-        f"hydra.sweep.dir={(sweep_dir / 'confirm').resolve()}",
+        f"hydra.sweep.dir={confirm_dir(sweep_dir)}",
         *extra,
         "-m",
     ]
@@ -97,9 +106,9 @@ def summary(sweep_dir: Path, best: dict) -> str:
     """The search's best value beside the seeds' mean ± 95 % CI (n), per metric."""
     from sweeper.results import load_sweep
 
-    results = load_sweep(sweep_dir / "confirm").results
+    results = load_sweep(confirm_dir(sweep_dir)).results
     if results.empty:
-        return f"{sweep_dir / 'confirm'}: no finished jobs"
+        return f"{confirm_dir(sweep_dir)}: no finished jobs"
     ok = results[results["status"] == "ok"]
     metric = str(results["objective_metric"].dropna().iloc[0]) if len(results) else "?"
     objective = summarize(ok["objective"])
@@ -129,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="sweeper confirm",
         description="Re-run an Optuna search's best trial with several seeds (a grid "
-        "into SWEEP_DIR/confirm) and print mean ± 95 %% CI.",
+        "into SWEEP_DIR-confirm) and print mean ± 95 %% CI.",
     )
     parser.add_argument("sweep_dir", type=Path, help="the search's folder (with best_trial.yaml)")
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5, at least 2)")
@@ -137,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         "--print-command", action="store_true", help="print the grid's command and stop"
     )
     parser.add_argument("overrides", nargs="*", help="more overrides for the grid, e.g. launcher")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # overrides may follow --seeds N
     if args.seeds < 2:
         print(
             f"sweeper confirm: error: --seeds {args.seeds}: at least 2 seeds give an interval",
@@ -156,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"sweeper confirm: {shown}", flush=True)
     code = subprocess.run(argv_grid, check=False).returncode
-    if (args.sweep_dir / "confirm").is_dir():
+    if confirm_dir(args.sweep_dir).is_dir():
         print(summary(args.sweep_dir, best))
     return code
 

@@ -62,11 +62,24 @@ def _mean_with_band(
 ) -> Any:
     """One configuration: its mean over replicates at each x, bold, with the 95 % Student-t
     band where at least two replicates reached that x (an accuracy's band clipped to
-    [0, 1]). Returns the mean's line."""
+    [0, 1]), up to the last x every replicate reached; past it (runs stopped early) the
+    replicates that ran on are drawn faint, one line each. Returns the mean's line."""
     points = [(v, summarize(group[y])) for v, group in rows.groupby(x, sort=True)]
+    jobs = rows["job"].nunique() if "job" in rows else 1
+    # Runs stopped early (patience, stop_accuracy) leave later epochs to the others: a mean
+    # over the survivors would jump to whichever seed ran on. The mean stops at the last x
+    # every replicate reached; past it each surviving replicate is drawn faint on its own.
+    full = [v for v, s in points if s.n == jobs]
+    last = max(full) if full and len(full) < len([1 for _, s in points if s.n]) else None
+    if last is not None:
+        points = [(v, s) for v, s in points if v <= last]
     xs = [v for v, s in points if s.n]
     means = [s.mean for _, s in points if s.n]
     (line,) = ax.plot(xs, means, **style)
+    if last is not None:
+        for _, job in rows[rows[x] >= last].groupby("job", sort=False):
+            if (job[x] > last).any():
+                ax.plot(job[x], job[y], color=line.get_color(), alpha=0.35, linewidth=0.8)
     # An accuracy cannot leave [0, 1]; a t interval on a few seeds can: clipped to it.
     top, bottom = (1.0, 0.0) if "accuracy" in y else (float("inf"), float("-inf"))
     spread = [(v, max(s.low, bottom), min(s.high, top)) for v, s in points if s.n >= 2]

@@ -206,6 +206,7 @@ def write_report(study: Any, sweep_dir: Path, storage: str | None) -> dict[str, 
             "value": best.value,
             "params": best.params,
             "job_dir": best.user_attrs.get("job_dir"),
+            **best_run_metrics(best.user_attrs.get("job_dir")),
         }
     text = OmegaConf.to_yaml(OmegaConf.create(record))
     atomic_write(sweep_dir / "best_trial.yaml", lambda tmp: tmp.write_text(text))
@@ -218,6 +219,45 @@ def write_report(study: Any, sweep_dir: Path, storage: str | None) -> dict[str, 
         )
         _plots(study, sweep_dir)
     return record
+
+
+# Reported beside a search's objective (a validation metric): the held-out figures.
+REPORTED_BESIDE = ("val_accuracy", "test_accuracy", "test_exact_accuracy", "extrapolation_accuracy")
+
+
+def best_run_metrics(job_dir: str | Path | None) -> dict[str, Any]:
+    """The best trial's objective metric name and its run's validation and test metrics
+    (`REPORTED_BESIDE`), from its metrics.json: {"objective_metric": ..., "metrics": {...}};
+    {} when the folder or record cannot be read."""
+    if not job_dir:
+        return {}
+    _, _, found = run_status(job_dir)
+    metrics = found.get("metrics") if isinstance(found, dict) else None
+    if not isinstance(metrics, dict):
+        return {}
+    shown = {k: float(metrics[k]) for k in REPORTED_BESIDE if isinstance(metrics.get(k), float)}
+    return {"objective_metric": str(found.get("objective_metric")), "metrics": shown}
+
+
+def _describe_best(best: dict[str, Any]) -> str:
+    """`val_accuracy 0.9990 (test_accuracy 0.9985, ...)`, or the bare value."""
+    metric = best.get("objective_metric", "value")
+    beside = ", ".join(f"{k} {v:.4f}" for k, v in best.get("metrics", {}).items() if k != metric)
+    return f"{metric} {best['value']:.4f}" + (f" ({beside})" if beside else "")
+
+
+def warn_test_objective(metric: Any) -> str | None:
+    """The warning for a search whose objective is measured on test data, else None."""
+    from sweeper.stats import metric_split
+
+    split = metric_split(str(metric))
+    if not split.startswith("test"):
+        return None
+    return (
+        f"sweeper: warning: objective.metric={metric} is measured on the {split}: the search "
+        "would choose its best trial on test data; search a validation metric "
+        "(objective.metric=val_accuracy, every task's default) and read the test figure beside it"
+    )
 
 
 def trial_outcome(ret: Any) -> tuple[float | None, dict[str, str]]:
@@ -316,6 +356,9 @@ class SearchSweeper(Sweeper):
         except KeyboardInterrupt as interrupt:
             print("sweeper: interrupted before any trial ran", file=sys.stderr)
             sys.exit(exit_code(interrupt))
+        warning = warn_test_objective(OmegaConf.select(self.config, "objective.metric"))
+        if warning:
+            log.warning("%s", warning)
         before = len(finished_trials(study))
         try:
             if self.n_trials > 0:
@@ -343,9 +386,9 @@ class SearchSweeper(Sweeper):
         if "best" in record:
             best = record["best"]
             log.info(
-                "best trial %d: value %s, params %s, folder %s",
+                "best trial %d: %s, params %s, folder %s",
                 best["number"],
-                best["value"],
+                _describe_best(best),
                 best["params"],
                 best["job_dir"],
             )

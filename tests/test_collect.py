@@ -318,7 +318,10 @@ def test_jobs_in_nested_subdirs_are_named_by_their_path(tmp_path, capsys):
     assert list(results["job"]) == ["adder/0", "adder/1", "memory/2"]
     assert list(results["task"]) == ["adder", "adder", "memory"]
     summary = (sweep / "summary.md").read_text()
-    assert "Best: job adder/1 (task=adder, model.hidden=5): 0.9000" in summary
+    assert (
+        "Best: job adder/1 (task=adder, model.hidden=5): test_accuracy 0.9000 (test split)"
+        in summary
+    )
     assert set(pd.read_csv(sweep / "history.csv")["job"]) == {"adder/0", "adder/1", "memory/2"}
     assert (sweep / "curves.png").exists()
 
@@ -438,7 +441,7 @@ def test_a_failed_run_may_carry_infinite_or_null_objective(two_jobs):
     sweep = collect(two_jobs)
     assert sweep.skipped == [] and list(sweep.results["status"]) == ["ok", "failed", "failed"]
     summary = (two_jobs / "summary.md").read_text()
-    assert "Best: job 0 (model.hidden=3): 0.7500" in summary
+    assert "Best: job 0 (model.hidden=3): test_accuracy 0.7500 (test split)" in summary
     assert "- job 2 (model.hidden=7): Diverged" in summary
 
 
@@ -560,7 +563,7 @@ def test_keys_missing_from_a_jobs_overrides_come_from_its_config(tmp_path):
     assert list(results["model.hidden"]) == [3, 5, 10, 10]
     assert list(results["loss"]) == ["ce", "ce", "mse", "ce"]  # jobs 0, 1: the default group
     summary = (sweep / "summary.md").read_text()
-    assert "Best: job 2 (model.hidden=10, loss=mse): 0.9000" in summary
+    assert "Best: job 2 (model.hidden=10, loss=mse): test_accuracy 0.9000 (test split)" in summary
     assert "nan" not in summary.lower()
 
 
@@ -582,7 +585,7 @@ def test_a_key_a_job_never_had_reads_unset_not_nan_and_stays_in_the_pivot(tmp_pa
     fake_job(sweep / "1", 1, ["+extra=bar"], config={"model": {"hidden": 8}}, record=best)
     collect(sweep)
     summary = (sweep / "summary.md").read_text()
-    assert "Best: job 1 (model.hidden=8, extra=bar): 0.9000" in summary
+    assert "Best: job 1 (model.hidden=8, extra=bar): test_accuracy 0.9000 (test split)" in summary
     table = [line.replace(" ", "") for line in summary.splitlines() if line.startswith("|")]
     assert table[0] == "|model.hidden|(unset)|bar|"
     assert "|3|0.7500|–|" in table and "|8|–|0.9000|" in table

@@ -150,7 +150,7 @@ def test_failed_jobs_and_nan_metrics_are_left_out_and_counted(tmp_path, capsys):
     b = results_csv(tmp_path / "b.csv", b_rows, ["model.hidden", "seed"])
     out = tmp_path / "cmp.csv"
     code, text, _ = run_compare(a, b, "--out", out, capsys=capsys)
-    assert code == 0 and "A failed" in text and " nan" not in text.lower()
+    assert code == 0 and "A failed" in text and " nan" not in text.split("verdict")[1].lower()
     table = pd.read_csv(out).set_index(["model.hidden", "metric"])
     assert table.loc[(3, "objective"), "A n"] == 4 and table.loc[(3, "objective"), "A failed"] == 1
     assert table.loc[(3, "objective"), "test"] == "Welch t"  # seed 0 only on one side
@@ -187,6 +187,60 @@ def test_refusals_and_warnings(tmp_path, capsys):
         code == 0
         and "warning: fixed settings differ between A and B: trainer.epochs (A 30, B 2)" in err
     )
+
+
+def test_a_replicate_key_nobody_sweeps_is_refused(tmp_path, capsys):
+    keys = ["model.hidden", "seed"]
+    a = results_csv(tmp_path / "a.csv", grid("model.hidden", {}), keys)
+    b = results_csv(tmp_path / "b.csv", grid("model.hidden", {}, rng_seed=1), keys)
+    for args in ((a, b), (a, "--by", "model.hidden")):
+        # `rep` is no column: seed would silently become a configuration key, n = 1
+        code, out, err = run_compare(*args, "--replicate-key", "rep", capsys=capsys)
+        assert code == 2 and out == "" and err.count("\n") == 1
+        assert err.startswith("sweeper compare: error: --replicate-key rep is not swept: A has ")
+        assert "(swept: model.hidden, seed)" in err
+    # a column that holds one value in every job repeats nothing either
+    code, _, err = run_compare(a, b, "--replicate-key", "task", capsys=capsys)
+    assert code == 2 and "A holds one value of it" in err
+
+
+def test_an_empty_table_and_text_metrics_are_one_line(tmp_path, capsys):
+    keys = ["model.hidden", "seed"]
+    a = results_csv(tmp_path / "a.csv", grid("model.hidden", {}), keys)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("job,model.hidden,seed,status,objective\n")
+    code, out, err = run_compare(a, empty, capsys=capsys)
+    assert (code, out) == (
+        2,
+        "",
+    ) and err == f"sweeper compare: error: {empty}: no rows (a header without jobs)\n"
+    rows = grid("model.hidden", {}, rng_seed=1)
+    for row in rows:
+        row["test_accuracy"] = "bad"
+    text = results_csv(tmp_path / "t.csv", rows, keys)
+    code, _, err = run_compare(a, text, "--metrics", "test_accuracy", capsys=capsys)
+    assert code == 1 and err == (
+        "sweeper compare: error: B's test_accuracy holds 'bad', not a number\n"
+    )
+    code, out, _ = run_compare(a, text, capsys=capsys)  # not named: compared without it, said so
+    assert code == 0 and "not compared: B's test_accuracy holds 'bad', not a number" in out
+    assert "test_accuracy " not in out.split("verdict")[1]
+
+
+def test_nan_metrics_are_counted_in_a_note(tmp_path, capsys):
+    keys = ["model.hidden", "seed"]
+    a = results_csv(tmp_path / "a.csv", grid("model.hidden", {}), keys)
+    rows = grid("model.hidden", {}, rng_seed=1)
+    for row in rows[:5]:
+        row["test_accuracy"] = float("nan")
+    b = results_csv(tmp_path / "b.csv", rows, keys)
+    code, out, _ = run_compare(a, b, "--metrics", "test_accuracy", capsys=capsys)
+    assert code == 0
+    assert "B: test_accuracy is NaN or infinite in 5 of 15 ok jobs (left out of its n)" in out
+    line = next(x for x in out.splitlines() if x.strip().startswith("3 "))
+    assert line.split()[-1] == "evidence" and "–" in line  # no value on B's side: no verdict
+    code, out, _ = run_compare(b, "--by", "model.hidden", capsys=capsys)
+    assert "the sweep: test_accuracy is NaN or infinite in 5 of 15 ok jobs" in out
 
 
 def test_a_key_swept_on_one_side_is_read_from_the_others_settings(tmp_path, capsys):
@@ -262,6 +316,28 @@ def test_collect_writes_results_by_config_and_mean_ci_cells(tmp_path, capsys):
     assert "seed" not in table.columns and len(table) == 2
 
 
+def test_the_best_configuration_is_the_best_mean_not_the_luckiest_seed(tmp_path):
+    sweep = tmp_path / "sweep"
+    values = {("mse", 0): 0.95, ("mse", 1): 0.5, ("mse", 2): 0.5}
+    values |= {("ce", 0): 0.8, ("ce", 1): 0.81, ("ce", 2): 0.79}
+    for num, ((loss, seed), value) in enumerate(values.items()):
+        metrics = {"val_accuracy": value, "test_accuracy": value - 0.1}
+        record = dict(GOOD_RECORD, objective=value, objective_metric="val_accuracy")
+        record["metrics"] = metrics
+        fake_job(sweep / str(num), num, [f"loss={loss}", f"seed={seed}"], record=record)
+    summary = summary_of(collect(sweep))
+    assert "Best: job 0 (loss=mse, seed=0): val_accuracy 0.9500 (validation split); " in summary
+    half = sps.t.ppf(0.975, 2) * 0.01 / math.sqrt(3)
+    assert (
+        "Best configuration by mean over seed: loss=ce: "
+        f"val_accuracy 0.8000 ± {half:.4f} (3); test_accuracy 0.7000 ± {half:.4f} (3)"
+    ) in summary
+
+
+def summary_of(sweep) -> str:
+    return (sweep.folder / "summary.md").read_text()
+
+
 def test_replicate_key_option(tmp_path, capsys):
     sweep = replicated_folder(tmp_path)
     assert collect_module.main([str(sweep), "--replicate-key", "loss"]) == 0
@@ -309,8 +385,13 @@ def test_confirm_builds_the_grid_from_the_best_trial(tmp_path, capsys):
     line = capsys.readouterr().out.strip()
     assert line == (
         f"python -m sweeper optim.lr=0.0123 task=adder trainer.epochs=2 seed=0,1,2 "
-        f"hydra.sweep.dir={(search / 'confirm').resolve()} -m"
+        f"hydra.sweep.dir={(tmp_path / 'search-confirm').resolve()} -m"
     )
+    # more overrides for the grid, after --seeds (argparse alone refused them there)
+    args = [str(search), "--seeds", "2", "hydra/launcher=joblib", "--print-command"]
+    assert confirm_module.main(args) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.endswith("search-confirm hydra/launcher=joblib -m") and "seed=0,1 " in line
 
 
 @pytest.mark.parametrize(
@@ -410,13 +491,26 @@ def test_confirm_a_tiny_search(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     result = sweeper(str(search), "--seeds", "2", cwd=tmp_path, module="sweeper.confirm")
     assert result.returncode == 0, result.stderr[-2000:]
-    confirm = pd.read_csv(search / "confirm" / "results.csv")
+    confirm = pd.read_csv(tmp_path / "search-confirm" / "results.csv")
     assert sorted(confirm["seed"]) == [0, 1]
     best = yaml.safe_load((search / "best_trial.yaml").read_text())["best"]
     assert confirm["optim.lr"].tolist() == pytest.approx([best["params"]["optim.lr"]] * 2)
     values = confirm["objective"]
-    assert f"objective (test_accuracy): {values.mean():.4f}" in result.stdout
+    assert f"objective (val_accuracy): {values.mean():.4f}" in result.stdout
     assert "re-run over 2 seeds (0 failed)" in result.stdout
+    assert "test_accuracy: " in result.stdout  # the test figure beside the tuned one
+    # resuming the study afterwards: the confirm jobs are not read as trials of the search
+    result = sweeper(
+        "task=adder",
+        "hparams_search=lr",
+        "hydra.sweeper.n_trials=1",
+        *tiny,
+        f"hydra.sweep.dir={search}",
+        "-m",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(pd.read_csv(search / "results.csv")) == 4
 
 
 def test_plots_draw_one_mean_line_and_a_clipped_band_per_configuration(tmp_path):
@@ -449,3 +543,27 @@ def test_plots_draw_one_mean_line_and_a_clipped_band_per_configuration(tmp_path)
     assert len(ax.lines) == 1  # the mean, not one line per seed
     path = plot_sweep_curves(history, labels, tmp_path / "curves.png")
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_mean_curve_stops_where_a_replicate_stopped_early():
+    from matplotlib.figure import Figure
+
+    from sweeper.plots import _mean_with_band
+
+    # seeds 0 and 1 stopped after 2 epochs (stop_accuracy), seed 2 ran 5: a mean over the
+    # survivors would drop to seed 2's 0.5 at epoch 3
+    epochs = {"0": 2, "1": 2, "2": 5}
+    rows = pd.DataFrame(
+        [
+            {"job": j, "epoch": e, "val_accuracy": 0.5 if j == "2" else 1.0}
+            for j, last in epochs.items()
+            for e in range(1, last + 1)
+        ]
+    )
+    ax = Figure().subplots()
+    line = _mean_with_band(ax, rows, "epoch", "val_accuracy")
+    assert list(line.get_xdata()) == [1, 2]
+    assert list(line.get_ydata()) == pytest.approx([2.5 / 3] * 2)
+    faint = [x for x in ax.lines if x is not line]
+    assert len(faint) == 1 and list(faint[0].get_xdata()) == [2, 3, 4, 5]
+    assert faint[0].get_color() == line.get_color() and faint[0].get_alpha() < 1

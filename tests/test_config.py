@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 from hydra.errors import ConfigCompositionException, HydraException
+from omegaconf import OmegaConf
 
-from conftest import CONF_DIR
+from conftest import CONF_DIR, ROOT
 from sweeper.__main__ import ArgumentError, rewrite_overrides
 from sweeper.config import ConfigError, validate
+from sweeper.stats import metric_split
 from sweeper.train import train
 
 
@@ -52,7 +54,25 @@ def test_defaults_are_the_adder_with_an_lstm(make_cfg):
         "ce",
         "auto",
     )
-    assert cfg.objective.metric == "test_accuracy"
+    assert cfg.objective.metric == "val_accuracy"
+
+
+CHOICES = [f"task={t}" for t in options("task")]
+CHOICES += [f"experiment={e}" for e in options("experiment")]
+
+
+@pytest.mark.parametrize("choice", CHOICES)
+def test_every_default_objective_is_a_validation_metric(make_cfg, choice):
+    # a search optimises the objective: it must never be chosen on the test set (issue 14)
+    cfg = make_cfg(choice, fast=False)
+    assert metric_split(cfg.objective.metric) == "validation split", cfg.objective.metric
+
+
+def test_the_example_task_also_tunes_on_validation():
+    example = ROOT / "examples" / "custom_task" / "my_conf" / "task"
+    for path in example.glob("*.yaml"):
+        metric = OmegaConf.load(path).objective.metric
+        assert metric_split(metric) == "validation split", f"{path.name}: {metric}"
 
 
 def test_task_sets_its_own_training_defaults(make_cfg):

@@ -24,6 +24,7 @@ from sweeper.search import (
     check_search_space,
     connect_storage,
     trial_outcome,
+    warn_test_objective,
     write_report,
 )
 from sweeper.search_space import build_space, check_compatible
@@ -135,6 +136,40 @@ def test_report_picks_the_best_successful_trial(tmp_path):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
 
 
+def test_best_trial_reports_the_test_figures_beside_the_validation_objective(tmp_path):
+    job = tmp_path / "jobs" / "0"
+    job.mkdir(parents=True)
+    metrics = {"val_accuracy": 0.97, "test_accuracy": 0.95, "extrapolation_accuracy": 0.9}
+    record = {"status": "ok", "objective": 0.97, "objective_metric": "val_accuracy"}
+    (job / "metrics.json").write_text(json.dumps({**record, "metrics": metrics}))
+    study = optuna.create_study(direction="maximize")
+    trial = study.ask({"optim.lr": optuna.distributions.LogUniformDistribution(1e-4, 0.1)})
+    trial.set_user_attr("job_dir", str(job))
+    study.tell(trial, 0.97)
+    write_report(study, tmp_path, None)
+    best = yaml.safe_load((tmp_path / "best_trial.yaml").read_text())["best"]
+    assert best["objective_metric"] == "val_accuracy"
+    assert best["metrics"] == metrics
+
+
+@pytest.mark.parametrize(
+    "metric, warned",
+    [
+        ("val_accuracy", False),
+        ("val_loss", False),
+        ("train_loss", False),
+        ("test_accuracy", True),
+        ("test_exact_accuracy", True),
+        ("extrapolation_accuracy", True),
+    ],
+)
+def test_a_search_on_a_test_metric_is_warned_about(metric, warned):
+    warning = warn_test_objective(metric)
+    assert (warning is not None) == warned
+    if warned:
+        assert f"objective.metric={metric}" in warning and "val_accuracy" in warning
+
+
 # ------------------------------------------------------------------ whole searches
 
 
@@ -162,6 +197,9 @@ def test_search_writes_everything_and_resumes_without_overwriting(tmp_path):
     before = {j: folder_digest(sweep / j) for j in "012"}
     best = yaml.safe_load((sweep / "best_trial.yaml").read_text())["best"]
     assert Path(best["job_dir"]).parent == sweep.resolve() and 1e-4 <= best["params"]["optim.lr"]
+    # tuned on validation data, the test figure beside it (issue 14)
+    assert best["objective_metric"] == "val_accuracy" and "test_accuracy" in best["metrics"]
+    assert "test_accuracy" in (sweep / "summary.md").read_text().split("Best: job")[1]
 
     again = search("hydra.sweeper.n_trials=3", cwd=tmp_path)  # resumes: 3 more
     assert again.returncode == 0, again.stderr[-3000:]
