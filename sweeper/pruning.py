@@ -122,7 +122,25 @@ def pruner_settings(cfg: DictConfig) -> tuple[str, dict[str, Any]]:
         why = allowed[key](value)
         if why:
             raise ConfigError(f"pruner.{key}={value!r} {why}")
+    low, high = options.get("min_resource", 1), options.get("max_resource", "auto")
+    if name == "hyperband" and high != "auto" and high < low:
+        raise ConfigError(
+            f"pruner.max_resource={high} is below pruner.min_resource={low}: "
+            "hyperband needs min_resource <= max_resource (epochs)"
+        )
     return str(name), options
+
+
+def unknown_pruner(args: list[str]) -> str | None:
+    """The one-line refusal of a command line's `pruner=NAME` that names no pruner, or None.
+
+    Hydra would refuse the missing group option too, over several lines and with exit 1."""
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        plain = re.fullmatch(r"[\w.-]+", value) is not None  # not a sweep (a,b / choice(...))
+        if sep and key.lstrip("+~") == "pruner" and plain and value not in PRUNERS:
+            return f"pruner={value} is not a pruner: choose one of {', '.join(PRUNERS)}"
+    return None
 
 
 def make_pruner(name: str, options: dict[str, Any]) -> Any:
@@ -203,8 +221,14 @@ def job_storage(url: str) -> str:
 
 
 def _quoted(text: str) -> str:
-    """`text` as a single-quoted Hydra override value (quotes and backslashes escaped)."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    """`text` as a single-quoted Hydra override value. Hydra reads a backslash literally
+    unless a run of them precedes a quote or the closing quote: those runs are doubled
+    and each quote escaped."""
+
+    def escape(match: re.Match) -> str:
+        return match.group(1) * 2 + ("\\'" if match.group(2) else "")
+
+    return "'" + re.sub(r"(\\*)('|$)", escape, text) + "'"
 
 
 def trial_overrides(storage: str, study_name: str, number: int) -> list[str]:
