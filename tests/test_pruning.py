@@ -268,8 +268,8 @@ def test_a_stale_trial_whose_run_was_pruned_is_told_pruned(tmp_path):
 # ------------------------------------------------------------------ whole searches
 
 # A memory search over two learning rates: 0.05 learns (val accuracy 0.20 after epoch 1),
-# 1e-7 never does (0.148). Sampler seed 6 draws 0.05, 0.05, 1e-7, 0.05, 1e-7, so trial 0
-# completes, the two same-config good trials tie and run on, and the 1e-7 trials are pruned.
+# 1e-7 never does (0.148). Sampler seed 6 draws 0.05, 0.05, 1e-7, 0.05, 1e-7, ...: trial 0
+# completes, same-config good trials tie with it and run on, later 1e-7 trials are pruned.
 SEARCH = [
     "task=memory",
     "hparams_search=lr",
@@ -277,7 +277,7 @@ SEARCH = [
     "task.test_per_length=20",
     "task.extrapolation_lengths=[13]",
     "task.train_size=1536",
-    "trainer.epochs=4",
+    "trainer.epochs=3",
     "trainer.patience=0",
     "trainer.stop_accuracy=null",
     "optim.lr=choice(0.05,0.0000001)",
@@ -301,7 +301,7 @@ def pruned_search(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 def check_pruned_search(sweep: Path, storage: str, study_name: str = "memory-lr") -> None:
     """Every 1e-7 trial that started after a good one finished is PRUNED, with fewer history
-    rows than trainer.epochs; no good trial is; the tables say so."""
+    rows than trainer.epochs (3); no good trial is; the tables say so."""
     trials = optuna.load_study(study_name=study_name, storage=storage).trials
     pruned = [t for t in trials if t.state == PRUNED]
     assert pruned, [(t.number, t.state, t.params) for t in trials]
@@ -311,7 +311,7 @@ def check_pruned_search(sweep: Path, storage: str, study_name: str = "memory-lr"
     for trial in pruned:
         job = Path(trial.user_attrs["job_dir"])
         record = json.loads((job / "metrics.json").read_text())
-        assert record["status"] == "pruned" and record["pruned_at_epoch"] < 4
+        assert record["status"] == "pruned" and record["pruned_at_epoch"] < 3
         assert len(pd.read_csv(job / "history.csv")) == record["pruned_at_epoch"]
         assert trial.value == pytest.approx(record["metrics"]["val_accuracy"])
     best = yaml.safe_load((sweep / "best_trial.yaml").read_text())
@@ -319,32 +319,26 @@ def check_pruned_search(sweep: Path, storage: str, study_name: str = "memory-lr"
     assert best["best"]["params"]["optim.lr"] == 0.05
     results = pd.read_csv(sweep / "results.csv")
     assert (results["status"] == "pruned").sum() == len(pruned)
-    assert not any(c.startswith("pruning.") for c in results.columns)
+    assert not {"pruning.storage", "pruning.study", "pruning.trial"} & set(results.columns)
     summary = (sweep / "summary.md").read_text()
     assert "## Pruned trials" in summary and "## Failed jobs" not in summary
 
 
 @pytest.mark.slow
 def test_hopeless_trials_are_pruned_in_the_sqlite_study(tmp_path):
-    result = pruned_search(tmp_path, "hydra.sweeper.n_trials=5")
+    result = pruned_search(tmp_path, "hydra.sweeper.n_trials=3")
     assert result.returncode == 0, result.stderr[-3000:]
     sweep = tmp_path / "multirun" / "search" / "memory-lr"
     trials = optuna.load_study(study_name="memory-lr", storage=f"sqlite:///{sweep / 'optuna.db'}")
-    assert [t.state.name for t in trials.trials] == [
-        "COMPLETE",
-        "COMPLETE",
-        "PRUNED",
-        "COMPLETE",
-        "PRUNED",
-    ]
+    assert [t.state.name for t in trials.trials] == ["COMPLETE", "COMPLETE", "PRUNED"]
     check_pruned_search(sweep, f"sqlite:///{sweep / 'optuna.db'}")
 
 
 @pytest.mark.slow
 def test_pruning_with_joblib_and_two_jobs(tmp_path):
     result = pruned_search(
-        tmp_path, "hydra.sweeper.n_trials=5", "hydra.sweeper.n_jobs=2", "hydra/launcher=joblib"
-    )
+        tmp_path, "hydra.sweeper.n_trials=4", "hydra.sweeper.n_jobs=2", "hydra/launcher=joblib"
+    )  # batches (0.05, 0.05) and (1e-7, 0.05): the 1e-7 trial runs beside a good one
     assert result.returncode == 0, result.stderr[-3000:]
     sweep = tmp_path / "multirun" / "search" / "memory-lr"
     check_pruned_search(sweep, f"sqlite:///{sweep / 'optuna.db'}")
