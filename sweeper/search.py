@@ -23,8 +23,10 @@ while it runs
 - a heartbeat for the trials of the running batch;
 - each trial tagged with its job folder and run status (metrics.json); a run
   refused by config validation (`reason: config: ...`), interrupted, or that
-  raised inside Hydra's launcher is a FAIL trial; any other run is COMPLETE with
-  the value it returned (a diverged run: the worst value, so TPE learns from it);
+  raised inside Hydra's launcher is a FAIL trial; a run stopped by the pruner
+  (`pruner=median`: the job reports to its trial every epoch, `sweeper.pruning`)
+  is PRUNED; any other run is COMPLETE with the value it returned (a diverged
+  run: the worst value, so TPE learns from it);
 
 at the end `trials.csv`, `best_trial.yaml`, `optimization_results.yaml` and,
 where they can be drawn, `optimization_history.png` and `param_slices.png` in
@@ -359,9 +361,10 @@ class SearchSweeper(Sweeper):
             )
         elif record["finished_trials"]:
             self._collect()
+            pruned = " or were pruned" if record["pruned_trials"] else ""
             print(
                 f"sweeper: error: all {record['finished_trials']} trials of study "
-                f"{record['study']} failed; reasons in {self.sweep_dir}/summary.md",
+                f"{record['study']} failed{pruned}; reasons in {self.sweep_dir}/summary.md",
                 file=sys.stderr,
             )
             sys.exit(1)
