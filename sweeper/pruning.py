@@ -121,7 +121,10 @@ def pruner_settings(cfg: DictConfig) -> tuple[str, dict[str, Any]]:
             )
         why = allowed[key](value)
         if why:
-            raise ConfigError(f"pruner.{key}={value!r} {why}")
+            raw = str(OmegaConf.to_container(node, resolve=False).get(key))
+            source = re.fullmatch(r"\$\{([\w.]+)\}", raw)  # the per-task default it reads
+            where = f" (from {source.group(1)})" if source else ""
+            raise ConfigError(f"pruner.{key}={value!r}{where} {why}")
     low, high = options.get("min_resource", 1), options.get("max_resource", "auto")
     if name == "hyperband" and high != "auto" and high < low:
         raise ConfigError(

@@ -77,6 +77,7 @@ def test_each_pruner_builds_its_optuna_pruner(make_cfg):
         (["pruner=successive_halving", "pruner.min_resource=x"], "must be auto or an integer"),
         (["pruner=hyperband", "pruner.min_resource=9", "trainer.epochs=4"], "max_resource=4 is"),
         (["pruner=none", "+pruner.n_warmup_steps=1"], "(it takes no options)"),
+        (["pruner=median", "pruning.warmup_epochs=-1"], "(from pruning.warmup_epochs) must be"),
     ],
 )
 def test_bad_pruner_settings_are_one_line(make_cfg, overrides, message):
