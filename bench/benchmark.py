@@ -270,7 +270,7 @@ PRUNING_SEARCH = [
     "task.val_size=540",
     "task.test_per_length=20",
     "task.extrapolation_lengths=[13]",
-    "trainer.epochs=12",
+    "trainer.epochs=8",
 ]
 
 
