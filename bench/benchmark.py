@@ -271,6 +271,10 @@ PRUNING_SEARCH = [
     "task.test_per_length=20",
     "task.extrapolation_lengths=[13]",
     "trainer.epochs=8",
+    # One torch thread per trial in all three searches (joblib's two jobs get one each
+    # anyway): n_jobs=2 vs 1 then compares two trials at a time with one, not 2 threads
+    # with 1, and a 2-thread torch on 2 cores shared with other work runs tiny models slower.
+    "device.threads=1",
 ]
 
 

@@ -241,6 +241,20 @@ def trial_overrides(storage: str, study_name: str, number: int) -> list[str]:
     return [f"{key}={value}" for key, value in zip(TRIAL_KEYS, values)]
 
 
+_STORAGES: dict[str, Any] = {}
+
+
+def _storage(url: str) -> Any:
+    """One RDBStorage per URL and process (the jobs of the basic launcher share it), without
+    Optuna's schema check: the sweeper created and checked the schema, and the check reads
+    alembic's migration scripts (0.5 s a job on this machine)."""
+    import optuna
+
+    if url not in _STORAGES:
+        _STORAGES[url] = optuna.storages.RDBStorage(url, skip_compatibility_check=True)
+    return _STORAGES[url]
+
+
 class PruningObserver:
     """Reports a search trial's per-epoch validation value and stops it when the pruner says so.
 
@@ -261,7 +275,7 @@ class PruningObserver:
         """The job's handle on its trial, through the storage's public lookups."""
         import optuna
 
-        storage = optuna.storages.RDBStorage(self.storage)
+        storage = _storage(self.storage)
         study_id = storage.get_study_id_from_name(self.study_name)
         trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, self.number)
         study = optuna.load_study(study_name=self.study_name, storage=storage, pruner=self.pruner)
