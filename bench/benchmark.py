@@ -14,7 +14,8 @@ baseline and sweeper `--repeats` times, so the ratio survives a noisy machine:
               decades): pruner=none vs pruner=median (total epochs, wall seconds, best
               val_accuracy), then the pruned search with joblib n_jobs=2 vs n_jobs=1
 
-    python bench/benchmark.py                 # everything (about 9 minutes on 2 cores)
+    python bench/benchmark.py                 # everything (about 9 minutes on 2 cores, plus
+                                              # three 24-trial searches for pruning)
     python bench/benchmark.py --only adder,memory --repeats 3
     python bench/benchmark.py --quick         # seconds; run by the test suite so it cannot rot
 
