@@ -10,8 +10,12 @@ baseline and sweeper `--repeats` times, so the ratio survives a noisy machine:
               and again with trainer.precision=fp32)
     fixed     one job's fixed cost inside a sweep: (wall of 6 tiny jobs - wall of 1) / 5
     parallel  a 12-job grid of ~5 s jobs, sequential vs hydra/launcher=joblib
+    pruning   a 24-trial memory learning-rate search (TPE, seed 0, lr log-uniform over 3
+              decades): pruner=none vs pruner=median (total epochs, wall seconds, best
+              val_accuracy), then the pruned search with joblib n_jobs=2 vs n_jobs=1
 
-    python bench/benchmark.py                 # everything (about 9 minutes on 2 cores)
+    python bench/benchmark.py                 # everything (about 9 minutes on 2 cores, plus
+                                              # three 24-trial searches for pruning)
     python bench/benchmark.py --only adder,memory --repeats 3
     python bench/benchmark.py --quick         # seconds; run by the test suite so it cannot rot
 
@@ -255,6 +259,86 @@ def bench_parallel(repeats: int, work: Path, quick: bool) -> dict:
     return row
 
 
+# The pruning benchmark's search: val_accuracy is its objective (never the test set), so
+# the best value is a validation value whichever default objective the task has.
+PRUNING_SEARCH = [
+    "task=memory",
+    "hparams_search=lr",
+    "optim.lr=tag(log, interval(0.0003, 0.3))",
+    "objective.metric=val_accuracy",
+    "seed=0",
+    "task.train_size=1536",  # 16 batches an epoch: a search of minutes on 2 shared cores
+    "task.val_size=540",
+    "task.test_per_length=20",
+    "task.extrapolation_lengths=[13]",
+    "trainer.epochs=8",
+    # One torch thread per trial in all three searches (joblib's two jobs get one each
+    # anyway): n_jobs=2 vs 1 then compares two trials at a time with one, not 2 threads
+    # with 1, and a 2-thread torch on 2 cores shared with other work runs tiny models slower.
+    "device.threads=1",
+]
+
+
+def search_figures(folder: Path) -> tuple[int, float | None, int]:
+    """(epochs trained over all trials, best trial's value, pruned trials) of a search folder."""
+    import yaml
+
+    epochs = sum(len(pd.read_csv(h)) for h in folder.glob("*/history.csv"))
+    best = yaml.safe_load((folder / "best_trial.yaml").read_text())
+    value = best.get("best", {}).get("value")
+    return epochs, value, int(best.get("pruned_trials", 0))
+
+
+def bench_pruning(repeats: int, work: Path, quick: bool) -> list[dict]:
+    """The same seeded search three ways, in one run: no pruning, median pruning, and median
+    pruning with two trials at a time (joblib). Median walls over `repeats`."""
+    search = [*PRUNING_SEARCH, "hydra.sweeper.n_trials=" + ("4" if quick else "24")]
+    if quick:
+        search += ["trainer.epochs=2", "task.train_size=192", "task.val_size=270"]
+    variants = {
+        "off": ["pruner=none"],
+        "median": ["pruner=median"],
+        "median, n_jobs=2": ["pruner=median", "hydra/launcher=joblib", "hydra.sweeper.n_jobs=2"],
+    }
+    walls: dict[str, list[float]] = {name: [] for name in variants}
+    figures: dict[str, tuple[int, float | None, int]] = {}
+    for repeat in range(repeats):
+        for i, (name, extra) in enumerate(variants.items()):
+            folder = work / f"pruning-{i}-{repeat}"
+            seconds, _ = timed([*SWEEPER, *search, *extra, f"hydra.sweep.dir={folder}", "-m"], work)
+            walls[name].append(seconds)
+            figures[name] = search_figures(folder)
+    wall = {name: statistics.median(w) for name, w in walls.items()}
+
+    def describe(name: str) -> str:
+        epochs, best, pruned = figures[name]
+        shown = "none" if best is None else f"{best:.4f}"
+        return f"{name}: {epochs} epochs, best val_accuracy {shown}, {pruned} pruned"
+
+    def points(a: str, b: str) -> str:
+        first, second = figures[a][1], figures[b][1]
+        return "n/a" if first is None or second is None else f"{100 * (second - first):+.2f} pp"
+
+    off, on, two = "off", "median", "median, n_jobs=2"
+    return [
+        {
+            "benchmark": "pruning: median vs none (lr search)",
+            "baseline s": wall[off],
+            "sweeper s": wall[on],
+            "ratio": wall[on] / wall[off],
+            "runs": f"{describe(off)}; {describe(on)}; epochs "
+            f"{figures[on][0] / max(1, figures[off][0]):.2f}x, best {points(off, on)}",
+        },
+        {
+            "benchmark": "pruning: joblib n_jobs=2 vs 1",
+            "baseline s": wall[on],
+            "sweeper s": wall[two],
+            "ratio": wall[two] / wall[on],
+            "runs": f"{describe(two)}; speed-up {wall[on] / wall[two]:.2f}x",
+        },
+    ]
+
+
 def machine() -> str:
     import torch
 
@@ -268,8 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--only",
-        default="adder,memory,mnist,fixed,parallel",
-        help="comma-separated: adder,memory,mnist,fixed,parallel",
+        default="adder,memory,mnist,fixed,parallel,pruning",
+        help="comma-separated: adder,memory,mnist,fixed,parallel,pruning",
     )
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks it runs")
@@ -298,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(bench_fixed(args.repeats, work))
             elif name == "parallel":
                 rows.append(bench_parallel(args.repeats, work, args.quick))
+            elif name == "pruning":
+                rows.extend(bench_pruning(args.repeats, work, args.quick))
             else:
                 parser.error(f"unknown benchmark {name!r}")
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)  # survives a later failure

@@ -44,6 +44,7 @@ from omegaconf import DictConfig  # noqa: E402
 from sweeper.config import ConfigError  # noqa: E402
 from sweeper.interrupt import exit_code, install_sigterm_handler, signal_name  # noqa: E402
 from sweeper.private_apis import run_exit_handlers  # noqa: E402
+from sweeper.pruning import unknown_pruner  # noqa: E402
 from sweeper.run_folder import RunFolderError  # noqa: E402
 from sweeper.train import record_config_failure, train  # noqa: E402
 
@@ -184,7 +185,7 @@ def cli() -> None:
     except ArgumentError as refused:
         print(f"sweeper: error: {refused}", file=sys.stderr)
         sys.exit(2)
-    error = override_error(sys.argv[1:])
+    error = override_error(sys.argv[1:]) or unknown_pruner(sys.argv[1:])
     if error:
         print(f"sweeper: error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -14,7 +14,7 @@ writes into each sweep folder:
     by_length.csv      long format: job, override keys, split, length, accuracy (sequence tasks)
     summary.md         the objective pivoted over the configurations, `mean ± 95 % CI
                        half-width (n)` per cell (plain numbers when every n is 1);
-                       failed and skipped jobs
+                       failed, pruned (a search's) and skipped jobs
     curves.png         train loss, val loss, val accuracy per epoch, a line per
                        configuration (the mean over replicates, with a 95 % CI band)
     ...                the figures each task class draws of its jobs (`Task.sweep_figures`:
@@ -241,8 +241,10 @@ def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE
     else:
         metrics = ", ".join(sorted(results["objective_metric"].dropna().astype(str).unique()))
         ok = results[results["status"] == "ok"]
+        n_pruned = int((results["status"] == "pruned").sum())
         lines += [
-            f"Objective: `{metrics}`; {len(ok)} of {len(results)} collected jobs ok."
+            f"Objective: `{metrics}`; {len(ok)} of {len(results)} collected jobs ok"
+            + (f", {n_pruned} pruned." if n_pruned else ".")
             + (f" Swept: {', '.join(f'`{k}`' for k in sweep.swept)}." if sweep.swept else ""),
             "",
             objective_heading(sweep, replicate_key) + ":",
@@ -260,12 +262,15 @@ def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE
             ]
             if replicated(sweep, replicate_key):
                 lines += [best_configuration(sweep, replicate_key), ""]
-        failed = results[results["status"] != "ok"]
-        if not failed.empty:
-            lines += ["## Failed jobs", ""]
+        failed = results[~results["status"].isin(("ok", "pruned"))]
+        pruned = results[results["status"] == "pruned"]  # stopped by a search's pruner
+        for heading, jobs in (("Failed jobs", failed), ("Pruned trials", pruned)):
+            if jobs.empty:
+                continue
+            lines += [f"## {heading}", ""]
             lines += [
                 f"- job {r['job']} ({label(r, sweep.swept)}): {r['reason']}"
-                for _, r in failed.iterrows()
+                for _, r in jobs.iterrows()
             ]
             lines.append("")
     if sweep.skipped:

@@ -41,5 +41,10 @@ def build_observers(cfg: DictConfig, out_dir: Path) -> list[EpochObserver]:
     """The observers a run with config `cfg` writing into `out_dir` gets, in call order.
 
     Raises ConfigError for an observer's settings it cannot use (before the run trains)."""
+    from sweeper.pruning import pruning_observer
+
     observers: list[EpochObserver] = []
+    pruner = pruning_observer(cfg)  # a search's trial with a pruner on
+    if pruner is not None:
+        observers.append(pruner)
     return observers

@@ -33,9 +33,10 @@ from typing import Any
 from sweeper.artifacts import write_json
 
 NAME = "metrics.json"
-# Statuses of a run that went to its end (ok, or failed: diverged, raised, config refused).
-# Others (`interrupted`, or no file: killed, still running) may be run again.
-FINISHED = ("ok", "failed")
+# Statuses of a run that went to its end (ok; failed: diverged, raised, config refused;
+# pruned: stopped by a search's pruner, sweeper.pruning). Others (`interrupted`, or no
+# file: killed, still running) may be run again.
+FINISHED = ("ok", "failed", "pruned")
 DIRECTIONS = ("maximize", "minimize")
 # Columns collect itself puts into results.csv: a metric may not take one of these names.
 RESERVED = (
@@ -60,13 +61,14 @@ class BadFile(ValueError):
 class RunRecord:
     """A run's metrics.json.
 
-    status: ok | failed | interrupted; reason: why it failed or stopped (`config: ...`
-    when its config was refused); objective: the value returned to the sweeper (the
-    worst, -inf/inf, for a failed run); metrics: name -> number (losses per target
-    element, accuracies in [0, 1], epochs); settings: dotted config key -> value;
+    status: ok | failed | pruned | interrupted; reason: why it failed or stopped
+    (`config: ...` when its config was refused); objective: the value returned to the
+    sweeper (the worst, -inf/inf, for a failed or pruned run); metrics: name -> number
+    (losses per target element, accuracies in [0, 1], epochs); settings: dotted config key -> value;
     parameters: the model's parameter count; wall_seconds: this process's seconds;
     resumed_from_epoch: the checkpoint's epoch a resumed run started after;
-    epochs_done: an interrupted run's checkpointed epochs."""
+    epochs_done: an interrupted run's checkpointed epochs; pruned_at_epoch: the epoch
+    after which a search's pruner stopped the run (status pruned)."""
 
     status: str
     reason: str | None = None
@@ -79,14 +81,16 @@ class RunRecord:
     wall_seconds: float | None = None
     resumed_from_epoch: int | None = None
     epochs_done: int | None = None
+    pruned_at_epoch: int | None = None
 
     def write(self, folder: str | Path) -> Path:
         """Write `folder/metrics.json` atomically (temp file + rename); returns its path.
 
         Raises OSError when the folder cannot be written."""
         data = asdict(self)
-        if self.epochs_done is None:
-            del data["epochs_done"]
+        for optional in ("epochs_done", "pruned_at_epoch"):
+            if data[optional] is None:
+                del data[optional]
         return write_json(Path(folder) / NAME, data)
 
     @classmethod
@@ -191,7 +195,7 @@ def _scalar(value: Any) -> bool:
 def check_record(record: Any) -> dict[str, Any]:
     """Return `record` if it is a metrics.json as `sweeper.train` writes it; raise BadFile if not.
 
-    status: ok or failed; objective: a finite number when ok, a number
+    status: ok, failed or pruned; objective: a finite number when ok, a number
     (+-Infinity allowed), NaN or null when failed; metrics: names -> numbers;
     settings: names -> scalars or lists of scalars; wall_seconds: number or null;
     parameters: non-negative integer or null; reason, objective_metric: strings
@@ -211,6 +215,7 @@ def check_record(record: Any) -> dict[str, Any]:
         raise BadFile("metrics.json: status ok but no objective")
     _number(record, "objective", finite=status == "ok", null=status != "ok")
     _number(record, "wall_seconds")
+    _number(record, "pruned_at_epoch")
     _text(record, "reason")
     _text(record, "objective_metric")
     _text(record, "objective_direction", DIRECTIONS)

@@ -263,7 +263,7 @@ def results_html(sweep: Sweep) -> str:
     classes = [
         "is-best"
         if best is not None and r[FIRST] == best[FIRST]
-        else ("" if r["status"] == "ok" else "failed")
+        else {"ok": "", "pruned": "pruned"}.get(r["status"], "failed")
         for _, r in results.iterrows()
     ]
     body = ""
@@ -335,7 +335,7 @@ def search_html(trials: pd.DataFrame | None, best: dict | None, folder: Path) ->
             else None
         )
         classes = [
-            "is-best" if n == best_number else ("" if s == "COMPLETE" else "failed")
+            "is-best" if n == best_number else {"COMPLETE": "", "PRUNED": "pruned"}.get(s, "failed")
             for n, s in zip(view["number"], view["state"].astype(str))
         ]
         params = tuple(

@@ -40,6 +40,7 @@ table.sortable th { cursor: pointer; user-select: none; }
 table.sortable th[aria-sort="ascending"]::after { content: " \\25B2"; font-size: 10px; }
 table.sortable th[aria-sort="descending"]::after { content: " \\25BC"; font-size: 10px; }
 tr.failed td { background: #fdecec; }
+tr.pruned td { background: #f2f2f2; color: #666; }
 tr.is-best td { background: #eef7ee; font-weight: 600; }
 .filter { margin: 6px 0; }
 .filter input { width: 320px; padding: 3px 6px; font: inherit; }

@@ -38,6 +38,9 @@ from sweeper.tables import read_table
 FIRST, AFTER_KEYS = "job", "status"
 TABLES = ("history.csv", "by_length.csv")
 UNSET = "(unset)"  # how a key a job's overrides and config lack is shown
+# A search job's trial identity (sweeper.pruning.trial_overrides): bookkeeping, not a
+# setting, so never a results.csv column.
+TRIAL_KEYS = ("pruning.storage", "pruning.study", "pruning.trial")
 
 
 @dataclass
@@ -80,7 +83,7 @@ def parse_overrides(lines: list[str]) -> dict[str, str]:
     for line in lines:
         key, _, value = str(line).partition("=")
         key = key.strip().lstrip("+~")
-        if not key or key.startswith("hydra.") or key.startswith("hydra/"):
+        if not key or key.startswith(("hydra.", "hydra/")) or key in TRIAL_KEYS:
             continue
         overrides[key] = value.strip().strip("'\"")
     return overrides

@@ -23,8 +23,10 @@ while it runs
 - a heartbeat for the trials of the running batch;
 - each trial tagged with its job folder and run status (metrics.json); a run
   refused by config validation (`reason: config: ...`), interrupted, or that
-  raised inside Hydra's launcher is a FAIL trial; any other run is COMPLETE with
-  the value it returned (a diverged run: the worst value, so TPE learns from it);
+  raised inside Hydra's launcher is a FAIL trial; a run stopped by the pruner
+  (`pruner=median`: the job reports to its trial every epoch, `sweeper.pruning`)
+  is PRUNED; any other run is COMPLETE with the value it returned (a diverged
+  run: the worst value, so TPE learns from it);
 
 at the end `trials.csv`, `best_trial.yaml`, `optimization_results.yaml` and,
 where they can be drawn, `optimization_history.png` and `param_slices.png` in
@@ -56,7 +58,9 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 
+from sweeper.config import ConfigError
 from sweeper.interrupt import exit_code
+from sweeper.pruning import check_pruning, tell_pruned, trial_overrides
 from sweeper.record import run_status as read_status
 from sweeper.search_space import SearchError, SearchSpace, build_space, check_compatible
 
@@ -168,6 +172,7 @@ def _plots(study: Any, sweep_dir: Path) -> None:
     from optuna.visualization import matplotlib as optuna_plots
 
     from sweeper.artifacts import save_figure
+    from sweeper.pruning import mark_pruned
 
     for name, plot in (
         ("optimization_history.png", optuna_plots.plot_optimization_history),
@@ -178,6 +183,8 @@ def _plots(study: Any, sweep_dir: Path) -> None:
                 warnings.simplefilter("ignore")
                 axes = plot(study)
             first = axes.flat[0] if hasattr(axes, "flat") else axes
+            if plot is optuna_plots.plot_optimization_history:
+                mark_pruned(first, study)
             save_figure(sweep_dir / name, first.figure)
         except Exception as error:  # a plot is optional; the tables are the record
             log.warning("skipped %s: %s: %s", name, type(error).__name__, error)
@@ -191,12 +198,14 @@ def write_report(study: Any, sweep_dir: Path, storage: str | None) -> dict[str, 
     trials = finished_trials(study)
     write_csv(sweep_dir / "trials.csv", study.trials_dataframe())
     good = [t for t in trials if succeeded(t)]
+    pruned = [t for t in trials if t.state.name == "PRUNED"]
     record: dict[str, Any] = {
         "study": study.study_name,
         "storage": _masked(storage),
         "direction": study.direction.name.lower(),
         "finished_trials": len(trials),
-        "failed_trials": len(trials) - len(good),
+        "failed_trials": len(trials) - len(good) - len(pruned),
+        "pruned_trials": len(pruned),
     }
     if good:
         pick = min if study.direction.name == "MINIMIZE" else max
@@ -335,6 +344,7 @@ class SearchSweeper(Sweeper):
         self.grace_period = grace_period
         self.pending: list[Any] = []  # the batch being run, until told
         self.finished_now: list[int] = []  # trial numbers told in this run
+        self.pruner: Any = None  # the study's Optuna pruner (sweeper.pruning), None: off
 
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
@@ -394,9 +404,10 @@ class SearchSweeper(Sweeper):
             )
         elif record["finished_trials"]:
             self._collect()
+            pruned = " or were pruned" if record["pruned_trials"] else ""
             print(
                 f"sweeper: error: all {record['finished_trials']} trials of study "
-                f"{record['study']} failed; reasons in {self.sweep_dir}/summary.md",
+                f"{record['study']} failed{pruned}; reasons in {self.sweep_dir}/summary.md",
                 file=sys.stderr,
             )
             sys.exit(1)
@@ -522,6 +533,10 @@ class SearchSweeper(Sweeper):
         self._check_trials_compose(space)
         self._grid_sampler(space)
         try:
+            self.pruner = check_pruning(self.config, self.storage)
+        except ConfigError as error:
+            raise SearchError(str(error)) from None
+        try:
             self.sweep_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise SearchError(
@@ -535,6 +550,7 @@ class SearchSweeper(Sweeper):
                     storage=storage,
                     sampler=self.sampler,
                     direction=direction,
+                    pruner=self.pruner,
                     load_if_exists=True,
                 )
                 break
@@ -615,6 +631,9 @@ class SearchSweeper(Sweeper):
                     if extend is not None:
                         extend(self.config, trial)
                     overrides.append(space.overrides(trial.params))
+                    if self.pruner is not None:  # the job reports to its trial
+                        ids = (self.storage, study.study_name, trial.number)
+                        overrides[-1] += trial_overrides(*ids)
                 first = claim_job_numbers(self.sweep_dir, batch)
                 returns = self.launcher.launch(overrides, initial_job_idx=first)
             finally:
@@ -625,7 +644,9 @@ class SearchSweeper(Sweeper):
                 value, attrs = trial_outcome(ret)
                 for key, text in attrs.items():
                     trial.set_user_attr(key, text)
-                if value is None:
+                if attrs.get("status") == "pruned":
+                    tell_pruned(study, trial, self.config)
+                elif value is None:
                     failures += 1
                     log.warning("trial %d failed: %s", trial.number, attrs.get("reason"))
                     study.tell(trial, state=optuna.trial.TrialState.FAIL)

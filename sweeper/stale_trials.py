@@ -19,8 +19,9 @@ interrupted`, `reason: stale: ...`) each RUNNING trial of the study that is
    machine, or one whose process id is reused), or
 3. without any heartbeat (a trial from before this code, or a worker that died
    between asking and its first beat): if its job folder holds a finished
-   metrics.json the trial is told from it (ok: COMPLETE with its objective); if
-   not, it is stale once it started more than `grace_period` seconds ago.
+   metrics.json the trial is told from it (ok: COMPLETE with its objective;
+   pruned: PRUNED); if not, it is stale once it started more than `grace_period`
+   seconds ago.
 
 A trial a live worker is running always has a heartbeat younger than
 `grace_period` (when that is a few heartbeat intervals) and a live owner, so it
@@ -138,7 +139,9 @@ def fail_stale_trials(study: Any, grace_period: float, now: float | None = None)
         if record is not None:  # its run finished before the trial was told: use it
             value = told_value(record)
             try:
-                if value is not None:
+                if record.get("status") == "pruned":  # its last reported value stays
+                    study.tell(frozen.number, state=optuna.trial.TrialState.PRUNED)
+                elif value is not None:
                     study.tell(frozen.number, value)
                 else:
                     trial = _trial_of(study, frozen)

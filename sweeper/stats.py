@@ -170,7 +170,8 @@ def by_config(
     `<m>_mean`, `<m>_std`, `<m>_n`, `<m>_ci_low`, `<m>_ci_high`.
 
     Jobs whose status is not `ok` are left out of the statistics and counted in
-    `failed`; a NaN metric only lowers that metric's n. No keys: one row, all jobs."""
+    `failed` (`pruned`, a column only where a search pruned some, for those stopped by
+    its pruner); a NaN metric only lowers that metric's n. No keys: one row, all jobs."""
     keys = list(keys)
     frame = results.copy()
     ok = frame[status_column] == "ok" if status_column in frame else pd.Series(True, frame.index)
@@ -180,7 +181,11 @@ def by_config(
     for values, group in groups:
         values = values if isinstance(values, tuple) else (values,)
         good = group[group["__ok"]]
-        row = {**dict(zip(keys, values)), "jobs": len(group), "failed": int((~group["__ok"]).sum())}
+        pruned = int((group[status_column] == "pruned").sum()) if status_column in group else 0
+        failed = int((~group["__ok"]).sum()) - pruned  # a search's pruned trial did not fail
+        row = {**dict(zip(keys, values)), "jobs": len(group), "failed": failed}
+        if pruned:
+            row["pruned"] = pruned
         for metric in metrics:
             s = summarize(good[metric])
             row.update(

@@ -7,7 +7,7 @@ model (`model._target_`, any `nn.Module`: `sweeper.modelspec`), fits with the
 files into `cfg.output_dir`. It knows tasks and models only through those
 protocols, never by name:
 
-    metrics.json   status ok/failed (+ reason), final metrics, key settings, wall seconds
+    metrics.json   status ok/failed/pruned (+ reason), final metrics, key settings, wall seconds
                    (one schema: sweeper.record.RunRecord)
     history.csv    per epoch: train loss, val loss, val accuracy (+ exact), lr,
                    seconds in training steps and in all (with validation)
@@ -62,6 +62,7 @@ from sweeper.modelspec import ModelSpec, build_model, check_output, model_spec
 from sweeper.observers import EpochObserver, build_observers
 from sweeper.optim import CosineSchedule, Optimizer
 from sweeper.plots import plot_run_curves
+from sweeper.pruning import Pruned
 from sweeper.record import RunRecord
 from sweeper.run_folder import RunFolder, RunFolderError, refuse_finished
 from sweeper.tasks import Batch, Task, build_task, task_class
@@ -602,6 +603,13 @@ def _run(
         record.settings = run_settings(cfg, device)
         _record_interrupt(interrupt, checkpointer, history, record, trained, started)
         raise
+    except Pruned as pruned:  # a search's pruner stopped it: history kept, no test, no model.pt
+        log.info("%s", pruned)
+        record.status = "pruned"
+        record.reason = str(pruned)
+        record.pruned_at_epoch = pruned.epoch
+        record.objective = worst_objective(cfg)
+        metrics = {**pruned_metrics(history), "epochs_run": len(history)}
     except Exception as error:  # a failed run is recorded, never fatal to a sweep
         log.exception("run failed")
         record.status = "failed"
@@ -622,6 +630,13 @@ def _run(
     # The run is finished (ok or failed): it will not be resumed, model.pt holds its weights.
     checkpointer.remove()
     return float(record.objective)
+
+
+def pruned_metrics(history: list[dict[str, Any]]) -> dict[str, float]:
+    """A pruned run's metrics: the losses and validation accuracies of its last epoch."""
+    last = history[-1] if history else {}
+    keys = ("train_loss", "val_loss", "val_accuracy", "val_exact_accuracy")
+    return {key: last[key] for key in keys if key in last}
 
 
 def _title(cfg: DictConfig, task_name: str) -> str:

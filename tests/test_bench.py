@@ -29,6 +29,8 @@ def test_quick_benchmark_prints_its_table(tmp_path):
         "memory",
         "fixed cost per job",
         "parallel grid (joblib)",
+        "pruning: median vs none (lr search)",
+        "pruning: joblib n_jobs=2 vs 1",
     ]
     adder = table.set_index("benchmark").loc["adder"]
     assert adder["baseline s"] > 0 and adder["sweeper s"] > 0
