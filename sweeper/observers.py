@@ -41,5 +41,8 @@ def build_observers(cfg: DictConfig, out_dir: Path) -> list[EpochObserver]:
     """The observers a run with config `cfg` writing into `out_dir` gets, in call order.
 
     Raises ConfigError for an observer's settings it cannot use (before the run trains)."""
+    from sweeper.loggers import build_loggers
+
     observers: list[EpochObserver] = []
+    observers.extend(build_loggers(cfg, out_dir))
     return observers

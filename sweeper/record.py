@@ -66,7 +66,8 @@ class RunRecord:
     element, accuracies in [0, 1], epochs); settings: dotted config key -> value;
     parameters: the model's parameter count; wall_seconds: this process's seconds;
     resumed_from_epoch: the checkpoint's epoch a resumed run started after;
-    epochs_done: an interrupted run's checkpointed epochs."""
+    epochs_done: an interrupted run's checkpointed epochs; logger_errors: one line per
+    experiment logger (sweeper.loggers) that failed in this run, which went on without it."""
 
     status: str
     reason: str | None = None
@@ -79,15 +80,20 @@ class RunRecord:
     wall_seconds: float | None = None
     resumed_from_epoch: int | None = None
     epochs_done: int | None = None
+    logger_errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as metrics.json holds it."""
+        data = asdict(self)
+        if self.epochs_done is None:
+            del data["epochs_done"]
+        return data
 
     def write(self, folder: str | Path) -> Path:
         """Write `folder/metrics.json` atomically (temp file + rename); returns its path.
 
         Raises OSError when the folder cannot be written."""
-        data = asdict(self)
-        if self.epochs_done is None:
-            del data["epochs_done"]
-        return write_json(Path(folder) / NAME, data)
+        return write_json(Path(folder) / NAME, self.to_dict())
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> RunRecord:
@@ -96,6 +102,7 @@ class RunRecord:
         values = {k: v for k, v in record.items() if k in known}
         values["metrics"] = values.get("metrics") or {}
         values["settings"] = values.get("settings") or {}
+        values["logger_errors"] = values.get("logger_errors") or []
         return cls(**values)
 
 
@@ -193,7 +200,8 @@ def check_record(record: Any) -> dict[str, Any]:
 
     status: ok or failed; objective: a finite number when ok, a number
     (+-Infinity allowed), NaN or null when failed; metrics: names -> numbers;
-    settings: names -> scalars or lists of scalars; wall_seconds: number or null;
+    settings: names -> scalars or lists of scalars; logger_errors: strings or null;
+    wall_seconds: number or null;
     parameters: non-negative integer or null; reason, objective_metric: strings
     or null; objective_direction: maximize, minimize or null."""
     if not isinstance(record, dict):
@@ -228,6 +236,11 @@ def check_record(record: Any) -> dict[str, Any]:
                 raise BadFile(f"metrics.json: metrics.{name} takes a name results.csv reserves")
             if not _is_number(value):
                 raise BadFile(f"metrics.json: metrics.{name} is {show(value)}, not a number")
+    errors = record.get("logger_errors")
+    if errors is not None and not (
+        isinstance(errors, list) and all(isinstance(e, str) for e in errors)
+    ):
+        raise BadFile(f"metrics.json: logger_errors is {show(errors)}, not a list of strings")
     settings = record.get("settings")
     if settings is not None:
         if not isinstance(settings, dict):
