@@ -203,8 +203,12 @@ class Guarded:
         try:
             return action()
         except Exception as error:  # a tracker never fails the run
-            self.fail(f"{what}: {one_line(error)}")
+            self.fail(f"{what}: {self.describe(error)}")
             return None
+
+    def describe(self, error: Exception) -> str:
+        """`error` in the one line reported (a tracker may shorten its own messages)."""
+        return one_line(error)
 
     def fail(self, message: str) -> None:
         """Turn the logger off with `message`, reported once on one line."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,21 @@ NOT_ARTIFACTS = {"checkpoint.pt", ".lock", "metrics.json"}
 HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 MAX_PARAM = 6000  # MLflow's limit on a param value's length
 MAX_NAME = 250
+# What a failed connection comes down to, inside MLflow's and urllib3's long messages.
+OS_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+")
+TIMED_OUT = re.compile(r"(?:Read|Connect) timed out|ConnectTimeoutError")
+
+
+def short_reason(error: BaseException) -> str:
+    """One short line for a failed MLflow call: `cannot reach it ([Errno 111] Connection
+    refused)` for a connection that failed, else the error's first line."""
+    text = str(error)
+    found = OS_ERROR.search(text)
+    if found:
+        return f"cannot reach it ({found.group(0).strip()})"
+    if TIMED_OUT.search(text):
+        return "cannot reach it (timed out)"
+    return one_line(error)
 
 
 def experiment_name(settings: DictConfig, cfg: DictConfig, place: JobPlace) -> str:
@@ -91,6 +107,9 @@ class MlflowLogger(Guarded):
 
     name = "mlflow"
 
+    def describe(self, error: Exception) -> str:
+        return short_reason(error)
+
     def __init__(self, cfg: DictConfig, place: JobPlace) -> None:
         super().__init__()
         settings = cfg.logger.mlflow
@@ -108,6 +127,8 @@ class MlflowLogger(Guarded):
             self.fail(missing_package("mlflow", "mlflow"))
             return
         logging.getLogger("alembic").setLevel(logging.WARNING)  # its migration chatter
+        # urllib3 logs every retry of an unreachable server: the failure gets one line.
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
         overrides = job_overrides()
         params = job_params(cfg)
         where = f"tracking URI {self.uri}"
@@ -174,7 +195,7 @@ class MlflowLogger(Guarded):
             try:
                 self.client.set_terminated(self.run_id, status)
             except Exception as error:  # reported once, like any other failure
-                self.fail(f"tracking URI {self.uri}: {one_line(error)}")
+                self.fail(f"tracking URI {self.uri}: {short_reason(error)}")
         self.report(record)
 
     def _end(self, record: RunRecord) -> None:

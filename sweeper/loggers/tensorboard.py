@@ -9,7 +9,7 @@ Per job one event folder (`<sweep folder>/tensorboard/<job>` in a multirun,
   `sweeper.loggers.base.job_params`) as the HParams plugin's session start;
 - at the end: metrics.json's metrics as `final/<metric>` scalars, `final/objective`,
   and the session's end with its status (ok: success, failed: failure,
-  interrupted: aborted).
+  interrupted: unknown, as the plugin has no status for a stopped run that may resume).
 
 No experiment summary is written, so TensorBoard's HParams tab builds the
 comparison from every job's hyperparameters and scalars: the whole sweep, even
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from sweeper.record import RunRecord
 
 # metrics.json status -> the HParams plugin's session status (api_pb2.Status names).
-STATUS = {"ok": "STATUS_SUCCESS", "failed": "STATUS_FAILURE", "interrupted": "STATUS_ABORTED"}
+STATUS = {"ok": "STATUS_SUCCESS", "failed": "STATUS_FAILURE", "interrupted": "STATUS_UNKNOWN"}
 
 
 def event_dir(settings: DictConfig | None, place: JobPlace) -> Path:
