@@ -12,7 +12,9 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from test_cli import sweeper
 
+from conftest import SMALL_RUN
 from sweeper.checkpoint import Checkpointer
 from sweeper.config import ConfigError, validate
 from sweeper.epoch_log import epoch_line, log_epoch
@@ -282,3 +284,77 @@ def test_epoch_lines_skip_a_terminal_showing_bars_but_never_the_log_file(tmp_pat
     assert epoch_line({**row, "seconds": 1.0}, 3) == (
         "epoch 1/3: train loss 0.5000, val loss 0.2500, val accuracy 50.00%, lr 0.001, 1.00 s"
     )
+
+
+@pytest.mark.slow
+def test_grid_with_tensorboard_compares_the_sweep(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.plugin_event_multiplexer import EventMultiplexer
+    from tensorboard.plugins.hparams import metadata
+    from tensorboard.util import tensor_util
+
+    result = sweeper(
+        *SMALL_RUN,
+        "model.hidden=3,5",
+        "logger=[csv,tensorboard]",
+        "hydra.sweep.dir=sweep",
+        "-m",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    # What TensorBoard loads for `tensorboard --logdir sweep/tensorboard`: one run per job,
+    # each an HParams session, so the HParams tab compares the two.
+    multiplexer = EventMultiplexer().AddRunsFromDirectory(str(tmp_path / "sweep" / "tensorboard"))
+    multiplexer.Reload()
+    sessions = multiplexer.PluginRunToTagToContent(metadata.PLUGIN_NAME)
+    assert sorted(sessions) == ["0", "1"]
+    hidden = {}
+    for run in ("0", "1"):
+        values, status = hparams_session(multiplexer.GetAccumulator(run))
+        hidden[run] = values["model.hidden"]
+        assert status == "STATUS_SUCCESS"
+        record = json.loads((tmp_path / "sweep" / run / "metrics.json").read_text())
+        accumulator = multiplexer.GetAccumulator(run)
+        # TensorBoard's loader keeps scalars as tensors
+        (final,) = accumulator.Tensors("final/test_accuracy")
+        value = tensor_util.make_ndarray(final.tensor_proto).item()
+        assert value == pytest.approx(record["metrics"]["test_accuracy"])
+        assert [e.step for e in accumulator.Tensors("val_accuracy")] == [1, 2]
+    assert hidden == {"0": 3, "1": 5}
+    # the event folders are not jobs: collect sees the two jobs only
+    results = (tmp_path / "sweep" / "results.csv").read_text().splitlines()
+    assert len(results) == 3
+
+
+@pytest.mark.slow
+def test_grid_with_mlflow_is_one_experiment_of_runs(tmp_path, mlflow_store, monkeypatch):
+    from mlflow import MlflowClient
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    (tmp_path / "mlruns").mkdir()
+    shutil.copy(mlflow_store, tmp_path / "mlruns" / "mlflow.db")
+    result = sweeper(
+        *SMALL_RUN,
+        "model.hidden=3,5",
+        "logger=mlflow",
+        "hydra.sweep.dir=sweep",
+        "-m",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("sweep")  # the sweep folder's name
+    runs = client.search_runs([experiment.experiment_id], order_by=["tags.`sweeper.job`"])
+    assert [r.data.tags["sweeper.job"] for r in runs] == ["0", "1"]
+    assert [r.data.params["model.hidden"] for r in runs] == ["3", "5"]
+    assert [r.info.run_name for r in runs][0].startswith("0: ")
+    for run in runs:
+        record = json.loads(
+            (tmp_path / "sweep" / run.data.tags["sweeper.job"] / "metrics.json").read_text()
+        )
+        assert run.info.status == "FINISHED" and record["logger_errors"] == []
+        assert run.data.metrics["final/objective"] == pytest.approx(record["objective"])
+        history = client.get_metric_history(run.info.run_id, "train_loss")
+        assert [m.step for m in history] == [1, 2]
+        hydra_files = {a.path for a in client.list_artifacts(run.info.run_id, ".hydra")}
+        assert ".hydra/overrides.yaml" in hydra_files
