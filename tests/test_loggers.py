@@ -48,6 +48,7 @@ def hparams_session(accumulator) -> tuple[dict, str]:
     content = accumulator.PluginTagToContent(metadata.PLUGIN_NAME)
     start = metadata.parse_session_start_info_plugin_data(content[metadata.SESSION_START_INFO_TAG])
     values = {k: getattr(v, v.WhichOneof("kind")) for k, v in start.hparams.items()}
+    values["(trial id)"] = start.group_name
     status = "none"
     if metadata.SESSION_END_INFO_TAG in content:
         end = metadata.parse_session_end_info_plugin_data(content[metadata.SESSION_END_INFO_TAG])
@@ -312,6 +313,7 @@ def test_grid_with_tensorboard_compares_the_sweep(tmp_path):
     for run in ("0", "1"):
         values, status = hparams_session(multiplexer.GetAccumulator(run))
         hidden[run] = values["model.hidden"]
+        assert values["(trial id)"] == f"sweep/{run}"  # the job's folder: unique across sweeps
         assert status == "STATUS_SUCCESS"
         record = json.loads((tmp_path / "sweep" / run / "metrics.json").read_text())
         accumulator = multiplexer.GetAccumulator(run)

@@ -6,7 +6,8 @@ Per job one event folder (`<sweep folder>/tensorboard/<job>` in a multirun,
 - every epoch: the history.csv values as scalars at step = epoch (`train_loss`,
   `val_loss`, `val_accuracy`, `val_exact_accuracy`, `lr`, `seconds`, ...);
 - at the start: the job's hyperparameters (its settings and overrides,
-  `sweeper.loggers.base.job_params`) as the HParams plugin's session start;
+  `sweeper.loggers.base.job_params`) as the HParams plugin's session start,
+  whose trial id is the job's folder (`multirun/2026-11-29/10-00-00/3`);
 - at the end: metrics.json's metrics as `final/<metric>` scalars, `final/objective`,
   and the session's end with its status (ok: success, failed: failure,
   interrupted: unknown, as the plugin has no status for a stopped run that may resume).
@@ -66,6 +67,9 @@ class TensorBoardLogger(Guarded):
     def __init__(self, cfg: DictConfig, place: JobPlace) -> None:
         super().__init__()
         self.dir = event_dir(cfg.logger.get("tensorboard"), place)
+        # The HParams table's "Trial ID": unique across sweeps, so that jobs of several
+        # sweeps shown together are never merged into one session group.
+        self.trial = label(place.sweep_dir / place.job if place.sweep_dir else place.out_dir)
         self.writer: Any = None
         self.step = 0
         try:
@@ -84,7 +88,8 @@ class TensorBoardLogger(Guarded):
     def _start(self, params: dict[str, Any]) -> None:
         from tensorboard.plugins.hparams.summary_v2 import hparams_pb
 
-        self.writer.file_writer.add_summary(hparams_pb(params, start_time_secs=time.time()))
+        start = hparams_pb(params, trial_id=self.trial, start_time_secs=time.time())
+        self.writer.file_writer.add_summary(start)
         self.writer.flush()
 
     def epoch_end(self, row: dict[str, Any]) -> None:
