@@ -360,3 +360,37 @@ def test_grid_with_mlflow_is_one_experiment_of_runs(tmp_path, mlflow_store, monk
         assert [m.step for m in history] == [1, 2]
         hydra_files = {a.path for a in client.list_artifacts(run.info.run_id, ".hydra")}
         assert ".hydra/overrides.yaml" in hydra_files
+
+
+def test_mlflow_store_that_cannot_be_made_is_one_line(make_cfg, tmp_path):
+    pytest.importorskip("mlflow")
+    (tmp_path / "a_file").write_text("in the way")
+    uri = f"sqlite:///{tmp_path / 'a_file' / 'mlflow.db'}"
+    cfg = make_cfg(*TWO_EPOCHS, "logger=mlflow", f"logger.mlflow.tracking_uri={uri}")
+    train(cfg)
+    record = json.loads(Path(cfg.output_dir, "metrics.json").read_text())
+    assert record["status"] == "ok"
+    assert record["logger_errors"] == [
+        f"mlflow: tracking URI {uri}: cannot make {tmp_path / 'a_file'}: a file is in the way"
+    ]
+
+
+def test_mlflow_deleted_experiment_is_named(make_cfg, tmp_path, mlflow_store):
+    from mlflow import MlflowClient
+
+    shutil.copy(mlflow_store, tmp_path / "mlflow.db")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    client.delete_experiment(client.create_experiment("mine"))
+    cfg = make_cfg(
+        *TWO_EPOCHS,
+        "logger=mlflow",
+        f"logger.mlflow.tracking_uri={uri}",
+        "logger.mlflow.experiment=mine",
+    )
+    train(cfg)
+    (error,) = json.loads(Path(cfg.output_dir, "metrics.json").read_text())["logger_errors"]
+    assert error == (
+        f"mlflow: tracking URI {uri}: experiment 'mine' is deleted: restore it "
+        "(mlflow experiments restore) or set logger.mlflow.experiment"
+    )

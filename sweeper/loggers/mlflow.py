@@ -138,7 +138,12 @@ class MlflowLogger(Guarded):
     def _connect(self, client_class: type) -> Any:
         store = local_store(self.uri)
         if store is not None:
-            store.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                store.parent.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:  # a file where a folder of the path should be
+                raise RuntimeError(f"cannot make {store.parent}: a file is in the way") from None
+            except OSError as error:
+                raise RuntimeError(f"cannot make {store.parent}: {error.strerror}") from None
         return client_class(tracking_uri=self.uri)
 
     def _experiment_id(self) -> str:
