@@ -297,6 +297,7 @@ def test_grid_with_tensorboard_compares_the_sweep(tmp_path):
     result = sweeper(
         *SMALL_RUN,
         "model.hidden=3,5",
+        "loss=mse",
         "logger=[csv,tensorboard]",
         "hydra.sweep.dir=sweep",
         "-m",
@@ -313,7 +314,8 @@ def test_grid_with_tensorboard_compares_the_sweep(tmp_path):
     for run in ("0", "1"):
         values, status = hparams_session(multiplexer.GetAccumulator(run))
         hidden[run] = values["model.hidden"]
-        assert values["(trial id)"] == f"sweep/{run}"  # the job's folder: unique across sweeps
+        assert values["(trial id)"] == f"{run} (sweep)"  # the job and its sweep folder
+        assert "loss" not in values and values["loss.name"] == "mse"  # the group's keys
         assert status == "STATUS_SUCCESS"
         record = json.loads((tmp_path / "sweep" / run / "metrics.json").read_text())
         accumulator = multiplexer.GetAccumulator(run)

@@ -113,8 +113,8 @@ def job_overrides() -> dict[str, str]:
 def job_params(cfg: DictConfig) -> dict[str, Scalar]:
     """The job's hyperparameters for a tracker: metrics.json's settings as configured
     (`model.hidden`, `optim.lr`, `loss.name`, ...; not the RAN_AS ones, known at the end)
-    and each other override: its config value (`task.train_size` 512), or its text for a
-    group choice (`loss=mse`, `model=gru`).
+    and each other override with its config value (`task.train_size` 512). A group choice
+    (`loss=mse`, `model=gru`) is left out: the settings hold its keys (`loss.name`, ...).
     Values are str, int, float or bool; null becomes "null", a list its text."""
     from sweeper.train import run_settings  # sweeper.train imports the observers
 
@@ -125,8 +125,9 @@ def job_params(cfg: DictConfig) -> dict[str, Scalar]:
     for key, text in job_overrides().items():
         if key not in params:
             value = _select(cfg, key)
-            typed = value is None or isinstance(value, (str, bool, int, float, list, tuple))
-            params[key] = scalar(value) if typed and value is not None else text
+            if isinstance(value, DictConfig):  # a group choice (`loss=mse`): its keys are there
+                continue
+            params[key] = text if value is None else scalar(value)
     return params
 
 

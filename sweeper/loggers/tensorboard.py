@@ -7,7 +7,7 @@ Per job one event folder (`<sweep folder>/tensorboard/<job>` in a multirun,
   `val_loss`, `val_accuracy`, `val_exact_accuracy`, `lr`, `seconds`, ...);
 - at the start: the job's hyperparameters (its settings and overrides,
   `sweeper.loggers.base.job_params`) as the HParams plugin's session start,
-  whose trial id is the job's folder (`multirun/2026-11-29/10-00-00/3`);
+  whose trial id names the job and its sweep (`3 (multirun/2026-11-29/10-00-00)`);
 - at the end: metrics.json's metrics as `final/<metric>` scalars, `final/objective`,
   and the session's end with its status (ok: success, failed: failure,
   interrupted: unknown, as the plugin has no status for a stopped run that may resume).
@@ -67,9 +67,11 @@ class TensorBoardLogger(Guarded):
     def __init__(self, cfg: DictConfig, place: JobPlace) -> None:
         super().__init__()
         self.dir = event_dir(cfg.logger.get("tensorboard"), place)
-        # The HParams table's "Trial ID": unique across sweeps, so that jobs of several
-        # sweeps shown together are never merged into one session group.
-        self.trial = label(place.sweep_dir / place.job if place.sweep_dir else place.out_dir)
+        # The HParams table's "Trial ID", `3 (multirun/2026-11-29/10-00-00)`: the job first
+        # (the column is narrow), unique across sweeps so that jobs of several sweeps shown
+        # together are never merged into one session group.
+        where = label(place.sweep_dir or place.out_dir.parent)
+        self.trial = f"{place.job} ({where})"
         self.writer: Any = None
         self.step = 0
         try:
