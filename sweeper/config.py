@@ -147,7 +147,8 @@ def validate(cfg: DictConfig) -> None:
     `_target_` must import; `model.hidden` a positive integer; a model class's own
     `check_config`) and the task (its `_target_` must be a `Task`; the node is typed
     by the task's `Config` and checked by its `check`): the same for the built-in
-    tasks and models as for a user's."""
+    tasks and models as for a user's; and the `logger` settings (`sweeper.loggers`)."""
+    from sweeper.loggers import check_loggers
     from sweeper.modelspec import check_model
     from sweeper.tasks.base import task_class, task_config
 
@@ -161,6 +162,7 @@ def validate(cfg: DictConfig) -> None:
     if cfg.device.threads is not None and positive_int(cfg.device.threads):
         raise _fail("device.threads", cfg.device.threads, "must be null or a positive integer")
     resolve_device(cfg.device.name)
+    check_loggers(cfg)
 
 
 def _typed(node: DictConfig, schema: type, prefix: str) -> DictConfig:

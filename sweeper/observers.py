@@ -41,10 +41,12 @@ def build_observers(cfg: DictConfig, out_dir: Path) -> list[EpochObserver]:
     """The observers a run with config `cfg` writing into `out_dir` gets, in call order.
 
     Raises ConfigError for an observer's settings it cannot use (before the run trains)."""
+    from sweeper.loggers import build_loggers
     from sweeper.pruning import pruning_observer
 
     observers: list[EpochObserver] = []
     pruner = pruning_observer(cfg)  # a search's trial with a pruner on
     if pruner is not None:
         observers.append(pruner)
+    observers.extend(build_loggers(cfg, out_dir))
     return observers

@@ -68,7 +68,9 @@ class RunRecord:
     parameters: the model's parameter count; wall_seconds: this process's seconds;
     resumed_from_epoch: the checkpoint's epoch a resumed run started after;
     epochs_done: an interrupted run's checkpointed epochs; pruned_at_epoch: the epoch
-    after which a search's pruner stopped the run (status pruned)."""
+    after which a search's pruner stopped the run (status pruned); logger_errors: one
+    line per experiment logger (sweeper.loggers) that failed in this run, which went on
+    without it."""
 
     status: str
     reason: str | None = None
@@ -82,16 +84,21 @@ class RunRecord:
     resumed_from_epoch: int | None = None
     epochs_done: int | None = None
     pruned_at_epoch: int | None = None
+    logger_errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as metrics.json holds it."""
+        data = asdict(self)
+        for optional in ("epochs_done", "pruned_at_epoch"):
+            if data[optional] is None:
+                del data[optional]
+        return data
 
     def write(self, folder: str | Path) -> Path:
         """Write `folder/metrics.json` atomically (temp file + rename); returns its path.
 
         Raises OSError when the folder cannot be written."""
-        data = asdict(self)
-        for optional in ("epochs_done", "pruned_at_epoch"):
-            if data[optional] is None:
-                del data[optional]
-        return write_json(Path(folder) / NAME, data)
+        return write_json(Path(folder) / NAME, self.to_dict())
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> RunRecord:
@@ -100,6 +107,7 @@ class RunRecord:
         values = {k: v for k, v in record.items() if k in known}
         values["metrics"] = values.get("metrics") or {}
         values["settings"] = values.get("settings") or {}
+        values["logger_errors"] = values.get("logger_errors") or []
         return cls(**values)
 
 
@@ -197,7 +205,8 @@ def check_record(record: Any) -> dict[str, Any]:
 
     status: ok, failed or pruned; objective: a finite number when ok, a number
     (+-Infinity allowed), NaN or null when failed; metrics: names -> numbers;
-    settings: names -> scalars or lists of scalars; wall_seconds: number or null;
+    settings: names -> scalars or lists of scalars; logger_errors: strings or null;
+    wall_seconds: number or null;
     parameters: non-negative integer or null; reason, objective_metric: strings
     or null; objective_direction: maximize, minimize or null."""
     if not isinstance(record, dict):
@@ -233,6 +242,11 @@ def check_record(record: Any) -> dict[str, Any]:
                 raise BadFile(f"metrics.json: metrics.{name} takes a name results.csv reserves")
             if not _is_number(value):
                 raise BadFile(f"metrics.json: metrics.{name} is {show(value)}, not a number")
+    errors = record.get("logger_errors")
+    if errors is not None and not (
+        isinstance(errors, list) and all(isinstance(e, str) for e in errors)
+    ):
+        raise BadFile(f"metrics.json: logger_errors is {show(errors)}, not a list of strings")
     settings = record.get("settings")
     if settings is not None:
         if not isinstance(settings, dict):

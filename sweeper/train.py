@@ -56,6 +56,7 @@ from sweeper.checkpoint import (
     set_rng_state,
 )
 from sweeper.config import ConfigError, resolve_device, thread_count, validate
+from sweeper.epoch_log import log_epoch
 from sweeper.interrupt import signal_name
 from sweeper.losses import LossFn, count_correct, make_loss
 from sweeper.modelspec import ModelSpec, build_model, check_output, model_spec
@@ -279,6 +280,7 @@ def fit(
                 "seconds": time.perf_counter() - started,
             }
         )
+        log_epoch(history[-1], settings.epochs, bars_shown=not epochs.disable)
         if not (math.isfinite(train_loss) and math.isfinite(val["loss"])):
             raise Diverged(f"loss became {train_loss} (validation {val['loss']}) in epoch {epoch}")
         epochs.set_postfix(loss=f"{train_loss:.4f}", val_acc=f"{val['accuracy']:.4f}")
@@ -601,7 +603,7 @@ def _run(
         log.info("%s: %s", task.name, task.describe(metrics))
     except KeyboardInterrupt as interrupt:
         record.settings = run_settings(cfg, device)
-        _record_interrupt(interrupt, checkpointer, history, record, trained, started)
+        _record_interrupt(interrupt, checkpointer, history, record, trained, started, observers)
         raise
     except Pruned as pruned:  # a search's pruner stopped it: history kept, no test, no model.pt
         log.info("%s", pruned)
@@ -657,9 +659,10 @@ def _record_interrupt(
     record: RunRecord,
     trained: bool,
     started: float,
+    observers: Sequence[EpochObserver] = (),
 ) -> None:
     """metrics.json `status: interrupted` (+ history.csv up to the checkpoint), which a
-    re-run resumes from; the checkpoint stays."""
+    re-run resumes from; the checkpoint stays. The observers' `run_end` sees the record."""
     done = checkpointer.saved_epoch()
     where = f"after epoch {done}, while testing" if trained else f"in epoch {done + 1}"
     reason = f"interrupted by {signal_name(interrupt)} {where}"
@@ -671,6 +674,11 @@ def _record_interrupt(
     record.reason = reason
     record.epochs_done = done
     record.wall_seconds = round(time.perf_counter() - started, 3)
+    try:
+        for observer in observers:
+            observer.run_end(record)
+    except KeyboardInterrupt:  # a second Ctrl-C while a tracker is told: write the record
+        pass
     record.write(out_dir)
     log.warning(
         "%s; %s: re-run the same command in %s to resume",

@@ -1,0 +1,80 @@
+"""One INFO line per epoch in the job's log, whatever the terminal.
+
+`fit` logs each epoch through the `sweeper.epochs` logger:
+
+    epoch 3/30: train loss 0.1234, val loss 0.1111, val accuracy 98.76% (exact 95.00%),
+    lr 0.03, 0.41 s    (on one line)
+
+Hydra's file handler writes every line into the job's `train.log`, so a run
+under SLURM, nohup or CI says how far it got while it runs. On a terminal where
+tqdm's bars are shown, the bar already shows the epoch and its numbers, so the
+line skips the handlers that write to that terminal (the log file still gets
+it); off a terminal there is no bar and the console gets the lines too.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+NAME = "sweeper.epochs"
+log = logging.getLogger(NAME)
+
+
+def epoch_line(row: dict[str, Any], epochs: int) -> str:
+    """The line for one history row (epoch, losses, val accuracy (+ exact), lr, seconds)."""
+    accuracy = f"val accuracy {_percent(row.get('val_accuracy'))}"
+    if "val_exact_accuracy" in row:
+        accuracy += f" (exact {_percent(row['val_exact_accuracy'])})"
+    return (
+        f"epoch {row['epoch']}/{epochs}: train loss {_number(row.get('train_loss'))}, "
+        f"val loss {_number(row.get('val_loss'))}, {accuracy}, "
+        f"lr {_number(row.get('lr'), '.3g')}, {float(row.get('seconds', math.nan)):.2f} s"
+    )
+
+
+def _number(value: Any, spec: str = ".4f") -> str:
+    return format(float(value), spec) if isinstance(value, (int, float)) else "n/a"
+
+
+def _percent(value: Any) -> str:
+    return f"{100 * float(value):.2f}%" if isinstance(value, (int, float)) else "n/a"
+
+
+def log_epoch(row: dict[str, Any], epochs: int, bars_shown: bool = False) -> None:
+    """Log `row` as the epoch's INFO line (see `epoch_line`); with `bars_shown`, not on the
+    root logger's handlers that write to a terminal."""
+    with quiet_on_terminal(bars_shown):
+        log.info("%s", epoch_line(row, epochs))
+
+
+class _NotEpochLines(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name != NAME
+
+
+def _on_terminal(handler: logging.Handler) -> bool:
+    if not isinstance(handler, logging.StreamHandler) or isinstance(handler, logging.FileHandler):
+        return False
+    try:
+        return bool(handler.stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+@contextmanager
+def quiet_on_terminal(bars_shown: bool) -> Iterator[None]:
+    """While it lasts, epoch lines skip the root logger's handlers that write to a terminal
+    when `bars_shown` (tqdm's bars give the same numbers there); files still get them."""
+    handlers = [h for h in logging.getLogger().handlers if _on_terminal(h)] if bars_shown else []
+    quiet = _NotEpochLines()
+    for handler in handlers:
+        handler.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(quiet)
