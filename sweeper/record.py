@@ -44,6 +44,7 @@ RESERVED = (
     "objective",
     "objective_metric",
     "objective_direction",
+    "objectives",
     "reason",
     "wall_seconds",
     "job_dir",
@@ -66,7 +67,9 @@ class RunRecord:
     element, accuracies in [0, 1], epochs); settings: dotted config key -> value;
     parameters: the model's parameter count; wall_seconds: this process's seconds;
     resumed_from_epoch: the checkpoint's epoch a resumed run started after;
-    epochs_done: an interrupted run's checkpointed epochs."""
+    epochs_done: an interrupted run's checkpointed epochs; objectives: a multi-objective
+    run's objectives in order, each {metric, direction, value} (`objective` and
+    `objective_metric` then hold the first; sweeper.objectives)."""
 
     status: str
     reason: str | None = None
@@ -79,14 +82,16 @@ class RunRecord:
     wall_seconds: float | None = None
     resumed_from_epoch: int | None = None
     epochs_done: int | None = None
+    objectives: list[dict[str, Any]] | None = None
 
     def write(self, folder: str | Path) -> Path:
         """Write `folder/metrics.json` atomically (temp file + rename); returns its path.
 
         Raises OSError when the folder cannot be written."""
         data = asdict(self)
-        if self.epochs_done is None:
-            del data["epochs_done"]
+        for optional in ("epochs_done", "objectives"):  # absent rather than null
+            if data[optional] is None:
+                del data[optional]
         return write_json(Path(folder) / NAME, data)
 
     @classmethod
@@ -188,6 +193,26 @@ def _scalar(value: Any) -> bool:
     return value is None or isinstance(value, (str, bool)) or _is_number(value)
 
 
+def _objectives(record: dict, status: str) -> None:
+    """`objectives`: absent, null, or a list of {metric: str, direction, value: number}."""
+    objectives = record.get("objectives")
+    if objectives is None:
+        return
+    if not isinstance(objectives, list) or not objectives:
+        raise BadFile(f"metrics.json: objectives is {show(objectives)}, not a list")
+    for i, entry in enumerate(objectives):
+        if not isinstance(entry, dict):
+            raise BadFile(f"metrics.json: objectives[{i}] is {show(entry)}, not an object")
+        _text(entry, "metric")
+        _text(entry, "direction", DIRECTIONS)
+        if not isinstance(entry.get("metric"), str):
+            raise BadFile(f"metrics.json: objectives[{i}] has no metric name")
+        try:
+            _number(entry, "value", finite=status == "ok", null=status != "ok")
+        except BadFile as error:
+            raise BadFile(str(error).replace(": value", f": objectives[{i}].value")) from None
+
+
 def check_record(record: Any) -> dict[str, Any]:
     """Return `record` if it is a metrics.json as `sweeper.train` writes it; raise BadFile if not.
 
@@ -214,6 +239,7 @@ def check_record(record: Any) -> dict[str, Any]:
     _text(record, "reason")
     _text(record, "objective_metric")
     _text(record, "objective_direction", DIRECTIONS)
+    _objectives(record, status)
     parameters = record.get("parameters")
     if parameters is not None and not (
         _is_number(parameters) and isinstance(parameters, int) and parameters >= 0

@@ -19,8 +19,9 @@ protocols, never by name:
     curves.png     training loss, validation loss, validation accuracy per epoch
     ...            the task's own figures (Task.write_figures)
 
-It returns the configured objective as a float for Hydra's sweepers; a run
-that fails (a NaN loss, an exception in training) returns the worst value
+It returns the configured objective as a float for Hydra's sweepers (a list of
+floats for a multi-objective `objective.metric=[a,b]`: sweeper.objectives); a
+run that fails (a NaN loss, an exception in training) returns the worst value
 (-inf when maximising, inf when minimising) so a sweep carries on.
 
 The run holds its folder's lock throughout (sweeper.run_folder): a folder in
@@ -44,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from sweeper.artifacts import save_torch, write_csv
@@ -59,6 +60,7 @@ from sweeper.config import ConfigError, resolve_device, thread_count, validate
 from sweeper.interrupt import signal_name
 from sweeper.losses import LossFn, count_correct, make_loss
 from sweeper.modelspec import ModelSpec, build_model, check_output, model_spec
+from sweeper.objectives import Objective, ObjectiveError, check_available, objective_of
 from sweeper.observers import EpochObserver, build_observers
 from sweeper.optim import CosineSchedule, Optimizer
 from sweeper.plots import plot_run_curves
@@ -408,10 +410,17 @@ def run_settings(cfg: DictConfig, device: torch.device | None = None) -> dict[st
     return settings
 
 
-def worst_objective(cfg: DictConfig) -> float:
-    """What a failed run returns: -inf when maximising, inf when minimising."""
-    direction = OmegaConf.select(cfg, "objective.direction", default="maximize")
-    return math.inf if direction == "minimize" else -math.inf
+def worst_objective(cfg: DictConfig) -> float | list[float]:
+    """What a failed run returns: -inf when maximising, inf when minimising (a list of
+    them for a multi-objective run)."""
+    try:
+        objective = objective_of(cfg)
+    except Exception:  # an objective the run refused: one value, by the first direction
+        direction = _select(cfg, "objective.direction")
+        if isinstance(direction, ListConfig) and len(direction):
+            direction = direction[0]
+        return math.inf if direction == "minimize" else -math.inf
+    return objective.returned(objective.worst())
 
 
 def _select(cfg: DictConfig, key: str) -> Any:
@@ -421,7 +430,7 @@ def _select(cfg: DictConfig, key: str) -> Any:
         return None
 
 
-def record_config_failure(cfg: DictConfig, error: ConfigError) -> float:
+def record_config_failure(cfg: DictConfig, error: ConfigError) -> float | list[float]:
     """A multirun job whose config was refused at run time: log the one-line error, record
     `status: failed` with `reason: "config: <message>"` in its folder and return the worst
     objective, so the sweep goes on. A folder that cannot be used (RunFolderError: in use,
@@ -432,12 +441,14 @@ def record_config_failure(cfg: DictConfig, error: ConfigError) -> float:
     record = RunRecord(
         status="failed",
         reason=f"config: {error}",
-        objective=worst,
+        objective=worst[0] if isinstance(worst, list) else worst,
         objective_metric=metric if isinstance(metric, str) else None,
         objective_direction=direction if direction in ("maximize", "minimize") else None,
         settings=run_settings(cfg),
         wall_seconds=0.0,
     )
+    if isinstance(worst, list):
+        _set_objective(record, objective_of(cfg), worst)
     out_dir = Path(str(_select(cfg, "output_dir")))
     if (out_dir / CHECKPOINT_NAME).exists():  # an interrupted run's work: keep it resumable
         log.error("sweeper: error: not recorded in %s, which keeps a checkpoint to resume", out_dir)
@@ -452,7 +463,7 @@ def record_config_failure(cfg: DictConfig, error: ConfigError) -> float:
     return worst
 
 
-def train(cfg: DictConfig) -> float:
+def train(cfg: DictConfig) -> float | list[float]:
     """Train and test one configuration, write its files, return the objective.
 
     Resumes from `checkpoint.pt` in `cfg.output_dir` when one is there. Raises
@@ -473,12 +484,10 @@ def train(cfg: DictConfig) -> float:
     spec = model_spec(cfg.model, task)
     model = build_model(spec).to(device)
     loss_fn = make_loss(cfg.loss.name, task.kind)
-    names = task.metric_names(task.cfg)
-    if cfg.objective.metric not in names:
-        raise ConfigError(
-            f"objective.metric={cfg.objective.metric} is not a metric of task {task.name}; "
-            f"choose one of {', '.join(names)}"
-        )
+    try:
+        check_available(objective_of(cfg), task.metric_names(task.cfg), task.name)
+    except ObjectiveError as error:
+        raise ConfigError(str(error)) from None
     with precision(cfg, device):  # as training will run it
         check_model_output(model, task, spec)
     checkpointer = Checkpointer(out_dir, config_snapshot(cfg))
@@ -514,15 +523,14 @@ def _run(
     resume: dict[str, Any] | None,
     started: float,
     observers: Sequence[EpochObserver] = (),
-) -> float:
+) -> float | list[float]:
     """`train` once its folder is locked: fit, test, write the files, return the objective."""
     out_dir = checkpointer.path.parent
+    objective = objective_of(cfg)
     record = RunRecord(
-        status="ok",
-        objective_metric=cfg.objective.metric,
-        objective_direction=cfg.objective.direction,
-        resumed_from_epoch=checkpointer.epoch if resume is not None else None,
+        status="ok", resumed_from_epoch=checkpointer.epoch if resume is not None else None
     )
+    _set_objective(record, objective, objective.worst())
     history: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
     trained = False
@@ -546,7 +554,6 @@ def _run(
         with precision(cfg, device):
             task.write_figures(model, out_dir)
         save_checkpoint(out_dir / "model.pt", cfg, model, spec)
-        record.objective = metrics[cfg.objective.metric]
         log.info("%s: %s", task.name, task.describe(metrics))
     except KeyboardInterrupt as interrupt:
         record.settings = run_settings(cfg, device)
@@ -556,7 +563,6 @@ def _run(
         log.exception("run failed")
         record.status = "failed"
         record.reason = f"{type(error).__name__}: {error}"
-        record.objective = worst_objective(cfg)
     if history:
         history_frame = pd.DataFrame(history)
         write_csv(out_dir / "history.csv", history_frame)
@@ -564,6 +570,8 @@ def _run(
     record.metrics = metrics
     record.settings = run_settings(cfg, device)
     record.parameters = sum(p.numel() for p in model.parameters())
+    if record.status == "ok":  # a failed run keeps the worst values
+        _set_objective(record, objective, objective.values({**metrics, **run_metrics(record)}))
     record.wall_seconds = round(time.perf_counter() - started, 3)
     for observer in observers:
         observer.run_end(record)
@@ -571,7 +579,20 @@ def _run(
     record.write(out_dir)
     # The run is finished (ok or failed): it will not be resumed, model.pt holds its weights.
     checkpointer.remove()
-    return float(record.objective)
+    values = [o["value"] for o in record.objectives] if record.objectives else [record.objective]
+    return objective.returned(values)
+
+
+def run_metrics(record: RunRecord) -> dict[str, float]:
+    """The run-level numbers an objective may name besides the task's metrics
+    (`sweeper.objectives.RUN_METRICS`): the model's parameter count."""
+    return {"parameters": float(record.parameters or 0)}
+
+
+def _set_objective(record: RunRecord, objective: Objective, values: list[float]) -> None:
+    """Fill metrics.json's objective fields (`Objective.fields`) for `values`."""
+    for key, value in objective.fields(values).items():
+        setattr(record, key, value)
 
 
 def _title(cfg: DictConfig, task_name: str) -> str:

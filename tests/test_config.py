@@ -29,7 +29,7 @@ def test_every_group_has_its_options():
         "assignment_mnist",
         "mnist_tuned",
     ]
-    assert options("hparams_search") == ["lr"]
+    assert options("hparams_search") == ["arch", "lr"]
 
 
 @pytest.mark.parametrize("task", options("task"))
