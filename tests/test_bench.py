@@ -29,6 +29,7 @@ def test_quick_benchmark_prints_its_table(tmp_path):
         "memory",
         "fixed cost per job",
         "parallel grid (joblib)",
+        "search overhead per trial, 21-40 vs 1-20",
     ]
     adder = table.set_index("benchmark").loc["adder"]
     assert adder["baseline s"] > 0 and adder["sweeper s"] > 0

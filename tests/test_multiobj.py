@@ -235,7 +235,8 @@ def test_multi_objective_search_of_four_trials(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "sampler NSGA-II" in result.stderr and "Pareto-optimal trial(s)" in result.stderr
+    said = result.stdout + result.stderr  # Hydra's log lines go to stdout
+    assert "sampler NSGA-II" in said and "Pareto-optimal trial(s)" in said
     study = optuna.load_study(study_name="adder-arch", storage=f"sqlite:///{out / 'optuna.db'}")
     assert len(study.directions) == 2 and len(study.trials) == 4
     assert all("nsga2:generation" in t.system_attrs for t in study.trials)  # NSGA-II drew them
