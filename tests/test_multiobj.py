@@ -209,6 +209,28 @@ def test_collected_summary_lists_the_best_jobs():
     assert front_lines(results.drop(columns="objectives"), []) == []
 
 
+def test_memory_hidden2_preset_composes(make_cfg):
+    cfg = make_cfg("experiment=memory_hidden2", fast=False)
+    validate(cfg)
+    assert (cfg.task.name, cfg.model.hidden, cfg.model.init) == ("memory", 2, "orthogonal")
+    assert (cfg.optim.schedule, cfg.trainer.patience, cfg.trainer.epochs) == ("constant", 0, 30)
+
+
+def test_arch_overlay_searches_lr_hidden_and_batch_size():
+    from hydra import compose, initialize_config_dir
+
+    from conftest import CONF_DIR
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=["hparams_search=arch", *TWO], return_hydra_config=True)
+    sweeper = cfg.hydra.sweeper
+    assert set(sweeper.params) == {"optim.lr", "model.hidden", "trainer.batch_size"}
+    assert (
+        sweeper.study_name == "adder-arch" and cfg.hydra.sweep.dir == "multirun/search/adder-arch"
+    )
+    assert list(sweeper.direction) == ["maximize", "minimize"]  # follows objective.direction
+
+
 # ------------------------------------------------------------------ end to end
 
 
