@@ -28,9 +28,11 @@ while it runs
 
 at the end `trials.csv`, `best_trial.yaml`, `optimization_results.yaml` and,
 where they can be drawn, `optimization_history.png` and `param_slices.png` in
-the sweep folder; "all N trials failed" ends with exit 1. Ctrl-C or SIGTERM
-tells the batch's trials FAIL (status interrupted), writes the report and the
-collected results of what finished, says what was cut off, and exits 130 (143 after SIGTERM).
+the sweep folder (a multi-objective study, `objective.metric=[a,b]`: the Pareto
+front instead of one best trial, and NSGA-II by default: `sweeper.pareto`);
+"all N trials failed" ends with exit 1. Ctrl-C or SIGTERM tells the batch's
+trials FAIL (status interrupted), writes the report and the collected results
+of what finished, says what was cut off, and exits 130 (143 after SIGTERM).
 
 Hydra only loads sweepers defined in the `hydra_plugins` package, so
 `hydra_plugins/sweeper_search` subclasses this one. Optuna is imported lazily:

@@ -85,7 +85,7 @@ def _number_or_inf(folder: Path) -> float:
 
 # job_number's answers by (hydra.yaml's path, mtime, size): a search claims numbers
 # before every batch, and parsing every job's hydra.yaml each time made a trial's
-# cost grow with the sweep folder (0.3 s more per trial at 300 trials).
+# cost grow with the sweep folder (README, "Scale"; bench/benchmark.py --only scale).
 _NUMBERS: dict[tuple[str, int, int], int | None] = {}
 
 
