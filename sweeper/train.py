@@ -527,10 +527,12 @@ def _run(
     """`train` once its folder is locked: fit, test, write the files, return the objective."""
     out_dir = checkpointer.path.parent
     objective = objective_of(cfg)
-    record = RunRecord(
-        status="ok", resumed_from_epoch=checkpointer.epoch if resume is not None else None
+    record = RunRecord(  # the values come at the end (an interrupted run has none)
+        status="ok",
+        objective_metric=objective.metrics[0],
+        objective_direction=objective.directions[0],
+        resumed_from_epoch=checkpointer.epoch if resume is not None else None,
     )
-    _set_objective(record, objective, objective.worst())
     history: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
     trained = False
@@ -563,6 +565,7 @@ def _run(
         log.exception("run failed")
         record.status = "failed"
         record.reason = f"{type(error).__name__}: {error}"
+        _set_objective(record, objective, objective.worst())
     if history:
         history_frame = pd.DataFrame(history)
         write_csv(out_dir / "history.csv", history_frame)
