@@ -13,6 +13,9 @@ baseline and sweeper `--repeats` times, so the ratio survives a noisy machine:
     pruning   a 24-trial memory learning-rate search (TPE, seed 0, lr log-uniform over 3
               decades): pruner=none vs pruner=median (total epochs, wall seconds, best
               val_accuracy), then the pruned search with joblib n_jobs=2 vs n_jobs=1
+    scale     a 301-trial search on SQLite whose trials return at once: the search's own
+              cost per trial (the gap between two trials' starts) at trials 281-300
+              against trials 1-20 (baseline column: the first window)
 
     python bench/benchmark.py                 # everything (about 9 minutes on 2 cores, plus
                                               # three 24-trial searches for pruning)
@@ -339,6 +342,79 @@ def bench_pruning(repeats: int, work: Path, quick: bool) -> list[dict]:
     ]
 
 
+SCALE_WINDOW = 20
+# sweeper's CLI with the training replaced by a run that writes its metrics.json and
+# returns at once: what is left of a trial is the search's own cost.
+INSTANT = """
+import json, pathlib, sys
+import sweeper.train as t
+from hydra.core.hydra_config import HydraConfig
+
+def instant(cfg):
+    value = -abs(float(cfg.optim.lr) - 0.01)
+    record = {"status": "ok", "objective": value, "objective_metric": "test_accuracy",
+              "objective_direction": "maximize", "metrics": {}, "settings": {},
+              "wall_seconds": 0.0}
+    out = pathlib.Path(HydraConfig.get().runtime.output_dir)
+    (out / "metrics.json").write_text(json.dumps(record))
+    return value
+
+t.train = instant
+sys.argv[0] = "sweeper"
+from sweeper.__main__ import cli
+cli()
+"""
+
+
+def search_overheads(db: Path, study_name: str) -> list[float]:
+    """Per trial, in trial order: seconds from its start to the next trial's start minus
+    its run's wall seconds (metrics.json): sampling, storage, folder set-up, Hydra."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.load_study(study_name=study_name, storage=f"sqlite:///{db}")
+    trials = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
+    overheads = []
+    for trial, following in zip(trials, trials[1:]):
+        record = json.loads((Path(trial.user_attrs["job_dir"]) / "metrics.json").read_text())
+        gap = (following.datetime_start - trial.datetime_start).total_seconds()
+        overheads.append(gap - record["wall_seconds"])
+    return overheads
+
+
+def bench_scale(work: Path, quick: bool) -> dict:
+    """A search's own cost per trial as the study grows (TPE, SQLite, basic launcher):
+    the median overhead of trials 281-300 against trials 1-20 (target: at most 1.5x).
+    The trials are instant (INSTANT), so the machine's load touches only the overhead."""
+    n_trials = 2 * SCALE_WINDOW + 1 if quick else 301
+    folder = work / "scale"
+    seconds, _ = timed(
+        [
+            sys.executable,
+            "-c",
+            INSTANT,
+            "task=adder",
+            "hparams_search=lr",
+            f"hydra.sweeper.n_trials={n_trials}",
+            "hydra.sweeper.study_name=scale",
+            f"hydra.sweep.dir={folder}",
+            "-m",
+        ],
+        work,
+    )
+    overheads = search_overheads(folder / "optuna.db", "scale")
+    first = statistics.median(overheads[:SCALE_WINDOW])
+    last = statistics.median(overheads[-SCALE_WINDOW:])
+    return {
+        "benchmark": f"search overhead per trial, {n_trials - SCALE_WINDOW}-{n_trials - 1} "
+        f"vs 1-{SCALE_WINDOW}",
+        "baseline s": first,
+        "sweeper s": last,
+        "ratio": last / first,
+        "runs": f"{n_trials} instant trials (TPE, SQLite) in {seconds:.0f} s",
+    }
+
+
 def machine() -> str:
     import torch
 
@@ -352,8 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--only",
-        default="adder,memory,mnist,fixed,parallel,pruning",
-        help="comma-separated: adder,memory,mnist,fixed,parallel,pruning",
+        default="adder,memory,mnist,fixed,parallel,pruning,scale",
+        help="comma-separated: adder,memory,mnist,fixed,parallel,pruning,scale",
     )
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks it runs")
@@ -384,6 +460,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(bench_parallel(args.repeats, work, args.quick))
             elif name == "pruning":
                 rows.extend(bench_pruning(args.repeats, work, args.quick))
+            elif name == "scale":
+                rows.append(bench_scale(work, args.quick))
             else:
                 parser.error(f"unknown benchmark {name!r}")
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)  # survives a later failure

@@ -56,15 +56,16 @@ log = logging.getLogger("sweeper")
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
-def main(cfg: DictConfig) -> float:
+def main(cfg: DictConfig) -> float | list[float]:
     return run_job(cfg, multirun=HydraConfig.get().mode == RunMode.MULTIRUN)
 
 
-def run_job(cfg: DictConfig, multirun: bool) -> float:
-    """One job: `train(cfg)`'s objective. A single run refused for its config or folder
-    exits 2 (one line), one whose training failed exits 1. In a multirun a config
-    failure is recorded in the job's folder and returns the worst value; a folder that
-    cannot be used (in use, finished, unwritable) raises RunFolderError untouched."""
+def run_job(cfg: DictConfig, multirun: bool) -> float | list[float]:
+    """One job: `train(cfg)`'s objective (a list for several objectives). A single run
+    refused for its config or folder exits 2 (one line), one whose training failed exits
+    1. In a multirun a config failure is recorded in the job's folder and returns the
+    worst value; a folder that cannot be used (in use, finished, unwritable) raises
+    RunFolderError untouched."""
     try:
         value = train(cfg)
     except RunFolderError as error:
@@ -79,7 +80,8 @@ def run_job(cfg: DictConfig, multirun: bool) -> float:
         if not multirun:
             config_error(error)
         return record_config_failure(cfg, error)
-    if not multirun and not math.isfinite(value):
+    values = value if isinstance(value, list) else [value]
+    if not multirun and not all(math.isfinite(v) for v in values):
         sys.exit(1)
     return value
 

@@ -44,6 +44,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from sweeper.artifacts import write_csv, write_text
+from sweeper.pareto import front_lines
 from sweeper.plots import plot_sweep_curves
 from sweeper.report import REPORT, write_report
 from sweeper.results import UNSET, Sweep, inside_job_folder, label, load_sweep
@@ -240,6 +241,9 @@ def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE
         lines.append("No finished jobs.")
     else:
         metrics = ", ".join(sorted(results["objective_metric"].dropna().astype(str).unique()))
+        if "objectives" in results.columns:  # multi-objective: every objective, in order
+            specs = results["objectives"].dropna().astype(str).unique()
+            metrics = "; ".join(specs) if len(specs) else metrics
         ok = results[results["status"] == "ok"]
         n_pruned = int((results["status"] == "pruned").sum())
         lines += [
@@ -253,7 +257,9 @@ def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE
             pivot_objective(sweep, replicate_key).to_markdown(disable_numparse=True),
             "",
         ]
-        if not ok.empty:
+        front = front_lines(results, sweep.swept)  # a multi-objective sweep's best jobs
+        lines += front
+        if not ok.empty and not front:
             minimize = (ok["objective_direction"] == "minimize").all()
             best = ok.loc[ok["objective"].idxmin() if minimize else ok["objective"].idxmax()]
             lines += [

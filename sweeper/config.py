@@ -84,7 +84,6 @@ COMMON_RULES: dict[str, Callable[[Any], str | None]] = {
     "optim.lr": positive_number,
     "optim.weight_decay": non_negative_number,
     "optim.schedule": one_of("constant", "cosine"),
-    "objective.direction": one_of("maximize", "minimize"),
 }
 
 
@@ -150,6 +149,7 @@ def validate(cfg: DictConfig) -> None:
     tasks and models as for a user's; and the `logger` settings (`sweeper.loggers`)."""
     from sweeper.loggers import check_loggers
     from sweeper.modelspec import check_model
+    from sweeper.objectives import ObjectiveError, objective_of
     from sweeper.tasks.base import task_class, task_config
 
     check_rules(cfg, "", COMMON_RULES)
@@ -157,8 +157,10 @@ def validate(cfg: DictConfig) -> None:
     _typed(cfg.trainer, TrainerConfig, "trainer")
     check_model(cfg.model)
     task_config(task_class(_get(cfg, "task._target_")), cfg.task)
-    if not isinstance(_get(cfg, "objective.metric"), str):
-        raise _fail("objective.metric", cfg.objective.metric, "must be a metric name")
+    try:  # one metric and direction, or two lists of the same length (sweeper.objectives)
+        objective_of(cfg)
+    except ObjectiveError as error:
+        raise ConfigError(str(error)) from None
     if cfg.device.threads is not None and positive_int(cfg.device.threads):
         raise _fail("device.threads", cfg.device.threads, "must be null or a positive integer")
     resolve_device(cfg.device.name)

@@ -45,6 +45,7 @@ RESERVED = (
     "objective",
     "objective_metric",
     "objective_direction",
+    "objectives",
     "reason",
     "wall_seconds",
     "job_dir",
@@ -70,7 +71,9 @@ class RunRecord:
     epochs_done: an interrupted run's checkpointed epochs; pruned_at_epoch: the epoch
     after which a search's pruner stopped the run (status pruned); logger_errors: one
     line per experiment logger (sweeper.loggers) that failed in this run, which went on
-    without it."""
+    without it; objectives: a multi-objective run's objectives in order, each
+    {metric, direction, value} (`objective` and `objective_metric` then hold the
+    first; sweeper.objectives)."""
 
     status: str
     reason: str | None = None
@@ -85,11 +88,12 @@ class RunRecord:
     epochs_done: int | None = None
     pruned_at_epoch: int | None = None
     logger_errors: list[str] = field(default_factory=list)
+    objectives: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The record as metrics.json holds it."""
+        """The record as metrics.json holds it (optional fields absent rather than null)."""
         data = asdict(self)
-        for optional in ("epochs_done", "pruned_at_epoch"):
+        for optional in ("epochs_done", "pruned_at_epoch", "objectives"):
             if data[optional] is None:
                 del data[optional]
         return data
@@ -200,6 +204,26 @@ def _scalar(value: Any) -> bool:
     return value is None or isinstance(value, (str, bool)) or _is_number(value)
 
 
+def _objectives(record: dict, status: str) -> None:
+    """`objectives`: absent, null, or a list of {metric: str, direction, value: number}."""
+    objectives = record.get("objectives")
+    if objectives is None:
+        return
+    if not isinstance(objectives, list) or not objectives:
+        raise BadFile(f"metrics.json: objectives is {show(objectives)}, not a list")
+    for i, entry in enumerate(objectives):
+        if not isinstance(entry, dict):
+            raise BadFile(f"metrics.json: objectives[{i}] is {show(entry)}, not an object")
+        _text(entry, "metric")
+        _text(entry, "direction", DIRECTIONS)
+        if not isinstance(entry.get("metric"), str):
+            raise BadFile(f"metrics.json: objectives[{i}] has no metric name")
+        try:
+            _number(entry, "value", finite=status == "ok", null=status != "ok")
+        except BadFile as error:
+            raise BadFile(str(error).replace(": value", f": objectives[{i}].value")) from None
+
+
 def check_record(record: Any) -> dict[str, Any]:
     """Return `record` if it is a metrics.json as `sweeper.train` writes it; raise BadFile if not.
 
@@ -228,6 +252,7 @@ def check_record(record: Any) -> dict[str, Any]:
     _text(record, "reason")
     _text(record, "objective_metric")
     _text(record, "objective_direction", DIRECTIONS)
+    _objectives(record, status)
     parameters = record.get("parameters")
     if parameters is not None and not (
         _is_number(parameters) and isinstance(parameters, int) and parameters >= 0

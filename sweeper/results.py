@@ -174,6 +174,11 @@ def _row(name: str, job: Path, overrides: dict[str, str], record: dict[str, Any]
     row["objective_direction"] = record.get("objective_direction")
     for key, value in (record.get("metrics") or {}).items():
         row.setdefault(key, value)  # an override key keeps its own column
+    objectives = record.get("objectives")
+    if objectives:  # a multi-objective run: `val_accuracy (maximize), parameters (minimize)`
+        row["objectives"] = ", ".join(f"{o['metric']} ({o['direction']})" for o in objectives)
+        for entry in objectives:  # `parameters` is no task metric: it gets its column here
+            row.setdefault(entry["metric"], entry["value"])
     for key, value in (record.get("settings") or {}).items():
         row.setdefault(key, value)
     row["reason"] = record.get("reason")

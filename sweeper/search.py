@@ -30,9 +30,11 @@ while it runs
 
 at the end `trials.csv`, `best_trial.yaml`, `optimization_results.yaml` and,
 where they can be drawn, `optimization_history.png` and `param_slices.png` in
-the sweep folder; "all N trials failed" ends with exit 1. Ctrl-C or SIGTERM
-tells the batch's trials FAIL (status interrupted), writes the report and the
-collected results of what finished, says what was cut off, and exits 130 (143 after SIGTERM).
+the sweep folder (a multi-objective study, `objective.metric=[a,b]`: the Pareto
+front instead of one best trial, and NSGA-II by default: `sweeper.pareto`);
+"all N trials failed" ends with exit 1. Ctrl-C or SIGTERM tells the batch's
+trials FAIL (status interrupted), writes the report and the collected results
+of what finished, says what was cut off, and exits 130 (143 after SIGTERM).
 
 Hydra only loads sweepers defined in the `hydra_plugins` package, so
 `hydra_plugins/sweeper_search` subclasses this one. Optuna is imported lazily:
@@ -56,10 +58,12 @@ from hydra.core.object_type import ObjectType
 from hydra.core.plugins import Plugins
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from sweeper.config import ConfigError
 from sweeper.interrupt import exit_code
+from sweeper.objectives import Objective
+from sweeper.pareto import default_sampler, search_objective, trial_values, write_multi_report
 from sweeper.pruning import check_pruning, tell_pruned, trial_overrides
 from sweeper.record import run_status as read_status
 from sweeper.search_space import SearchError, SearchSpace, build_space, check_compatible
@@ -190,12 +194,34 @@ def _plots(study: Any, sweep_dir: Path) -> None:
             log.warning("skipped %s: %s: %s", name, type(error).__name__, error)
 
 
-def write_report(study: Any, sweep_dir: Path, storage: str | None) -> dict[str, Any]:
-    """Write trials.csv, best_trial.yaml, optimization_results.yaml, plots; the best record."""
+def write_report(
+    study: Any, sweep_dir: Path, storage: str | None, objective: Objective | None = None
+) -> dict[str, Any]:
+    """Write trials.csv, best_trial.yaml, optimization_results.yaml, plots; the best record.
+
+    A multi-objective study (`objective` names its metrics) gets pareto_front.csv and
+    its plots instead, and the record lists every Pareto-optimal trial (sweeper.pareto)."""
     from sweeper.artifacts import atomic_write, write_csv
 
     sweep_dir.mkdir(parents=True, exist_ok=True)
     trials = finished_trials(study)
+    if len(study.directions) > 1:
+        if objective is None:  # a study sweeper created names its metrics
+            metrics = study.user_attrs.get(METRICS_ATTR) or [
+                f"objective_{i}" for i in range(len(study.directions))
+            ]
+            directions = [d.name.lower() for d in study.directions]
+            objective = Objective(tuple(metrics), tuple(directions))
+        good = [
+            t for t in trials if t.values is not None and t.user_attrs.get("status", "ok") == "ok"
+        ]
+        record = {
+            "study": study.study_name,
+            "storage": _masked(storage),
+            "finished_trials": len(trials),
+            "failed_trials": len(trials) - len(good),
+        }
+        return write_multi_report(study, objective, sweep_dir, record)
     write_csv(sweep_dir / "trials.csv", study.trials_dataframe())
     good = [t for t in trials if succeeded(t)]
     pruned = [t for t in trials if t.state.name == "PRUNED"]
@@ -269,8 +295,9 @@ def warn_test_objective(metric: Any) -> str | None:
     )
 
 
-def trial_outcome(ret: Any) -> tuple[float | None, dict[str, str]]:
+def trial_outcome(ret: Any, count: int = 1) -> tuple[float | list[float] | None, dict[str, str]]:
     """(value, user attrs) for one trial from its JobReturn; value None means a FAIL trial.
+    With `count` objectives (> 1) the value is the list of the run's `count` values.
 
     A run refused by config validation (metrics.json `reason: config: ...`), an
     interrupted one, or one that raised inside Hydra's launcher is a FAIL; any
@@ -295,6 +322,11 @@ def trial_outcome(ret: Any) -> tuple[float | None, dict[str, str]]:
         attrs["reason"] = str(reason)[:500]
     if status == "interrupted" or str(reason or "").startswith("config:"):
         return None, attrs
+    if count > 1:  # a multi-objective study: one value per objective (sweeper.pareto)
+        numbers, why = trial_values(value, count)
+        if numbers is None:
+            attrs.setdefault("reason", str(why))
+        return numbers, attrs
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -304,6 +336,34 @@ def trial_outcome(ret: Any) -> tuple[float | None, dict[str, str]]:
         attrs.setdefault("reason", "the run returned NaN")
         return None, attrs
     return number, attrs
+
+
+METRICS_ATTR = "objective_metrics"  # the study's user attr naming its objective metric(s)
+
+
+def _task_metrics(cfg: DictConfig) -> list[str]:
+    """The metrics a trial's task produces (to check objective.metric before any trial)."""
+    from sweeper.config import ConfigError
+    from sweeper.train import metric_names
+
+    try:
+        return metric_names(cfg)
+    except ConfigError as error:
+        raise SearchError(str(error)) from None
+
+
+def check_same_metrics(study: Any, objective: Objective, where: str) -> None:
+    """Record the study's objective metric(s) when new; refuse to resume it over others
+    (its stored values would mean something else). Studies without the record pass."""
+    stored = study.user_attrs.get(METRICS_ATTR)
+    if stored is None:
+        study.set_user_attr(METRICS_ATTR, list(objective.metrics))
+    elif list(stored) != list(objective.metrics):
+        raise SearchError(
+            f"study {study.study_name} in {where} was searched over objective.metric="
+            f"[{','.join(stored)}]; this run asks for [{','.join(objective.metrics)}]. Start a "
+            "new study with hydra.sweeper.study_name=NEW (or another hydra.sweep.dir)"
+        )
 
 
 class _TooManyFailures(Exception):
@@ -342,6 +402,7 @@ class SearchSweeper(Sweeper):
         self.total_trials = total_trials
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
+        self.objective = Objective(("objective",), ("maximize",))  # set by _prepare
         self.pending: list[Any] = []  # the batch being run, until told
         self.finished_now: list[int] = []  # trial numbers told in this run
         self.pruner: Any = None  # the study's Optuna pruner (sweeper.pruning), None: off
@@ -393,7 +454,14 @@ class SearchSweeper(Sweeper):
             print(f"sweeper: error: {error}", file=sys.stderr)
             sys.exit(1)
         record = self._report(study)
-        if "best" in record:
+        if "best_trials" in record:
+            log.info(
+                "%d Pareto-optimal trial(s) over %s: %s (pareto_front.csv)",
+                len(record["best_trials"]),
+                self.objective.describe(),
+                ", ".join(str(b["number"]) for b in record["best_trials"]),
+            )
+        elif "best" in record:
             best = record["best"]
             log.info(
                 "best trial %d: %s, params %s, folder %s",
@@ -417,7 +485,7 @@ class SearchSweeper(Sweeper):
             import optuna
 
             study = optuna.load_study(study_name=study.study_name, storage=self.storage)
-        return write_report(study, self.sweep_dir, self.storage)
+        return write_report(study, self.sweep_dir, self.storage, self.objective)
 
     def _collect(self) -> None:
         from sweeper.collect import collect
@@ -461,7 +529,7 @@ class SearchSweeper(Sweeper):
         except Exception:  # not a group
             return []
 
-    def _check_trials_compose(self, space: SearchSpace) -> None:
+    def _check_trials_compose(self, space: SearchSpace) -> DictConfig:
         """Compose one trial's config (each parameter at its first value) before the study
         exists, so a misspelt key (`task.epochz=choice(1,2)`) is refused in one line rather
         than failing trial 0 and entering the study's space; and refuse a
@@ -489,7 +557,7 @@ class SearchSweeper(Sweeper):
                 folders.append(str(OmegaConf.select(cfg, "hydra.sweep.subdir")))
         except Exception as error:  # a subdir that needs what only a running job has
             log.debug("hydra.sweep.subdir not checked before the first trial: %s", error)
-            return
+            return cfg
         finally:
             if previous is not None:
                 hydra_config.cfg = previous
@@ -498,6 +566,7 @@ class SearchSweeper(Sweeper):
                 f"hydra.sweep.subdir={folders[0]} gives every trial the same folder; "
                 "put ${hydra.job.num} in it"
             )
+        return cfg
 
     def _prepare(self, arguments: list[str]) -> tuple[Any, SearchSpace]:
         """Checks and set-up before any trial; returns the (created or loaded) study and space."""
@@ -510,17 +579,6 @@ class SearchSweeper(Sweeper):
                 "hydra.sweeper.search_space is not supported: give the space as "
                 "hydra.sweeper.params (e.g. optim.lr: tag(log, interval(0.0001, 0.1)))"
             )
-        direction = self.direction
-        if isinstance(direction, (list, tuple, ListConfig)):
-            if len(direction) != 1:
-                raise SearchError(
-                    f"hydra.sweeper.direction={list(direction)}: a run returns one "
-                    "objective, so give one direction (maximize or minimize)"
-                )
-            direction = direction[0]
-        direction = str(getattr(direction, "name", direction)).lower()
-        if direction not in ("maximize", "minimize"):
-            raise SearchError(f"hydra.sweeper.direction={direction!r} must be maximize or minimize")
         if not 0 < self.heartbeat_interval < self.grace_period:
             raise SearchError(
                 f"hydra.sweeper.grace_period={self.grace_period} must be larger than "
@@ -530,7 +588,10 @@ class SearchSweeper(Sweeper):
         params = [f"{k!s}={v}" for k, v in (self.params or {}).items()]
         space = build_space(params, list(arguments), self._group_options)
         check_search_space(space.distributions)
-        self._check_trials_compose(space)
+        trial_cfg = self._check_trials_compose(space)
+        self.objective = search_objective(self.direction, trial_cfg, _task_metrics(trial_cfg))
+        self.sampler = default_sampler(self.sampler, self.config, self.objective)
+        directions = list(self.objective.directions)
         self._grid_sampler(space)
         try:
             self.pruner = check_pruning(self.config, self.storage)
@@ -549,7 +610,7 @@ class SearchSweeper(Sweeper):
                     study_name=self.study_name,
                     storage=storage,
                     sampler=self.sampler,
-                    direction=direction,
+                    directions=directions,
                     pruner=self.pruner,
                     load_if_exists=True,
                 )
@@ -558,12 +619,14 @@ class SearchSweeper(Sweeper):
                 if attempt == SCHEMA_ATTEMPTS or storage is None:
                     raise SearchError(f"cannot create study {self.study_name}: {error}") from None
                 time.sleep(0.2 * attempt)
-        if study.direction.name.lower() != direction:
+        stored = [d.name.lower() for d in study.directions]
+        if stored != directions:
             raise SearchError(
                 f"study {study.study_name} in {_where(self.storage)} was created to "
-                f"{study.direction.name.lower()}; this run asks to {direction}. Start a new "
+                f"{'/'.join(stored)}; this run asks to {'/'.join(directions)}. Start a new "
                 "study with hydra.sweeper.study_name=NEW (or another hydra.sweep.dir)"
             )
+        check_same_metrics(study, self.objective, _where(self.storage))
         check_compatible(study, space.distributions, _where(self.storage))
         if storage is not None:
             stale = fail_stale_trials(study, self.grace_period)
@@ -641,7 +704,7 @@ class SearchSweeper(Sweeper):
                     beat.stop()
             failures = 0
             for trial, ret in zip(list(self.pending), returns):
-                value, attrs = trial_outcome(ret)
+                value, attrs = trial_outcome(ret, len(self.objective.metrics))
                 for key, text in attrs.items():
                     trial.set_user_attr(key, text)
                 if attrs.get("status") == "pruned":

@@ -94,8 +94,9 @@ def _finished_record(frozen: Any) -> dict[str, Any] | None:
     return found.record if found.finished else None
 
 
-def told_value(record: dict[str, Any]) -> float | None:
-    """The value a finished run's metrics.json gives Optuna, or None for a FAIL trial.
+def told_value(record: dict[str, Any]) -> float | list[float] | None:
+    """The value a finished run's metrics.json gives Optuna (every objective's, in order,
+    for a multi-objective run), or None for a FAIL trial.
 
     A run refused by config validation (`reason` starting `config:`) or interrupted
     is a FAIL; a run that ran (ok, or failed e.g. by diverging) is COMPLETE with its
@@ -105,6 +106,13 @@ def told_value(record: dict[str, Any]) -> float | None:
     value = record.get("objective")
     if record.get("status") not in ("ok", "failed") or reason.startswith("config:"):
         return None
+    objectives = record.get("objectives")
+    if isinstance(objectives, list) and objectives:  # a multi-objective run: every value
+        values = [o.get("value") if isinstance(o, dict) else None for o in objectives]
+        numbers = [v for v in values if not isinstance(v, bool) and isinstance(v, (int, float))]
+        if len(numbers) != len(values) or any(math.isnan(v) for v in numbers):
+            return None
+        return [float(v) for v in numbers]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         return None
     return float(value)

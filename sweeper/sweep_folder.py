@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,11 +83,30 @@ def _number_or_inf(folder: Path) -> float:
     return float("inf") if number is None else number
 
 
+# job_number's answers by (hydra.yaml's path, mtime, size): a search claims numbers
+# before every batch, and parsing every job's hydra.yaml each time made a trial's
+# cost grow with the sweep folder (README, "Scale"; bench/benchmark.py --only scale).
+_NUMBERS: dict[tuple[str, int, int], int | None] = {}
+
+
 def job_number(folder: Path) -> int | None:
-    """Hydra's `hydra.job.num` of the job in `folder`, or None if it cannot be read."""
+    """Hydra's `hydra.job.num` of the job in `folder`, or None if it cannot be read.
+
+    Read once per version of `.hydra/hydra.yaml` (cached by path, mtime and size)."""
     path = folder / HYDRA_DIR / "hydra.yaml"
-    if not path.is_file():  # a FIFO there would block the read
+    try:
+        info = os.stat(path)
+    except OSError:
         return None
+    if not stat.S_ISREG(info.st_mode):  # a FIFO there would block the read
+        return None
+    key = (os.path.abspath(path), info.st_mtime_ns, info.st_size)
+    if key not in _NUMBERS:
+        _NUMBERS[key] = _read_job_number(path)
+    return _NUMBERS[key]
+
+
+def _read_job_number(path: Path) -> int | None:
     try:
         with open(path) as stream:
             hydra_cfg = yaml.load(stream, Loader=_Loader)
@@ -178,7 +198,8 @@ def next_job_number(root: str | Path) -> int:
     root = Path(root)
     if not root.is_dir():
         return 0
-    used = [job.number for job in existing_jobs(root) if job.number is not None]
+    numbers = (job_number(folder) for folder in find_job_folders(root))
+    used = [number for number in numbers if number is not None]
     # Folders named by number alone count too (a job that died before Hydra wrote .hydra/).
     used += [int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()]
     return max([*used, *_claimed(root)], default=-1) + 1

@@ -19,8 +19,9 @@ protocols, never by name:
     curves.png     training loss, validation loss, validation accuracy per epoch
     ...            the task's own figures (Task.write_figures)
 
-It returns the configured objective as a float for Hydra's sweepers; a run
-that fails (a NaN loss, an exception in training) returns the worst value
+It returns the configured objective as a float for Hydra's sweepers (a list of
+floats for a multi-objective `objective.metric=[a,b]`: sweeper.objectives); a
+run that fails (a NaN loss, an exception in training) returns the worst value
 (-inf when maximising, inf when minimising) so a sweep carries on.
 
 The run holds its folder's lock throughout (sweeper.run_folder): a folder in
@@ -44,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from tqdm.auto import tqdm
 
 from sweeper.artifacts import save_torch, write_csv
@@ -60,6 +61,7 @@ from sweeper.epoch_log import log_epoch
 from sweeper.interrupt import signal_name
 from sweeper.losses import LossFn, count_correct, make_loss
 from sweeper.modelspec import ModelSpec, build_model, check_output, model_spec
+from sweeper.objectives import Objective, ObjectiveError, check_available, objective_of
 from sweeper.observers import EpochObserver, build_observers
 from sweeper.optim import CosineSchedule, Optimizer
 from sweeper.plots import plot_run_curves
@@ -409,10 +411,17 @@ def run_settings(cfg: DictConfig, device: torch.device | None = None) -> dict[st
     return settings
 
 
-def worst_objective(cfg: DictConfig) -> float:
-    """What a failed run returns: -inf when maximising, inf when minimising."""
-    direction = OmegaConf.select(cfg, "objective.direction", default="maximize")
-    return math.inf if direction == "minimize" else -math.inf
+def worst_objective(cfg: DictConfig) -> float | list[float]:
+    """What a failed run returns: -inf when maximising, inf when minimising (a list of
+    them for a multi-objective run)."""
+    try:
+        objective = objective_of(cfg)
+    except Exception:  # an objective the run refused: one value, by the first direction
+        direction = _select(cfg, "objective.direction")
+        if isinstance(direction, ListConfig) and len(direction):
+            direction = direction[0]
+        return math.inf if direction == "minimize" else -math.inf
+    return objective.returned(objective.worst())
 
 
 def _select(cfg: DictConfig, key: str) -> Any:
@@ -422,7 +431,7 @@ def _select(cfg: DictConfig, key: str) -> Any:
         return None
 
 
-def record_config_failure(cfg: DictConfig, error: ConfigError) -> float:
+def record_config_failure(cfg: DictConfig, error: ConfigError) -> float | list[float]:
     """A multirun job whose config was refused at run time: log the one-line error, record
     `status: failed` with `reason: "config: <message>"` in its folder and return the worst
     objective, so the sweep goes on. A folder that cannot be used (RunFolderError: in use,
@@ -433,12 +442,14 @@ def record_config_failure(cfg: DictConfig, error: ConfigError) -> float:
     record = RunRecord(
         status="failed",
         reason=f"config: {error}",
-        objective=worst,
+        objective=worst[0] if isinstance(worst, list) else worst,
         objective_metric=metric if isinstance(metric, str) else None,
         objective_direction=direction if direction in ("maximize", "minimize") else None,
         settings=run_settings(cfg),
         wall_seconds=0.0,
     )
+    if isinstance(worst, list):
+        _set_objective(record, objective_of(cfg), worst)
     out_dir = Path(str(_select(cfg, "output_dir")))
     if (out_dir / CHECKPOINT_NAME).exists():  # an interrupted run's work: keep it resumable
         log.error("sweeper: error: not recorded in %s, which keeps a checkpoint to resume", out_dir)
@@ -476,12 +487,10 @@ def prepare(
     spec = model_spec(cfg.model, task, command_line(cfg))
     model = build_model(spec).to(device)
     loss_fn = make_loss(cfg.loss.name, task.kind)
-    names = task.metric_names(task.cfg)
-    if cfg.objective.metric not in names:
-        raise ConfigError(
-            f"objective.metric={cfg.objective.metric} is not a metric of task {task.name}; "
-            f"choose one of {', '.join(names)}"
-        )
+    try:
+        check_available(objective_of(cfg), task.metric_names(task.cfg), task.name)
+    except ObjectiveError as error:
+        raise ConfigError(str(error)) from None
     with precision(cfg, device):  # as training will run it
         check_model_output(model, task, spec)
     return task, spec, model, loss_fn
@@ -513,7 +522,7 @@ class Preflight:
             raise self._seen[key]
 
 
-def train(cfg: DictConfig) -> float:
+def train(cfg: DictConfig) -> float | list[float]:
     """Train and test one configuration, write its files, return the objective.
 
     Resumes from `checkpoint.pt` in `cfg.output_dir` when one is there. Raises
@@ -567,13 +576,14 @@ def _run(
     resume: dict[str, Any] | None,
     started: float,
     observers: Sequence[EpochObserver] = (),
-) -> float:
+) -> float | list[float]:
     """`train` once its folder is locked: fit, test, write the files, return the objective."""
     out_dir = checkpointer.path.parent
-    record = RunRecord(
+    objective = objective_of(cfg)
+    record = RunRecord(  # the values come at the end (an interrupted run has none)
         status="ok",
-        objective_metric=cfg.objective.metric,
-        objective_direction=cfg.objective.direction,
+        objective_metric=objective.metrics[0],
+        objective_direction=objective.directions[0],
         resumed_from_epoch=checkpointer.epoch if resume is not None else None,
     )
     history: list[dict[str, Any]] = []
@@ -599,7 +609,6 @@ def _run(
         with precision(cfg, device):
             task.write_figures(model, out_dir)
         save_checkpoint(out_dir / "model.pt", cfg, model, spec)
-        record.objective = metrics[cfg.objective.metric]
         log.info("%s: %s", task.name, task.describe(metrics))
     except KeyboardInterrupt as interrupt:
         record.settings = run_settings(cfg, device)
@@ -616,7 +625,7 @@ def _run(
         log.exception("run failed")
         record.status = "failed"
         record.reason = f"{type(error).__name__}: {error}"
-        record.objective = worst_objective(cfg)
+        _set_objective(record, objective, objective.worst())
     if history:
         history_frame = pd.DataFrame(history)
         write_csv(out_dir / "history.csv", history_frame)
@@ -624,6 +633,8 @@ def _run(
     record.metrics = metrics
     record.settings = run_settings(cfg, device)
     record.parameters = sum(p.numel() for p in model.parameters())
+    if record.status == "ok":  # a failed run keeps the worst values
+        _set_objective(record, objective, objective.values({**metrics, **run_metrics(record)}))
     record.wall_seconds = round(time.perf_counter() - started, 3)
     for observer in observers:
         observer.run_end(record)
@@ -631,7 +642,20 @@ def _run(
     record.write(out_dir)
     # The run is finished (ok or failed): it will not be resumed, model.pt holds its weights.
     checkpointer.remove()
-    return float(record.objective)
+    values = [o["value"] for o in record.objectives] if record.objectives else [record.objective]
+    return objective.returned(values)
+
+
+def run_metrics(record: RunRecord) -> dict[str, float]:
+    """The run-level numbers an objective may name besides the task's metrics
+    (`sweeper.objectives.RUN_METRICS`): the model's parameter count."""
+    return {"parameters": float(record.parameters or 0)}
+
+
+def _set_objective(record: RunRecord, objective: Objective, values: list[float]) -> None:
+    """Fill metrics.json's objective fields (`Objective.fields`) for `values`."""
+    for key, value in objective.fields(values).items():
+        setattr(record, key, value)
 
 
 def pruned_metrics(history: list[dict[str, Any]]) -> dict[str, float]:

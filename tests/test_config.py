@@ -29,9 +29,10 @@ def test_every_group_has_its_options():
         "assignment_adder",
         "assignment_memory",
         "assignment_mnist",
+        "memory_hidden2",
         "mnist_tuned",
     ]
-    assert options("hparams_search") == ["lr"]
+    assert options("hparams_search") == ["arch", "lr"]
 
 
 @pytest.mark.parametrize("task", options("task"))
