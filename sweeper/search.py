@@ -161,7 +161,9 @@ def succeeded(trial: Any) -> bool:
 
 
 def _plots(study: Any, sweep_dir: Path) -> None:
-    """Optuna's history and slice plots; one that cannot be drawn is skipped with a log line."""
+    """Optuna's history and slice plots; one that cannot be drawn is skipped with a log line.
+
+    Optuna's matplotlib plots set the `ggplot` style globally: undone after them."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -174,11 +176,11 @@ def _plots(study: Any, sweep_dir: Path) -> None:
         ("param_slices.png", optuna_plots.plot_slice),
     ):
         try:
-            with warnings.catch_warnings():  # Optuna marks its matplotlib plots experimental
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings(), matplotlib.rc_context():  # style restored after
+                warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
                 axes = plot(study)
-            first = axes.flat[0] if hasattr(axes, "flat") else axes
-            save_figure(sweep_dir / name, first.figure)
+                first = axes.flat[0] if hasattr(axes, "flat") else axes
+                save_figure(sweep_dir / name, first.figure)
         except Exception as error:  # a plot is optional; the tables are the record
             log.warning("skipped %s: %s: %s", name, type(error).__name__, error)
 
