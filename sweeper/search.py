@@ -555,6 +555,7 @@ class SearchSweeper(Sweeper):
         import optuna
         from hydra.utils import instantiate
 
+        from sweeper.progress import SearchProgress
         from sweeper.stale_trials import Heartbeat
         from sweeper.sweep_folder import claim_job_numbers
 
@@ -562,6 +563,7 @@ class SearchSweeper(Sweeper):
         if self.custom_search_space:
             extend = instantiate({"_target_": self.custom_search_space, "_partial_": True})
         to_go = self.n_trials
+        progress = SearchProgress(to_go)  # a line per batch on a terminal (sweeper.progress)
         while to_go > 0:
             batch = min(to_go, self.n_jobs)
             self.pending = []
@@ -593,6 +595,7 @@ class SearchSweeper(Sweeper):
                 self.pending.remove(trial)
                 self.finished_now.append(trial.number)
             to_go -= batch
+            progress.told(study, len(returns))
             if failures / len(returns) > self.max_failure_rate:
                 raise _TooManyFailures(
                     f"{failures} of {len(returns)} trials of a batch failed "
