@@ -78,8 +78,10 @@ def run_job(cfg: DictConfig, multirun: bool) -> float:
         if not multirun:
             config_error(error)
         return record_config_failure(cfg, error)
-    if not multirun and not math.isfinite(value):
-        sys.exit(1)
+    if not multirun:
+        log.info("outputs in %s", os.path.abspath(cfg.output_dir))  # where a single run wrote
+        if not math.isfinite(value):
+            sys.exit(1)
     return value
 
 

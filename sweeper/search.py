@@ -297,6 +297,7 @@ class SearchSweeper(Sweeper):
         self.grace_period = grace_period
         self.pending: list[Any] = []  # the batch being run, until told
         self.finished_now: list[int] = []  # trial numbers told in this run
+        self.created = False  # whether this run created the study (else it resumes one)
 
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
@@ -322,7 +323,8 @@ class SearchSweeper(Sweeper):
         try:
             if self.n_trials > 0:
                 log.info(
-                    "study %s in %s: %d trials before this run, %d to run now",
+                    "%s study %s in %s: %d trials before this run, %d to run now",
+                    "new" if self.created else "resumed",
                     study.study_name,
                     _masked(self.storage),
                     before,
@@ -451,6 +453,7 @@ class SearchSweeper(Sweeper):
         """Checks and set-up before any trial; returns the (created or loaded) study and space."""
         import optuna
 
+        from sweeper.optuna_setup import create_or_load, plain_optuna_logging
         from sweeper.stale_trials import fail_stale_trials
 
         if self.search_space is not None:
@@ -486,15 +489,12 @@ class SearchSweeper(Sweeper):
             raise SearchError(
                 f"cannot write to {self.sweep_dir}: {error.strerror or error}"
             ) from None
+        plain_optuna_logging()  # no colour escapes in log files (sweeper.optuna_setup)
         storage = connect_storage(self.storage)
         for attempt in range(1, SCHEMA_ATTEMPTS + 1):
             try:
-                study = optuna.create_study(
-                    study_name=self.study_name,
-                    storage=storage,
-                    sampler=self.sampler,
-                    direction=direction,
-                    load_if_exists=True,
+                study, self.created = create_or_load(  # sweeper.optuna_setup says why
+                    self.study_name, storage, self.sampler, direction
                 )
                 break
             except Exception as error:  # two workers creating one study at the same moment
