@@ -1,7 +1,7 @@
 """Sweep-level progress: one line on the terminal each time a job or trial finishes.
 
     sweep: job 3 of 6 done (1 failed), elapsed 0:42, ETA 1:24
-    search: trial 5 of 20 done, best so far 0.9999 (trial 3), elapsed 1:10, ETA 3:30
+    search: trial 5 of 20 done (best so far 0.9999 in trial 3), elapsed 1:10, ETA 3:30
 
 Written only when stderr is a terminal (`enabled`): under SLURM, nohup or CI the
 job logs say what happened and these lines would be noise. Each is one whole
@@ -151,7 +151,7 @@ class SearchProgress:
             return None
         try:
             best = study.best_trial  # ValueError while no trial is COMPLETE
-            extra = f"best so far {best.value:.4f} (trial {best.number})"
+            extra = f"best so far {best.value:.4f} in trial {best.number}"
         except ValueError:
             extra = "no completed trial yet"
         line = progress_line(

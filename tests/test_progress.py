@@ -74,7 +74,7 @@ def test_search_progress_says_trials_done_and_the_best_so_far():
     for value in (0.5, 0.75):
         study.tell(study.ask(), value)
     line = progress.told(study, 2)
-    assert line.startswith("search: trial 3 of 4 done (best so far 0.7500 (trial 2)), elapsed")
+    assert line.startswith("search: trial 3 of 4 done (best so far 0.7500 in trial 2), elapsed")
     assert stream.getvalue().splitlines()[-1] == line
     assert SearchProgress(4, stream=io.StringIO()).told(study, 1) is None
 
