@@ -9,6 +9,7 @@ import matplotlib.style
 import pandas as pd
 import pytest
 from matplotlib.colors import to_rgba
+from test_report import search  # noqa: F401  (a fixture: an Optuna search folder)
 
 import sweeper.plots as plots
 from sweeper.plot_style import accuracy_limits, colors, legend_columns, short_labels
@@ -189,3 +190,15 @@ def test_search_plots_restore_the_global_style(tmp_path):
     assert {k: v for k, v in after.items() if "backend" not in k} == {
         k: v for k, v in before.items() if "backend" not in k
     }
+
+
+def test_report_plots_round_labels_like_the_png_figures(search):  # noqa: F811
+    from sweeper import report_plots
+    from sweeper.report import config_label
+    from sweeper.results import load_sweep
+
+    sweep = load_sweep(search)
+    labels = {str(r["job"]): config_label(r, sweep.swept) for _, r in sweep.results.iterrows()}
+    assert "optim.lr=0.00443038" in labels.values()
+    page = "".join(report_plots.sweep_plots(sweep, labels))
+    assert "optim.lr=0.00443" in page and "optim.lr=0.00443038" not in page
