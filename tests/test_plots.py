@@ -178,7 +178,6 @@ def test_search_plots_restore_the_global_style(tmp_path):
     optuna = pytest.importorskip("optuna")
     from sweeper.search import _plots
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize")
     study.optimize(lambda t: t.suggest_float("lr", 1e-4, 1e-1, log=True), n_trials=3)
     matplotlib.use("Agg")  # as _plots does: the backend is not a style

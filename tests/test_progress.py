@@ -64,7 +64,6 @@ def test_grid_progress_is_quiet_off_a_terminal(tmp_path):
 
 def test_search_progress_says_trials_done_and_the_best_so_far():
     optuna = pytest.importorskip("optuna")
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize")
     stream = Terminal()
     progress = SearchProgress(4, stream=stream)

@@ -15,10 +15,13 @@ optuna = pytest.importorskip("optuna")
 def plain_optuna():
     from sweeper.optuna_setup import plain_optuna_logging
 
+    verbosity = optuna.logging.get_verbosity()  # another test may have set WARNING
+    optuna.logging.set_verbosity(optuna.logging.INFO)
     plain_optuna_logging()
     yield
     optuna.logging.disable_propagation()
     optuna.logging.enable_default_handler()
+    optuna.logging.set_verbosity(verbosity)
 
 
 def test_create_or_load_tells_a_new_study_from_an_existing_one(tmp_path, caplog, plain_optuna):
