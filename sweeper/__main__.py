@@ -81,8 +81,10 @@ def run_job(cfg: DictConfig, multirun: bool) -> float | list[float]:
             config_error(error)
         return record_config_failure(cfg, error)
     values = value if isinstance(value, list) else [value]
-    if not multirun and not all(math.isfinite(v) for v in values):
-        sys.exit(1)
+    if not multirun:
+        log.info("outputs in %s", os.path.abspath(cfg.output_dir))  # where a single run wrote
+        if not all(math.isfinite(v) for v in values):
+            sys.exit(1)
     return value
 
 

@@ -316,7 +316,8 @@ def write_outputs(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KE
     labels = {str(r["job"]): label(r, keys) for _, r in sweep.results.iterrows()}
     if not sweep.history.empty:
         written.append(write_csv(folder / "history.csv", sweep.history))
-        written.append(plot_sweep_curves(sweep.history, labels, folder / "curves.png"))
+        losses = {str(r["job"]): r.get("loss.name") for _, r in sweep.results.iterrows()}
+        written.append(plot_sweep_curves(sweep.history, labels, folder / "curves.png", losses))
     if not sweep.by_length.empty:
         written.append(write_csv(folder / "by_length.csv", sweep.by_length))
         targets = task_targets(sweep)

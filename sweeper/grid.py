@@ -51,6 +51,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sweeper.artifacts import write_text
 from sweeper.interrupt import exit_code
+from sweeper.progress import GridProgress
 from sweeper.sweep_folder import (
     FINISHED,
     Job,
@@ -296,6 +297,7 @@ class GridSweeper(BasicSweeper):
             write_text(record, OmegaConf.to_yaml(self.config))  # atomic, the umask's mode
         returns: list[Any] = []
         batches = self._batches(todo)
+        progress = GridProgress([p.folder for p in todo]).start()  # a line per job, on a terminal
         try:
             for batch in batches:
                 started = time.perf_counter()
@@ -319,7 +321,9 @@ class GridSweeper(BasicSweeper):
                 log.debug("batch of %d in %.1f s", len(batch), time.perf_counter() - started)
                 returns.append(results)
         except KeyboardInterrupt as interrupt:
+            progress.stop(final=False)
             self._interrupted(todo, sweep_dir, exit_code(interrupt))
+        progress.stop()
         return returns
 
     def _batches(self, todo: list[Point]) -> list[list[Point]]:

@@ -2,19 +2,42 @@
 
 Figures are built with matplotlib's object API (`Figure`), not pyplot: no
 backend or display is involved, nothing global keeps them alive, and a job
-does not pay pyplot's import (~0.1 s) to draw its curves.
+does not pay pyplot's import (~0.1 s) to draw its curves. Each is built and
+saved inside `plot_style.figure_style()`, so a global style change (Optuna's
+plots set `ggplot`) never reaches them; `sweeper.plot_style` also gives the
+colours, markers, rounded labels and accuracy ranges that keep 1 to 30
+configurations legible:
+
+- a configuration has one colour and one marker in every sweep figure;
+- accuracy axes span at least 0.9-1.0 (a 0.06 % dip does not fill the axis);
+- epochs and lengths get whole-number ticks;
+- losses of different kinds (mse, ce) get their own axes, never one shared one;
+- the legend sits beside the axes, in more columns past 18 lines;
+- accuracy by length: one panel per configuration (the others in grey behind), so
+  lines that all sit at 1.0 cannot hide each other.
 """
 
 from __future__ import annotations
 
+import math
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from sweeper.artifacts import save_figure
+from sweeper.plot_style import (
+    accuracy_limits,
+    figure_style,
+    integer_ticks,
+    legend_columns,
+    palette,
+    short_labels,
+)
 from sweeper.stats import summarize
 
 CURVE_PANELS = (
@@ -22,6 +45,8 @@ CURVE_PANELS = (
     ("val_loss", "validation loss"),
     ("val_accuracy", "validation accuracy"),
 )
+SHADE = "0.88"  # the training lengths' background
+OTHERS = "0.78"  # the other configurations behind a small multiple
 
 
 def plot_run_curves(history: pd.DataFrame, path: str | Path, title: str) -> Path:
@@ -30,35 +55,48 @@ def plot_run_curves(history: pd.DataFrame, path: str | Path, title: str) -> Path
     Drawn once per job. Like every figure here it has fixed margins, not tight_layout,
     which would measure every label first: 0.14 s instead of 0.26 s a figure, which a
     sweep of second-long jobs notices."""
-    figure = Figure(figsize=(13, 3.8))
-    axes = figure.subplots(1, 3)
-    for ax, (column, label) in zip(axes, CURVE_PANELS):
-        ax.plot(history["epoch"], history[column], marker="o", markersize=3)
-        ax.set_xlabel("epoch")
-        ax.set_title(label)
-        ax.grid(alpha=0.3)
-    figure.suptitle(title)
-    figure.subplots_adjust(left=0.05, right=0.99, bottom=0.14, top=0.82, wspace=0.2)
-    return save_figure(path, figure)
+    with figure_style():
+        figure = Figure(figsize=(13, 3.8))
+        axes = figure.subplots(1, 3)
+        for ax, (column, label) in zip(axes, CURVE_PANELS):
+            ax.plot(history["epoch"], history[column], marker="o", markersize=3)
+            _epoch_axis(ax, column, history[column])
+            ax.set_title(label)
+        figure.suptitle(title)
+        figure.subplots_adjust(left=0.05, right=0.99, bottom=0.14, top=0.82, wspace=0.2)
+        return save_figure(path, figure)
 
 
-def _legend(ax: Axes, lines: int) -> None:
-    # Past a dozen lines (an Optuna search) a legend hides the plot it explains.
-    if 0 < lines <= 12:
-        ax.legend(fontsize=8)
+def _epoch_axis(ax: Axes, column: str, values: Any) -> None:
+    ax.set_xlabel("epoch")
+    integer_ticks(ax)
+    if "accuracy" in column:
+        ax.set_ylim(*accuracy_limits(values))
+    else:  # losses are >= 0: from 0, so a small change is drawn small
+        ax.set_ylim(bottom=0)
 
 
 def _configurations(frame: pd.DataFrame, labels: dict[str, str]):
-    """(label, rows, jobs) per configuration, in first-seen order: `labels` maps each job to
-    its configuration's label, so a configuration's replicates (seeds) come as one group."""
+    """(label, rows, jobs) per configuration, in the order of `labels` (first-seen): `labels`
+    maps each job to its configuration's label, so a configuration's replicates (seeds)
+    come as one group. The label's numbers are rounded (`plot_style.short_labels`)."""
     names = frame["job"].astype(str).map(labels)
-    for name, rows in frame.groupby(names, sort=False):
+    order = {name: i for i, name in enumerate(dict.fromkeys(labels.values()))}
+    short = short_labels(list(order))
+    groups = sorted(frame.groupby(names, sort=False), key=lambda g: order.get(g[0], len(order)))
+    for name, rows in groups:
         jobs = rows["job"].nunique()
-        yield (name if jobs == 1 else f"{name} (n={jobs})"), rows, jobs
+        shown = short.get(name, name)
+        yield (shown if jobs == 1 else f"{shown} (n={jobs})"), rows, jobs
 
 
 def _mean_with_band(
-    ax: Axes, rows: pd.DataFrame, x: str, y: str, band: bool = True, **style: Any
+    ax: Axes,
+    rows: pd.DataFrame,
+    x: str,
+    y: str,
+    band: bool = True,
+    **style: Any,
 ) -> Any:
     """One configuration: its mean over replicates at each x, bold, with the 95 % Student-t
     band where at least two replicates reached that x (an accuracy's band clipped to
@@ -89,71 +127,193 @@ def _mean_with_band(
     return line
 
 
-def plot_sweep_curves(history: pd.DataFrame, labels: dict[str, str], path: str | Path) -> Path:
+def _means(rows: pd.DataFrame, x: str, y: str) -> list[float]:
+    return [summarize(group[y]).mean for _, group in rows.groupby(x)]
+
+
+def _legend_beside(figure: Figure, handles: list[Any], names: list[str], plot_width: float) -> None:
+    """A legend right of the axes, `plot_width` inches of figure left for them; the
+    figure is widened to fit it."""
+    columns = legend_columns(len(names))
+    longest = max((len(n) for n in names), default=0)
+    width = columns * (0.6 + 0.066 * longest)  # inches, at fontsize 8
+    height = figure.get_size_inches()[1]
+    figure.set_size_inches(plot_width + width, height)
+    figure.legend(
+        handles,
+        names,
+        loc="center left",
+        bbox_to_anchor=(plot_width / (plot_width + width), 0.5),
+        ncol=columns,
+        handlelength=2.5,
+    )
+
+
+def plot_sweep_curves(
+    history: pd.DataFrame,
+    labels: dict[str, str],
+    path: str | Path,
+    losses: dict[str, str] | None = None,
+) -> Path:
     """Train loss, val loss and val accuracy per epoch: one line per configuration.
 
     `labels` maps each job to its configuration's label; a configuration with
-    replicates is drawn as their mean with a 95 % CI band, labelled `(n=5)`."""
-    figure = Figure(figsize=(15, 4.2))
-    axes = figure.subplots(1, 3)
-    count = 0
-    for ax, (column, title) in zip(axes, CURVE_PANELS):
-        count = 0
-        for name, rows, _ in _configurations(history, labels):
-            _mean_with_band(ax, rows, "epoch", column, marker="o", markersize=2, label=name)
-            count += 1
-        ax.set_xlabel("epoch")
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-    _legend(axes[-1], count)
-    figure.subplots_adjust(left=0.045, right=0.99, bottom=0.13, top=0.92, wspace=0.2)
-    return save_figure(path, figure)
+    replicates is drawn as their mean with a 95 % CI band, labelled `(n=5)`.
+    `losses` maps jobs to their loss name (`loss.name`): each loss gets its own
+    row of loss panels (an MSE and a cross-entropy are not on one scale); the
+    accuracy panel spans the rows."""
+    configurations = list(_configurations(history, labels))
+    kind_of = {}
+    for name, rows, _ in configurations:
+        job = str(rows["job"].iloc[0])
+        value = (losses or {}).get(job)
+        kind_of[name] = "" if value is None or pd.isna(value) else str(value)
+    kinds = list(dict.fromkeys(kind_of.values())) or [""]
+    colours = palette(name for name, _, _ in configurations)
+    with figure_style():
+        figure = Figure(figsize=(13.5, 2.6 + 1.6 * len(kinds)))
+        grid = figure.add_gridspec(len(kinds), 3)
+        accuracy = figure.add_subplot(grid[:, 2])
+        handles = []
+        for row, kind in enumerate(kinds):
+            suffix = f" ({kind})" if kind else ""
+            panels = [figure.add_subplot(grid[row, 0]), figure.add_subplot(grid[row, 1])]
+            for ax, (column, title) in zip(panels, CURVE_PANELS[:2]):
+                for name, rows, _ in configurations:
+                    if kind_of[name] == kind:
+                        _mean_with_band(ax, rows, "epoch", column, markersize=3, **colours[name])
+                _epoch_axis(ax, column, history[column])
+                ax.set_title(title + suffix)
+        column = CURVE_PANELS[2][0]
+        for name, rows, _ in configurations:
+            handles.append(
+                _mean_with_band(accuracy, rows, "epoch", column, markersize=3, **colours[name])
+            )
+        shown = [v for _, rows, _ in configurations for v in _means(rows, "epoch", column)]
+        _epoch_axis(accuracy, column, shown)
+        accuracy.set_title(CURVE_PANELS[2][1])
+        _legend_beside(figure, handles, [name for name, _, _ in configurations], 13.5)
+        width = figure.get_size_inches()[0]
+        figure.subplots_adjust(
+            left=0.6 / width, right=13.4 / width, bottom=0.12, top=0.9, wspace=0.22, hspace=0.45
+        )
+        return save_figure(path, figure)
 
 
 def plot_accuracy_vs_length(
     by_length: pd.DataFrame, labels: dict[str, str], path: str | Path, ylabel: str, title: str
 ) -> Path:
-    """Accuracy per sequence length, one line per configuration, training lengths shaded.
+    """Accuracy per sequence length per configuration, training lengths shaded.
 
     `labels` maps each job to its configuration's label; a configuration with
     replicates is drawn as their mean with a 95 % CI band, labelled `(n=5)`.
-    Lengths beyond training (the `extrapolation` split) are drawn as separate
-    markers joined by a dotted line, so they read as tested but never trained on.
+    Lengths beyond training (the `extrapolation` split) are drawn as squares
+    joined by a dotted line, so they read as tested but never trained on. One
+    configuration gets one panel; several get a small panel each (its line in
+    colour, the others in grey behind), since most of them sit exactly at 1.0,
+    where lines in one panel would hide each other.
     """
-    figure = Figure(figsize=(9, 5))
-    ax = figure.subplots()
+    configurations = list(_configurations(by_length, labels))
+    colours = palette(name for name, _, _ in configurations)
     trained = by_length[by_length["split"] == "test"]["length"]
-    ax.axvspan(
-        trained.min() - 0.5, trained.max() + 0.5, color="0.92", zorder=0, label="training lengths"
+    span = (trained.min() - 0.5, trained.max() + 0.5)
+    limits = accuracy_limits(
+        v for _, rows, _ in configurations for v in _means(rows, "length", "accuracy")
     )
-    count = 0
-    for name, rows, _ in _configurations(by_length, labels):
-        count += 1
-        test = rows[rows["split"] == "test"]
-        line = _mean_with_band(ax, test, "length", "accuracy", marker="o", markersize=3, label=name)
-        beyond = rows[rows["split"] == "extrapolation"]
-        if not beyond.empty:  # dotted from the last trained length, squares where tested
-            joined = pd.concat([test[test["length"] == test["length"].max()], beyond])
-            color = line.get_color()
-            _mean_with_band(ax, joined, "length", "accuracy", linestyle=":", color=color)
-            _mean_with_band(
-                ax,
-                beyond,
-                "length",
-                "accuracy",
-                band=False,
-                linestyle="none",
-                marker="s",
-                markersize=4,
-                color=color,
+    with figure_style():
+        if len(configurations) <= 1:
+            figure = Figure(figsize=(9, 5))
+            ax = figure.subplots()
+            ax.axvspan(*span, color=SHADE, zorder=0, linewidth=0)
+            handles = [_length_line(ax, rows, colours[name]) for name, rows, _ in configurations]
+            _length_axis(ax, limits)
+            ax.set_ylabel(ylabel)
+            ax.set_xlabel("sequence length")
+            ax.set_title(title)
+            names = [name for name, _, _ in configurations]
+            handles.append(Patch(color=SHADE))
+            names.append("training lengths (shaded)")
+            _legend_beside(figure, handles, names, 9)
+            width = figure.get_size_inches()[0]
+            figure.subplots_adjust(left=0.9 / width, right=8.9 / width, bottom=0.1, top=0.93)
+        else:
+            figure = _small_multiples(configurations, colours, span, limits)
+            figure.suptitle(
+                f"{title}\nshaded: training lengths; squares: lengths never trained on; "
+                "grey: the other configurations",
+                fontsize=10,
             )
-    ax.set_xlabel("sequence length")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    _legend(ax, count + 1)
-    figure.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.93)
-    return save_figure(path, figure)
+            figure.supxlabel("sequence length")
+            figure.supylabel(ylabel)
+        return save_figure(path, figure)
+
+
+def _length_line(ax: Axes, rows: pd.DataFrame, colour: dict[str, Any], markersize: int = 4) -> Any:
+    """One configuration's test accuracy by length (solid, markers), and its extrapolation
+    lengths (squares joined to the last trained length by a dotted line)."""
+    test = rows[rows["split"] == "test"]
+    line = _mean_with_band(ax, test, "length", "accuracy", markersize=markersize, **colour)
+    beyond = rows[rows["split"] == "extrapolation"]
+    if not beyond.empty:  # dotted from the last trained length, squares where tested
+        joined = pd.concat([test[test["length"] == test["length"].max()], beyond])
+        color = colour["color"]
+        _mean_with_band(ax, joined, "length", "accuracy", linestyle=":", color=color)
+        _mean_with_band(
+            ax,
+            beyond,
+            "length",
+            "accuracy",
+            band=False,
+            linestyle="none",
+            marker="s",
+            markersize=markersize + 1,
+            color=color,
+        )
+    return line
+
+
+def _length_axis(ax: Axes, limits: tuple[float, float]) -> None:
+    ax.set_ylim(*limits)
+    integer_ticks(ax)
+
+
+def _small_multiples(
+    configurations: list[Any],
+    colours: dict[str, dict[str, Any]],
+    span: tuple[float, float],
+    limits: tuple[float, float],
+) -> Figure:
+    """One small panel per configuration: its line in colour over the others in grey."""
+    count = len(configurations)
+    columns = math.ceil(math.sqrt(count * 1.4))
+    rows_ = math.ceil(count / columns)
+    figure = Figure(figsize=(2.7 * columns + 0.6, 2.25 * rows_ + 1.0))
+    axes = figure.subplots(rows_, columns, sharex=True, sharey=True, squeeze=False)
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    grey = {}  # each configuration's mean test accuracy by length, computed once
+    for name, rows, _ in configurations:
+        test = rows[rows["split"] == "test"]
+        grey[name] = test.groupby("length")["accuracy"].agg(lambda v: summarize(v).mean)
+    for ax, (name, rows, _) in zip(axes.flat, configurations):
+        ax.axvspan(*span, color=SHADE, zorder=0, linewidth=0)
+        for other, means in grey.items():
+            if other != name:
+                ax.plot(means.index, means.to_numpy(), color=OTHERS, linewidth=0.8)
+        _length_line(ax, rows, colours[name], markersize=3)
+        ax.set_title(textwrap.fill(name, 34), fontsize=8)
+        ax.tick_params(labelsize=7)
+        _length_axis(ax, limits)
+    width, height = figure.get_size_inches()
+    figure.subplots_adjust(
+        left=0.85 / width,
+        right=1 - 0.1 / width,
+        bottom=0.6 / height,
+        top=1 - 0.8 / height,
+        hspace=0.4,
+        wspace=0.1,
+    )
+    return figure
 
 
 def plot_digit_grid(
@@ -163,20 +323,22 @@ def plot_digit_grid(
     count = len(titles)
     cols = min(8, max(count, 1))
     rows = -(-count // cols)
-    figure = Figure(figsize=(1.6 * cols, 1.9 * rows + 0.4))
-    axes = figure.subplots(rows, cols, squeeze=False)
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_frame_on(False)
-    for ax, image, text, bad in zip(axes.flat, images, titles, wrong):
-        ax.imshow(image, cmap="gray", vmin=0.0, vmax=1.0)
-        ax.set_title(text, fontsize=8, color="red" if bad else "black")
-        if bad:
-            ax.set_frame_on(True)
-            for spine in ax.spines.values():
-                spine.set_color("red")
-                spine.set_linewidth(2)
-    figure.suptitle(title)
-    figure.tight_layout()
-    return save_figure(path, figure)
+    with figure_style():
+        figure = Figure(figsize=(1.6 * cols, 1.9 * rows + 0.4))
+        axes = figure.subplots(rows, cols, squeeze=False)
+        for ax in axes.flat:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_frame_on(False)
+            ax.grid(False)
+        for ax, image, text, bad in zip(axes.flat, images, titles, wrong):
+            ax.imshow(image, cmap="gray", vmin=0.0, vmax=1.0)
+            ax.set_title(text, fontsize=8, color="red" if bad else "black")
+            if bad:
+                ax.set_frame_on(True)
+                for spine in ax.spines.values():
+                    spine.set_color("red")
+                    spine.set_linewidth(2)
+        figure.suptitle(title)
+        figure.tight_layout()
+        return save_figure(path, figure)

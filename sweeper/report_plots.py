@@ -133,7 +133,12 @@ def curves_figure(sweep: Sweep, labels: dict[str, str]) -> str:
 
 
 def sweep_plots(sweep: Sweep, labels: dict[str, str]) -> list[str]:
-    """The figures every collected sweep gets (none empty); `labels`: job -> legend name."""
+    """The figures every collected sweep gets (none empty); `labels`: job -> legend name,
+    its numbers rounded as in the PNG figures (`plot_style.short_labels`)."""
+    from sweeper.plot_style import short_labels
+
+    short = short_labels(list(labels.values()))
+    labels = {job: short[name] for job, name in labels.items()}
     figures = (objective_figure(sweep, labels), curves_figure(sweep, labels))
     return [html for html in figures if html]
 

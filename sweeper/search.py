@@ -169,7 +169,9 @@ def succeeded(trial: Any) -> bool:
 
 
 def _plots(study: Any, sweep_dir: Path) -> None:
-    """Optuna's history and slice plots; one that cannot be drawn is skipped with a log line."""
+    """Optuna's history and slice plots; one that cannot be drawn is skipped with a log line.
+
+    Optuna's matplotlib plots set the `ggplot` style globally: undone after them."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -183,13 +185,13 @@ def _plots(study: Any, sweep_dir: Path) -> None:
         ("param_slices.png", optuna_plots.plot_slice),
     ):
         try:
-            with warnings.catch_warnings():  # Optuna marks its matplotlib plots experimental
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings(), matplotlib.rc_context():  # style restored after
+                warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
                 axes = plot(study)
-            first = axes.flat[0] if hasattr(axes, "flat") else axes
-            if plot is optuna_plots.plot_optimization_history:
-                mark_pruned(first, study)
-            save_figure(sweep_dir / name, first.figure)
+                first = axes.flat[0] if hasattr(axes, "flat") else axes
+                if plot is optuna_plots.plot_optimization_history:
+                    mark_pruned(first, study)
+                save_figure(sweep_dir / name, first.figure)
         except Exception as error:  # a plot is optional; the tables are the record
             log.warning("skipped %s: %s: %s", name, type(error).__name__, error)
 
@@ -406,6 +408,7 @@ class SearchSweeper(Sweeper):
         self.pending: list[Any] = []  # the batch being run, until told
         self.finished_now: list[int] = []  # trial numbers told in this run
         self.pruner: Any = None  # the study's Optuna pruner (sweeper.pruning), None: off
+        self.created = False  # whether this run created the study (else it resumes one)
 
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
@@ -434,7 +437,8 @@ class SearchSweeper(Sweeper):
         try:
             if self.n_trials > 0:
                 log.info(
-                    "study %s in %s: %d trials before this run, %d to run now",
+                    "%s study %s in %s: %d trials before this run, %d to run now",
+                    "new" if self.created else "resumed",
                     study.study_name,
                     _masked(self.storage),
                     before,
@@ -572,6 +576,7 @@ class SearchSweeper(Sweeper):
         """Checks and set-up before any trial; returns the (created or loaded) study and space."""
         import optuna
 
+        from sweeper.optuna_setup import create_or_load, plain_optuna_logging
         from sweeper.stale_trials import fail_stale_trials
 
         if self.search_space is not None:
@@ -603,16 +608,12 @@ class SearchSweeper(Sweeper):
             raise SearchError(
                 f"cannot write to {self.sweep_dir}: {error.strerror or error}"
             ) from None
+        plain_optuna_logging()  # no colour escapes in log files (sweeper.optuna_setup)
         storage = connect_storage(self.storage)
         for attempt in range(1, SCHEMA_ATTEMPTS + 1):
             try:
-                study = optuna.create_study(
-                    study_name=self.study_name,
-                    storage=storage,
-                    sampler=self.sampler,
-                    directions=directions,
-                    pruner=self.pruner,
-                    load_if_exists=True,
+                study, self.created = create_or_load(  # sweeper.optuna_setup says why
+                    self.study_name, storage, self.sampler, directions, self.pruner
                 )
                 break
             except Exception as error:  # two workers creating one study at the same moment
@@ -675,6 +676,7 @@ class SearchSweeper(Sweeper):
         import optuna
         from hydra.utils import instantiate
 
+        from sweeper.progress import SearchProgress
         from sweeper.stale_trials import Heartbeat
         from sweeper.sweep_folder import claim_job_numbers
 
@@ -682,6 +684,7 @@ class SearchSweeper(Sweeper):
         if self.custom_search_space:
             extend = instantiate({"_target_": self.custom_search_space, "_partial_": True})
         to_go = self.n_trials
+        progress = SearchProgress(to_go)  # a line per batch on a terminal (sweeper.progress)
         while to_go > 0:
             batch = min(to_go, self.n_jobs)
             self.pending = []
@@ -718,6 +721,7 @@ class SearchSweeper(Sweeper):
                 self.pending.remove(trial)
                 self.finished_now.append(trial.number)
             to_go -= batch
+            progress.told(study, len(returns))
             if failures / len(returns) > self.max_failure_rate:
                 raise _TooManyFailures(
                     f"{failures} of {len(returns)} trials of a batch failed "

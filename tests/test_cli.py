@@ -41,6 +41,12 @@ def test_help_lists_the_groups(tmp_path):
         "loss: ce, mse",
         "device: auto, cpu, cuda",
         "experiment: assignment_adder",
+        "python -m sweeper.collect SWEEP_DIR",
+        "python -m sweeper.compare",
+        "python -m sweeper.predict RUN_DIR",
+        "python -m sweeper.confirm",
+        "outputs/<task>/<date>/<time>/",
+        "multirun/<date>/<time>/<job>/",
     ):
         assert line in result.stdout
 
@@ -269,6 +275,7 @@ def test_failed_single_run_exits_1(tmp_path):
     result = sweeper(*SMALL_RUN, f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, code=code)
     assert result.returncode == 1
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["status"] == "failed"
+    assert f"outputs in {tmp_path / 'run'}" in result.stdout  # a single run says where it wrote
 
 
 @pytest.mark.slow

@@ -1,0 +1,203 @@
+"""Sweep figures stay legible: own style, distinct colours, rounded labels, honest ranges."""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib
+import matplotlib.style
+import pandas as pd
+import pytest
+from matplotlib.colors import to_rgba
+from test_report import search  # noqa: F401  (a fixture: an Optuna search folder)
+
+import sweeper.plots as plots
+from sweeper.plot_style import accuracy_limits, colors, legend_columns, short_labels
+
+LONG_LR = "optim.lr=0.004430375245218269"
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The Figures the plot functions save, kept for inspection (and still written)."""
+    figures = []
+    real = plots.save_figure
+
+    def keep(path, figure):
+        figures.append(figure)
+        return real(path, figure)
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    return figures
+
+
+def by_length_frame(accuracies: dict[str, list[float]], extrapolation: float = 1.0):
+    """One job per entry: test accuracy per length 1.., one extrapolation length 30."""
+    rows = []
+    for job, values in accuracies.items():
+        for length, accuracy in enumerate(values, start=1):
+            rows.append(dict(job=job, split="test", length=length, accuracy=accuracy))
+        rows.append(dict(job=job, split="extrapolation", length=30, accuracy=extrapolation))
+    return pd.DataFrame(rows)
+
+
+def is_coloured(line) -> bool:
+    return to_rgba(line.get_color()) != to_rgba(plots.OTHERS)
+
+
+def history_frame(jobs: int, epochs: int = 3) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            dict(
+                job=str(j),
+                epoch=e,
+                train_loss=1 / e + j,
+                val_loss=1 / e,
+                val_accuracy=min(1.0, 0.9 + 0.05 * e),
+            )
+            for j in range(jobs)
+            for e in range(1, epochs + 1)
+        ]
+    )
+
+
+def test_short_labels_round_numbers_but_keep_configurations_apart():
+    short = short_labels([LONG_LR, "optim.lr=0.0011, model.hidden=10", "optim.lr=1e-05"])
+    assert short[LONG_LR] == "optim.lr=0.00443"
+    assert short["optim.lr=0.0011, model.hidden=10"] == "optim.lr=0.0011, model.hidden=10"
+    assert short["optim.lr=1e-05"] == "optim.lr=1e-05"
+    close = short_labels(["optim.lr=0.0044301", "optim.lr=0.0044309"])
+    assert len(set(close.values())) == 2  # more digits where 3 would merge them
+    assert short_labels(["job 12", "model=lstm"]) == {
+        "job 12": "job 12",
+        "model=lstm": "model=lstm",
+    }
+
+
+@pytest.mark.parametrize("count", [1, 6, 12, 20, 30])
+def test_every_configuration_gets_its_own_colour(count):
+    assert len({to_rgba(c) for c in colors(count)}) == count
+
+
+def test_accuracy_limits_do_not_let_a_tiny_dip_fill_the_axis():
+    bottom, top = accuracy_limits([1.0, 0.9994, 1.0])  # a 0.06 % dip
+    assert bottom == pytest.approx(0.9) and 1.0 < top < 1.01
+    assert accuracy_limits([0.3178, 1.0])[0] == pytest.approx(0.25)
+    assert accuracy_limits([0.0, 1.0])[0] == 0.0
+    assert accuracy_limits([float("nan"), 1.0])[0] == pytest.approx(0.9)
+
+
+def test_legend_gets_columns_past_eighteen_lines():
+    assert [legend_columns(n) for n in (1, 12, 18, 19, 30)] == [1, 1, 1, 2, 2]
+
+
+def test_accuracy_vs_length_shows_each_overlapping_configuration(tmp_path, drawn):
+    """Six configurations, four at exactly 1.0 everywhere: each gets a panel with its own
+    coloured line; the y range is 0.9-1.0 despite a 0.06 % dip; lengths tick at integers."""
+    accuracies = {str(j): [1.0] * 20 for j in range(6)}
+    accuracies["1"][16] = 0.9994
+    labels = {
+        str(j): f"model.hidden={h}, loss={loss}"
+        for j, (h, loss) in enumerate([(h, loss) for h in (3, 5, 10) for loss in ("mse", "ce")])
+    }
+    path = plots.plot_accuracy_vs_length(
+        by_length_frame(accuracies), labels, tmp_path / "acc.png", "bit accuracy", "t"
+    )
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    (figure,) = drawn
+    panels = [ax for ax in figure.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == list(labels.values())
+    own = [
+        next(line for line in ax.lines if line.get_linestyle() == "-" and is_coloured(line))
+        for ax in panels
+    ]
+    assert len({to_rgba(line.get_color()) for line in own}) == 6
+    assert all(len(line.get_xdata()) == 20 for line in own)
+    for ax in panels:
+        assert ax.get_ylim()[0] == pytest.approx(0.9)
+        assert ax.get_ylim()[1] > 1.0  # points at 1.0 inside the frame
+        assert all(float(t).is_integer() for t in ax.get_xticks())
+
+
+def test_thirty_configurations_get_thirty_panels_and_rounded_titles(tmp_path, drawn):
+    accuracies = {str(j): [1.0 - 0.01 * j] * 5 for j in range(30)}
+    labels = {str(j): f"optim.lr={0.0001 * 1.37**j!r}" for j in range(30)}
+    plots.plot_accuracy_vs_length(by_length_frame(accuracies), labels, tmp_path / "a.png", "y", "t")
+    (figure,) = drawn
+    titles = [ax.get_title() for ax in figure.axes if ax.get_visible()]
+    assert len(titles) == 30
+    assert all(len(re.sub(r"\D", "", t)) <= 8 for t in titles)  # no 18-digit numbers
+
+
+def test_curves_put_mse_and_ce_losses_on_separate_axes(tmp_path, drawn):
+    history = history_frame(4)
+    labels = {str(j): f"loss={'mse' if j < 2 else 'ce'}, seed={j}" for j in range(4)}
+    losses = {str(j): "mse" if j < 2 else "ce" for j in range(4)}
+    plots.plot_sweep_curves(history, labels, tmp_path / "curves.png", losses)
+    (figure,) = drawn
+    lines = {ax.get_title(): len(ax.lines) for ax in figure.axes}
+    assert lines == {
+        "training loss (mse)": 2,
+        "validation loss (mse)": 2,
+        "training loss (ce)": 2,
+        "validation loss (ce)": 2,
+        "validation accuracy": 4,
+    }
+    for ax in figure.axes:
+        assert ax.get_ylim()[0] == pytest.approx(0.9 if "accuracy" in ax.get_title() else 0.0)
+
+
+def test_curves_legend_lists_every_configuration_past_twelve(tmp_path, drawn):
+    history = history_frame(20)
+    labels = {str(j): f"optim.lr={0.001 * 1.1**j!r}" for j in range(20)}
+    plots.plot_sweep_curves(history, labels, tmp_path / "curves.png")
+    (figure,) = drawn
+    (legend,) = figure.legends
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert len(texts) == 20 and texts[0] == "optim.lr=0.001"
+    assert len({to_rgba(h.get_color()) for h in legend.legend_handles}) == 20
+
+
+def test_figures_ignore_and_keep_a_global_style(tmp_path, drawn):
+    """Optuna sets ggplot globally; our figures are drawn in their own style and leave the
+    caller's rcParams as they were."""
+    with matplotlib.rc_context():
+        matplotlib.style.use("ggplot")
+        before = dict(matplotlib.rcParams)
+        plots.plot_sweep_curves(
+            history_frame(3), {"0": "a", "1": "b", "2": "c"}, tmp_path / "c.png"
+        )
+        plots.plot_run_curves(history_frame(1), tmp_path / "r.png", "run")
+        assert dict(matplotlib.rcParams) == before
+    for figure in drawn:
+        for ax in figure.axes:
+            assert to_rgba(ax.get_facecolor()) == to_rgba("white")
+
+
+def test_search_plots_restore_the_global_style(tmp_path):
+    optuna = pytest.importorskip("optuna")
+    from sweeper.search import _plots
+
+    study = optuna.create_study(direction="maximize")
+    study.optimize(lambda t: t.suggest_float("lr", 1e-4, 1e-1, log=True), n_trials=3)
+    matplotlib.use("Agg")  # as _plots does: the backend is not a style
+    before = dict(matplotlib.rcParams)
+    _plots(study, tmp_path)
+    assert (tmp_path / "optimization_history.png").is_file()
+    after = dict(matplotlib.rcParams)
+    assert after["axes.facecolor"] == before["axes.facecolor"]  # ggplot's is grey
+    assert {k: v for k, v in after.items() if "backend" not in k} == {
+        k: v for k, v in before.items() if "backend" not in k
+    }
+
+
+def test_report_plots_round_labels_like_the_png_figures(search):  # noqa: F811
+    from sweeper import report_plots
+    from sweeper.report import config_label
+    from sweeper.results import load_sweep
+
+    sweep = load_sweep(search)
+    labels = {str(r["job"]): config_label(r, sweep.swept) for _, r in sweep.results.iterrows()}
+    assert "optim.lr=0.00443038" in labels.values()
+    page = "".join(report_plots.sweep_plots(sweep, labels))
+    assert "optim.lr=0.00443" in page and "optim.lr=0.00443038" not in page
