@@ -86,14 +86,34 @@ def confirm_dir(sweep_dir: Path) -> Path:
     return sweep_dir.parent / f"{sweep_dir.name}-confirm"
 
 
+def config_dir_args(job_dir: Path) -> list[str]:
+    """The `--config-dir DIR` the trial's search was started with (a user's own tasks and
+    models; from its `.hydra/hydra.yaml` config sources), or [] when none was given or
+    the file cannot be read."""
+    try:
+        hydra = yaml.safe_load((job_dir / ".hydra" / "hydra.yaml").read_text())["hydra"]
+        sources = hydra["runtime"]["config_sources"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return []
+    args = []
+    for source in sources if isinstance(sources, list) else []:
+        if isinstance(source, dict) and source.get("provider") == "command-line":
+            if source.get("schema") == "file" and source.get("path"):
+                args += ["--config-dir", str(source["path"])]
+    return args
+
+
 def command(sweep_dir: Path, seeds: int, extra: list[str]) -> list[str]:
-    """The grid command line (argv) that re-runs the best trial with seeds 0..seeds-1."""
+    """The grid command line (argv) that re-runs the best trial with seeds 0..seeds-1,
+    with the search's own `--config-dir` if it had one."""
     best = best_trial(sweep_dir)
-    overrides = trial_overrides(Path(best["job_dir"]))
+    job_dir = Path(best["job_dir"])
+    overrides = trial_overrides(job_dir)
     return [
         sys.executable,
         "-m",
         "sweeper",
+        *config_dir_args(job_dir),
         *overrides,
         "seed=" + ",".join(str(s) for s in range(seeds)),
         f"hydra.sweep.dir={confirm_dir(sweep_dir)}",

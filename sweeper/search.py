@@ -572,6 +572,20 @@ class SearchSweeper(Sweeper):
             )
         return cfg
 
+    def _check_fixed_values(self, cfg: DictConfig, space: SearchSpace) -> None:
+        """Check the composed trial `cfg` as a job would (sweeper.train.Preflight): a bad
+        value the command line fixed (`model.hidden=0`, a model that does not fit the
+        task) is refused before the study exists. A searched key's bad value is left to
+        its trial, which fails on its own (a FAIL trial, not an aborted search)."""
+        from sweeper.train import Preflight
+
+        try:
+            Preflight().check(cfg)
+        except ConfigError as error:
+            if not str(error).startswith(tuple(space.distributions)):
+                raise SearchError(str(error)) from None
+            log.debug("the first sample of a searched key fails its check: %s", error)
+
     def _prepare(self, arguments: list[str]) -> tuple[Any, SearchSpace]:
         """Checks and set-up before any trial; returns the (created or loaded) study and space."""
         import optuna
@@ -595,6 +609,7 @@ class SearchSweeper(Sweeper):
         check_search_space(space.distributions)
         trial_cfg = self._check_trials_compose(space)
         self.objective = search_objective(self.direction, trial_cfg, _task_metrics(trial_cfg))
+        self._check_fixed_values(trial_cfg, space)
         self.sampler = default_sampler(self.sampler, self.config, self.objective)
         directions = list(self.objective.directions)
         self._grid_sampler(space)

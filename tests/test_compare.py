@@ -392,6 +392,16 @@ def test_confirm_builds_the_grid_from_the_best_trial(tmp_path, capsys):
     assert confirm_module.main(args) == 0
     line = capsys.readouterr().out.strip()
     assert line.endswith("search-confirm hydra/launcher=joblib -m") and "seed=0,1 " in line
+    # a search of a user's own task (--config-dir my_conf) is re-run with that folder
+    sources = [
+        {"path": "hydra.conf", "schema": "pkg", "provider": "hydra"},
+        {"path": str(tmp_path / "my_conf"), "schema": "file", "provider": "command-line"},
+    ]
+    hydra_yaml = {"hydra": {"runtime": {"config_sources": sources}}}
+    (job / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump(hydra_yaml))
+    assert confirm_module.main([str(search), "--seeds", "2", "--print-command"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"python -m sweeper --config-dir {tmp_path / 'my_conf'} optim.lr=")
 
 
 @pytest.mark.parametrize(

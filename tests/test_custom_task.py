@@ -109,6 +109,8 @@ def test_a_task_class_that_does_not_implement_the_protocol_is_refused(example):
         example,
         "broken",
         """
+        import torch
+
         from sweeper.tasks.synthetic import SyntheticSequenceTask
 
         class NoData(SyntheticSequenceTask):
@@ -118,6 +120,13 @@ def test_a_task_class_that_does_not_implement_the_protocol_is_refused(example):
 
         class NotATask:
             pass
+
+        class NoSizes(SyntheticSequenceTask):
+            kind = "bits"
+
+            def make(self, n, length, generator):
+                x = torch.randint(0, 2, (n, length, 1), generator=generator).float()
+                return x, x[..., 0]
 
         class BadKind(NoData):
             kind = "regression"
@@ -135,6 +144,11 @@ def test_a_task_class_that_does_not_implement_the_protocol_is_refused(example):
     for target, why in cases.items():
         with pytest.raises(ConfigError, match=f"^task._target_={target}.*{why}"):
             validate(make(example, "task=parity", f"task._target_={target}"))
+    # what only building the task shows: no input and output sizes
+    target = "my_tasks.broken.NoSizes"
+    with pytest.raises(ConfigError, match=f"^task._target_={target} must set input_size"):
+        train(make(example, "task=parity", f"task._target_={target}", "~task.p_one"))
+    assert not (example / "run").exists()
 
 
 def test_a_model_whose_output_does_not_fit_the_task_is_refused_before_training(example):

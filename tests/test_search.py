@@ -273,6 +273,9 @@ def test_a_search_where_every_trial_fails_ends_with_a_message(tmp_path):
         (["task.epochz=choice(1,2)"], "search space: Could not override 'task.epochz'"),
         (["hydra.sweep.subdir=same"], "gives every trial the same folder"),
         (["hydra.sweep.subdir=lr_${optim.lr}"], "gives every trial the same folder"),
+        # a value the command line fixes is checked as a job would check it
+        (["model.hidden=0"], "model.hidden must be a positive integer, got 0"),
+        (["task.min_length=30"], "task.min_length"),
     ],
 )
 def test_bad_search_settings_fail_before_any_trial(tmp_path, args, message):
@@ -282,7 +285,7 @@ def test_bad_search_settings_fail_before_any_trial(tmp_path, args, message):
     assert last.startswith("sweeper: error:") and message in last
     sweep = tmp_path / "multirun" / "search" / "adder-lr"
     assert not sweep.exists() or not any(p.name.isdigit() for p in sweep.iterdir())
-    if "task.epochz" in message or "same folder" in message:
+    if "task.epochz" in message or "same folder" in message or "model.hidden" in message:
         assert not (sweep / "optuna.db").exists()
 
 

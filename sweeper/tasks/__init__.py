@@ -46,5 +46,15 @@ def build_task(task_cfg: DictConfig, device: torch.device, batch_size: int) -> T
 
     Raises ConfigError (one line) for a class that does not import or implement the
     protocol, a value of the wrong type or out of range, or data it cannot read."""
+    from sweeper.config import ConfigError
+
     cls = task_class(task_cfg.get("_target_"))
-    return cls(task_config(cls, task_cfg), device, batch_size)
+    task = cls(task_config(cls, task_cfg), device, batch_size)
+    for name in ("input_size", "output_size"):  # set by the class or its __init__
+        value = getattr(task, name, None)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(
+                f"task._target_={task_cfg._target_} must set {name} (features per step), "
+                f"a positive integer; got {value!r}"
+            )
+    return task
