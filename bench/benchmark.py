@@ -347,7 +347,7 @@ SCALE_WINDOW = 20
 # returns at once: what is left of a trial is the search's own cost.
 INSTANT = """
 import json, pathlib, sys
-import sweeper.train as t
+import sweeper.core.train as t
 from hydra.core.hydra_config import HydraConfig
 
 def instant(cfg):

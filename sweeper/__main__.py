@@ -41,12 +41,12 @@ from hydra.core.hydra_config import HydraConfig  # noqa: E402
 from hydra.types import RunMode  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from sweeper.config import ConfigError  # noqa: E402
-from sweeper.interrupt import exit_code, install_sigterm_handler, signal_name  # noqa: E402
-from sweeper.private_apis import run_exit_handlers  # noqa: E402
-from sweeper.pruning import unknown_pruner  # noqa: E402
-from sweeper.run_folder import RunFolderError  # noqa: E402
-from sweeper.train import record_config_failure, train  # noqa: E402
+from sweeper.core.config import ConfigError  # noqa: E402
+from sweeper.core.interrupt import exit_code, install_sigterm_handler, signal_name  # noqa: E402
+from sweeper.core.private_apis import run_exit_handlers  # noqa: E402
+from sweeper.core.run_folder import RunFolderError  # noqa: E402
+from sweeper.core.train import record_config_failure, train  # noqa: E402
+from sweeper.sweeps.pruning import unknown_pruner  # noqa: E402
 
 gc.freeze()
 gc.enable()
@@ -223,7 +223,7 @@ def exit_without_teardown() -> None:
         return
     if "sqlalchemy" in sys.modules:
         return
-    run_exit_handlers()  # atexit._run_exitfuncs: sweeper.private_apis says why
+    run_exit_handlers()  # atexit._run_exitfuncs: sweeper.core.private_apis says why
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

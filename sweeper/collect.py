@@ -9,7 +9,7 @@ writes into each sweep folder:
                        objective, metrics, settings, wall seconds, job folder
     results_by_config.csv  one row per configuration (the swept keys but the
                        replicate key, `seed` unless --replicate-key): jobs, failed,
-                       and each metric's mean, std, n and 95 % CI (sweeper.stats)
+                       and each metric's mean, std, n and 95 % CI (sweeper.reports.stats)
     history.csv        long format: job, override keys, epoch, losses, accuracy
     by_length.csv      long format: job, override keys, split, length, accuracy (sequence tasks)
     summary.md         the objective pivoted over the configurations, `mean ± 95 % CI
@@ -20,7 +20,7 @@ writes into each sweep folder:
     ...                the figures each task class draws of its jobs (`Task.sweep_figures`:
                        bit_accuracy_vs_length.png for the adder, accuracy_vs_length.png
                        for memory), found from each job's `task._target_` setting
-    report.html        all of the above in one self-contained page (sweeper.report)
+    report.html        all of the above in one self-contained page (sweeper.reports.report)
 
 `CollectCallback` (enabled in conf/config.yaml) does this when a multirun ends.
 Broken job folders are skipped with a reason, unusable per-job CSVs noted;
@@ -43,12 +43,11 @@ import pandas as pd
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from sweeper.artifacts import write_csv, write_text
-from sweeper.pareto import front_lines
-from sweeper.plots import plot_sweep_curves
-from sweeper.report import REPORT, write_report
-from sweeper.results import UNSET, Sweep, inside_job_folder, label, load_sweep
-from sweeper.stats import (
+from sweeper.core.artifacts import write_csv, write_text
+from sweeper.reports.plots import plot_sweep_curves
+from sweeper.reports.report import REPORT, write_report
+from sweeper.reports.results import UNSET, Sweep, inside_job_folder, label, load_sweep
+from sweeper.reports.stats import (
     Summary,
     by_config,
     format_summary,
@@ -56,6 +55,7 @@ from sweeper.stats import (
     metric_split,
     summarize,
 )
+from sweeper.sweeps.pareto import front_lines
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def task_targets(sweep: Sweep) -> pd.Series:
 def task_classes(sweep: Sweep) -> dict[str, type]:
     """The task classes of the sweep's jobs (`task._target_` -> class); one that does not
     import here is left out with a warning (its jobs just get no task figures)."""
-    from sweeper.config import ConfigError
+    from sweeper.core.config import ConfigError
     from sweeper.tasks.base import task_class
 
     if sweep.results.empty:
@@ -133,7 +133,7 @@ def objective_heading(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICAT
 
 
 def results_by_config(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY):
-    """results_by_config.csv's table (sweeper.stats.by_config over the configurations)."""
+    """results_by_config.csv's table (sweeper.reports.stats.by_config over the configurations)."""
     keys = config_keys(sweep, replicate_key)
     return by_config(sweep.results, keys, metric_columns(sweep.results, sweep.keys))
 

@@ -21,7 +21,7 @@ between the files (epochs, lr, device, ...) are printed as a warning.
 every configuration of the other keys (two levels: A/B).
 
 Per configuration and metric: A and B as `mean ± 95 % CI half-width (n)`, B - A
-with its interval, the test (`sweeper.stats`: paired t when the same seeds are
+with its interval, the test (`sweeper.reports.stats`: paired t when the same seeds are
 on both sides, else Welch; bootstrap for skewed samples of n >= 10), its p
 Holm-adjusted over all rows of that metric, and a verdict (`A better`,
 `B better`, `no evidence`) that follows the metric's direction. Failed jobs are
@@ -41,9 +41,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sweeper.artifacts import write_csv
-from sweeper.results import key_columns
-from sweeper.stats import compare_samples, holm, metric_direction, verdict
+from sweeper.core.artifacts import write_csv
+from sweeper.reports.results import key_columns
+from sweeper.reports.stats import compare_samples, holm, metric_direction, verdict
 
 DEFAULT_METRICS = (
     "objective",
@@ -109,7 +109,7 @@ def read_results(path: Path) -> pd.DataFrame:
 
     Raises CompareError (code 2) naming the path when it cannot be read."""
     if path.is_dir():
-        from sweeper.results import load_sweep
+        from sweeper.reports.results import load_sweep
 
         try:
             results = load_sweep(path).results

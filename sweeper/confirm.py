@@ -31,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from sweeper.stats import format_summary, metric_split, summarize
+from sweeper.reports.stats import format_summary, metric_split, summarize
 
 METRICS = ("objective", "val_accuracy", "test_accuracy", "extrapolation_accuracy")
 DROPPED = ("hparams_search", "hydra", "seed")
@@ -124,7 +124,7 @@ def command(sweep_dir: Path, seeds: int, extra: list[str]) -> list[str]:
 
 def summary(sweep_dir: Path, best: dict) -> str:
     """The search's best value beside the seeds' mean ± 95 % CI (n), per metric."""
-    from sweeper.results import load_sweep
+    from sweeper.reports.results import load_sweep
 
     results = load_sweep(confirm_dir(sweep_dir)).results
     if results.empty:

@@ -20,7 +20,7 @@ import torch
 from omegaconf import DictConfig
 from torch import nn
 
-from sweeper.config import boolean, check_rules, fraction, one_of, positive_int
+from sweeper.core.config import boolean, check_rules, fraction, one_of, positive_int
 
 CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 READOUTS = ("each", "last", "final", "flatten")

@@ -5,7 +5,7 @@ class (`model_target`, any importable `nn.Module`, a user's too) is rebuilt with
 the saved keyword arguments, and the run's task class (`task._target_` in the
 saved config) parses the inputs and prints the answers (`Task.predict`):
 
-- mnist:  image files or folders of them, made MNIST-like by `sweeper.preprocess`;
+- mnist:  image files or folders of them, made MNIST-like by `sweeper.tasks.mnist_preprocess`;
           prints file, digit and confidence, and saves the preprocessed inputs
           with their predictions as a figure (`--figure`, default RUN_DIR/predict.png);
 - memory: a digit sequence, e.g. `3 1 4 1 5`, -> the digit at the trained position;
@@ -28,8 +28,8 @@ from typing import Any
 
 import torch
 
-from sweeper.config import ConfigError
-from sweeper.modelspec import ModelSpec
+from sweeper.core.config import ConfigError
+from sweeper.core.modelspec import ModelSpec
 from sweeper.tasks import legacy_task_target
 from sweeper.tasks.base import Task, task_class
 

@@ -17,7 +17,7 @@ import torch
 from matplotlib.figure import Figure
 
 from conftest import ROOT, SMALL_RUN
-from sweeper.artifacts import (
+from sweeper.core.artifacts import (
     atomic_write,
     current_umask,
     save_figure,

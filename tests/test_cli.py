@@ -240,7 +240,7 @@ def test_hidden_size_sweeps_like_model_hidden_and_joins_in_compare(tmp_path):
 def test_a_failing_job_does_not_stop_the_sweep(tmp_path):
     # Job hidden=3 breaks inside training; the other job must still run and finish.
     code = (
-        "import sys, sweeper.train as t\n"
+        "import sys, sweeper.core.train as t\n"
         "real_fit = t.fit\n"
         "def fit(model, task, cfg, *rest):\n"
         "    if cfg.model.hidden == 3: raise RuntimeError('injected failure')\n"
@@ -267,7 +267,7 @@ def test_a_failing_job_does_not_stop_the_sweep(tmp_path):
 @pytest.mark.slow
 def test_failed_single_run_exits_1(tmp_path):
     code = (
-        "import sys, sweeper.train as t\n"
+        "import sys, sweeper.core.train as t\n"
         "t.fit = lambda *a: (_ for _ in ()).throw(RuntimeError('boom'))\n"
         "sys.argv[0] = 'sweeper'\n"
         "from sweeper.__main__ import cli; cli()\n"

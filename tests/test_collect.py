@@ -20,8 +20,8 @@ from sweeper import collect as collect_module
 from sweeper import compare as compare_module
 from sweeper.__main__ import cli
 from sweeper.collect import collect, report, summary_markdown
-from sweeper.results import load_sweep
-from sweeper.train import train
+from sweeper.core.train import train
+from sweeper.reports.results import load_sweep
 
 TINY = ["trainer.epochs=1", "task.train_size=256"]
 
@@ -282,7 +282,7 @@ def fake_job(
     config: dict | None = None,
     choices: dict | None = None,
 ) -> Path:
-    """A finished job folder as Hydra and sweeper.train leave it, with made-up numbers."""
+    """A finished job folder as Hydra and sweeper.core.train leave it, with made-up numbers."""
     hydra = folder / ".hydra"
     hydra.mkdir(parents=True)
     config = config or {"model": {"hidden": 8}, "loss": {"name": "ce"}, "task": {"name": "adder"}}

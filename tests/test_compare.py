@@ -21,7 +21,7 @@ from sweeper import collect as collect_module
 from sweeper import compare as compare_module
 from sweeper import confirm as confirm_module
 from sweeper.collect import collect, report
-from sweeper.stats import summarize
+from sweeper.reports.stats import summarize
 
 COLUMNS = ["status", "objective", "objective_metric", "objective_direction", "test_accuracy"]
 
@@ -526,7 +526,7 @@ def test_confirm_a_tiny_search(tmp_path):
 def test_plots_draw_one_mean_line_and_a_clipped_band_per_configuration(tmp_path):
     from matplotlib.figure import Figure
 
-    from sweeper.plots import _configurations, _mean_with_band, plot_sweep_curves
+    from sweeper.reports.plots import _configurations, _mean_with_band, plot_sweep_curves
 
     history = pd.DataFrame(
         [
@@ -558,7 +558,7 @@ def test_plots_draw_one_mean_line_and_a_clipped_band_per_configuration(tmp_path)
 def test_the_mean_curve_stops_where_a_replicate_stopped_early():
     from matplotlib.figure import Figure
 
-    from sweeper.plots import _mean_with_band
+    from sweeper.reports.plots import _mean_with_band
 
     # seeds 0 and 1 stopped after 2 epochs (stop_accuracy), seed 2 ran 5: a mean over the
     # survivors would drop to seed 2's 0.5 at epoch 3

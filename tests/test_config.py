@@ -9,9 +9,9 @@ from omegaconf import OmegaConf
 
 from conftest import CONF_DIR, ROOT
 from sweeper.__main__ import ArgumentError, rewrite_overrides
-from sweeper.config import ConfigError, validate
-from sweeper.stats import metric_split
-from sweeper.train import train
+from sweeper.core.config import ConfigError, validate
+from sweeper.core.train import train
+from sweeper.reports.stats import metric_split
 
 
 def options(group: str) -> list[str]:
@@ -261,7 +261,7 @@ def test_lr_search_overlay_composes_the_search_sweeper():
 
 
 def test_thread_count_outside_hydra_and_when_set():
-    from sweeper.config import thread_count
+    from sweeper.core.config import thread_count
 
     assert thread_count(None) is None
     assert thread_count(3) == 3

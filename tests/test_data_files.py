@@ -19,7 +19,7 @@ import torch
 import torchvision.datasets
 
 from conftest import fake_digits, write_idx
-from sweeper.config import ConfigError
+from sweeper.core.config import ConfigError
 from sweeper.tasks.mnist import RAW_FILES, MnistTask, load_images
 
 CPU = torch.device("cpu")

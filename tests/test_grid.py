@@ -1,4 +1,4 @@
-"""Grid multiruns (sweeper.grid): checked whole first, resumed, never overwritten or mixed."""
+"""Grid multiruns (sweeper.sweeps.grid): checked whole first, resumed, never overwritten."""
 
 from __future__ import annotations
 

@@ -15,11 +15,11 @@ import pytest
 from test_cli import sweeper
 
 from conftest import SMALL_RUN
-from sweeper.checkpoint import Checkpointer
-from sweeper.config import ConfigError, validate
-from sweeper.epoch_log import epoch_line, log_epoch
-from sweeper.record import BadFile, check_record
-from sweeper.train import train
+from sweeper.core.checkpoint import Checkpointer
+from sweeper.core.config import ConfigError, validate
+from sweeper.core.epoch_log import epoch_line, log_epoch
+from sweeper.core.record import BadFile, check_record
+from sweeper.core.train import train
 
 # Two epochs of a small adder, never stopped early: a second or two.
 TWO_EPOCHS = (

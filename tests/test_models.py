@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sweeper.losses import count_correct, make_loss
+from sweeper.core.losses import count_correct, make_loss
 from sweeper.models import SequenceModel
 
 

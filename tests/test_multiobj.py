@@ -17,13 +17,13 @@ import yaml
 from omegaconf import OmegaConf
 
 from conftest import ROOT, SMALL_RUN
-from sweeper.config import ConfigError, validate
-from sweeper.objectives import ObjectiveError, parse_objective
-from sweeper.pareto import front_lines, non_dominated, search_objective, trial_values
-from sweeper.record import BadFile, check_record
-from sweeper.search import SearchError, check_same_metrics, trial_outcome, write_report
-from sweeper.stale_trials import told_value
-from sweeper.train import train
+from sweeper.core.config import ConfigError, validate
+from sweeper.core.record import BadFile, check_record
+from sweeper.core.train import train
+from sweeper.sweeps.objectives import ObjectiveError, parse_objective
+from sweeper.sweeps.pareto import front_lines, non_dominated, search_objective, trial_values
+from sweeper.sweeps.search import SearchError, check_same_metrics, trial_outcome, write_report
+from sweeper.sweeps.stale_trials import told_value
 
 TWO = ["objective.metric=[val_accuracy,parameters]", "objective.direction=[maximize,minimize]"]
 
@@ -177,7 +177,7 @@ def test_multi_objective_report_writes_the_front_the_plot_and_best_trials(tmp_pa
 
 
 def test_a_study_is_not_resumed_over_other_objective_metrics(tmp_path):
-    from sweeper.objectives import Objective
+    from sweeper.sweeps.objectives import Objective
 
     study = multi_study(tmp_path)
     objective = Objective(("val_accuracy", "parameters"), ("maximize", "minimize"))

@@ -1,4 +1,4 @@
-"""sweeper.optim gives torch.optim's numbers exactly, without importing torch._dynamo."""
+"""sweeper.core.optim gives torch.optim's numbers exactly, without importing torch._dynamo."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from conftest import CONF_DIR
+from sweeper.core.optim import CosineSchedule, Optimizer
 from sweeper.models import SequenceModel
-from sweeper.optim import CosineSchedule, Optimizer
 
 
 def _train(use_torch: bool, name: str, schedule: bool, steps: int = 25) -> list[torch.Tensor]:
@@ -114,7 +114,7 @@ def test_a_training_run_does_not_import_torch_dynamo(tmp_path):
     code = (
         "import sys\n"
         "from hydra import compose, initialize_config_dir\n"
-        "from sweeper.train import train\n"
+        "from sweeper.core.train import train\n"
         f"with initialize_config_dir(config_dir={str(CONF_DIR)!r}, version_base='1.3'):\n"
         "    cfg = compose('config', overrides=['task=adder', 'trainer.epochs=1',"
         " 'task.train_size=128', 'optim.schedule=cosine', 'trainer.grad_clip=1.0',"

@@ -11,8 +11,8 @@ import pytest
 from matplotlib.colors import to_rgba
 from test_report import search  # noqa: F401  (a fixture: an Optuna search folder)
 
-import sweeper.plots as plots
-from sweeper.plot_style import accuracy_limits, colors, legend_columns, short_labels
+import sweeper.reports.plots as plots
+from sweeper.reports.plot_style import accuracy_limits, colors, legend_columns, short_labels
 
 LONG_LR = "optim.lr=0.004430375245218269"
 
@@ -176,7 +176,7 @@ def test_figures_ignore_and_keep_a_global_style(tmp_path, drawn):
 
 def test_search_plots_restore_the_global_style(tmp_path):
     optuna = pytest.importorskip("optuna")
-    from sweeper.search import _plots
+    from sweeper.sweeps.search import _plots
 
     study = optuna.create_study(direction="maximize")
     study.optimize(lambda t: t.suggest_float("lr", 1e-4, 1e-1, log=True), n_trials=3)
@@ -192,9 +192,9 @@ def test_search_plots_restore_the_global_style(tmp_path):
 
 
 def test_report_plots_round_labels_like_the_png_figures(search):  # noqa: F811
-    from sweeper import report_plots
-    from sweeper.report import config_label
-    from sweeper.results import load_sweep
+    from sweeper.reports import report_plots
+    from sweeper.reports.report import config_label
+    from sweeper.reports.results import load_sweep
 
     sweep = load_sweep(search)
     labels = {str(r["job"]): config_label(r, sweep.swept) for _, r in sweep.results.iterrows()}

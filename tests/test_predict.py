@@ -14,9 +14,9 @@ from PIL import Image
 from test_preprocess import draw_seven
 
 from conftest import ROOT
+from sweeper.core.train import train
 from sweeper.predict import load_run, main
 from sweeper.tasks.mnist import load_images
-from sweeper.train import train
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from sweeper.preprocess import NoDigitError, load_digit, mnist_like, otsu_threshold
+from sweeper.tasks.mnist_preprocess import NoDigitError, load_digit, mnist_like, otsu_threshold
 
 
 def draw_seven(

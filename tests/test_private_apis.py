@@ -1,4 +1,4 @@
-"""Pins the private APIs sweeper.private_apis lists: an upgrade that changes one fails here."""
+"""Pins the private APIs sweeper.core.private_apis lists: an upgrade that changes one fails here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import inspect
 
 import torch
 
-from sweeper.private_apis import BASIC_SWEEPER, CPU_BF16_CHECKS, cpu_has_native_bf16
+from sweeper.core.private_apis import BASIC_SWEEPER, CPU_BF16_CHECKS, cpu_has_native_bf16
 
 
 def test_torch_still_has_the_cpu_bf16_checks():
@@ -26,7 +26,7 @@ def test_a_torch_without_the_checks_means_no_native_bf16(monkeypatch):
 def test_hydras_basic_sweeper_has_what_the_grid_uses():
     module, _, name = BASIC_SWEEPER.rpartition(".")
     basic = getattr(importlib.import_module(module), name)
-    from sweeper.grid import GridSweeper
+    from sweeper.sweeps.grid import GridSweeper
 
     assert issubclass(GridSweeper, basic)
     assert {"max_batch_size", "params"} <= set(inspect.signature(basic.__init__).parameters)
@@ -39,7 +39,7 @@ def test_atexit_can_still_run_its_handlers_without_exiting():
 
 
 def test_functional_adam_and_sgd_divide_the_gradients_by_grad_scale():
-    """sweeper.optim clips gradients through this keyword of torch's fused kernels."""
+    """sweeper.core.optim clips gradients through this keyword of torch's fused kernels."""
     from torch.optim.adam import adam
     from torch.optim.sgd import sgd
 

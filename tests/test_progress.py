@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import ROOT, SMALL_RUN
-from sweeper.progress import GridProgress, SearchProgress, clock, progress_line
+from sweeper.sweeps.progress import GridProgress, SearchProgress, clock, progress_line
 
 
 class Terminal(io.StringIO):

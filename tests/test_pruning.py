@@ -18,8 +18,9 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from test_search import fresh_postgres_url  # noqa: F401 - the fixture: a new PostgreSQL database
 
 from conftest import ROOT
-from sweeper.config import ConfigError
-from sweeper.pruning import (
+from sweeper.core.config import ConfigError
+from sweeper.core.record import check_record, run_status
+from sweeper.sweeps.pruning import (
     Pruned,
     PruningObserver,
     check_pruning,
@@ -29,9 +30,8 @@ from sweeper.pruning import (
     trial_overrides,
     unknown_pruner,
 )
-from sweeper.record import check_record, run_status
-from sweeper.search import write_report
-from sweeper.stale_trials import fail_stale_trials
+from sweeper.sweeps.search import write_report
+from sweeper.sweeps.stale_trials import fail_stale_trials
 
 matplotlib.use("Agg")
 PRUNED = optuna.trial.TrialState.PRUNED
@@ -190,7 +190,7 @@ def test_observer_that_cannot_reach_its_study_trains_on(make_cfg, caplog):
 
 
 def test_a_pruner_outside_a_search_is_ignored(make_cfg, caplog):
-    from sweeper.observers import build_observers
+    from sweeper.core.observers import build_observers
 
     assert build_observers(make_cfg("pruner=median"), Path(".")) == []
     assert "pruner=median is ignored" in caplog.text
@@ -211,7 +211,7 @@ def study_with_a_good_trial(db: Path) -> str:
 
 
 def test_a_hopeless_job_is_pruned_through_the_shared_storage(make_cfg, tmp_path):
-    from sweeper.train import train
+    from sweeper.core.train import train
 
     storage = study_with_a_good_trial(tmp_path / "s.db")
     cfg = search_job_cfg(make_cfg, storage, "pruner.n_startup_trials=1", "pruning.warmup_epochs=1")

@@ -23,9 +23,9 @@ import yaml
 from PIL import Image
 
 from sweeper.collect import collect, main, pivot_objective
-from sweeper.report import REPORT, report_html
-from sweeper.report_tables import config_label, fmt, pivot_html
-from sweeper.results import load_sweep
+from sweeper.reports.report import REPORT, report_html
+from sweeper.reports.report_tables import config_label, fmt, pivot_html
+from sweeper.reports.results import load_sweep
 
 PAYLOAD = "<script>document.body.setAttribute('data-pwned','1')</script>"
 IMG_PAYLOAD = "<img src=x onerror=\"document.body.setAttribute('data-pwned','2')\">"
@@ -314,7 +314,7 @@ def test_pivot_of_one_key_and_of_none():
 
 def test_real_jobs_report(make_cfg, tmp_path):
     """Two real tiny adder runs: the report reads what train() wrote."""
-    from sweeper.train import train
+    from sweeper.core.train import train
 
     sweep = tmp_path / "sweep"
     for num, loss in enumerate(("mse", "ce")):

@@ -22,15 +22,15 @@ import pandas as pd
 import pytest
 import torch
 
-import sweeper.checkpoint as checkpoint_module
-import sweeper.train as train_module
+import sweeper.core.checkpoint as checkpoint_module
+import sweeper.core.train as train_module
 from conftest import ROOT
 from sweeper.__main__ import run_job
-from sweeper.checkpoint import CHECKPOINT_NAME, Checkpointer
-from sweeper.config import ConfigError
-from sweeper.interrupt import Interrupted
-from sweeper.run_folder import LOCK_NAME, RunFolderError
-from sweeper.train import record_config_failure, train
+from sweeper.core.checkpoint import CHECKPOINT_NAME, Checkpointer
+from sweeper.core.config import ConfigError
+from sweeper.core.interrupt import Interrupted
+from sweeper.core.run_folder import LOCK_NAME, RunFolderError
+from sweeper.core.train import record_config_failure, train
 
 TIMING = {"wall_seconds", "resumed_from_epoch"}
 
@@ -141,7 +141,7 @@ def test_interrupted_run_is_recorded_and_keeps_a_weights_only_checkpoint(
     assert state["config"]["optim"]["lr"] == cfg.optim.lr
     assert {"model", "optimizer", "schedule", "generator", "rng", "progress"} <= state.keys()
     assert not list(out.glob(".*.tmp"))
-    caplog.set_level("INFO", logger="sweeper.train")
+    caplog.set_level("INFO", logger="sweeper.core.train")
     train(cfg)  # interrupted is not finished: the same config resumes
     assert "resuming from epoch 2" in caplog.text
     assert json.loads((out / "metrics.json").read_text())["status"] == "ok"

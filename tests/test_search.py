@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, SMALL_RUN
-from sweeper.search import (
+from sweeper.sweeps.search import (
     SearchError,
     check_search_space,
     connect_storage,
@@ -27,12 +27,12 @@ from sweeper.search import (
     warn_test_objective,
     write_report,
 )
-from sweeper.search_space import build_space, check_compatible
+from sweeper.sweeps.search_space import build_space, check_compatible
 
 # Runs sweeper's CLI after patching the training step, to inject failures into chosen jobs.
 INJECT = """
 import sys, math, json, time, pathlib
-import sweeper.train as t
+import sweeper.core.train as t
 from hydra.core.hydra_config import HydraConfig
 real_fit, real_loss, real_train = t.fit, t.make_loss, t.train
 MODE = sys.argv.pop(1)
@@ -680,7 +680,13 @@ def running_study(tmp_path: Path) -> optuna.Study:
 def test_stale_trials_are_failed_and_live_ones_left_alone(tmp_path):
     import time
 
-    from sweeper.stale_trials import HEARTBEAT, WORKER, Heartbeat, fail_stale_trials, this_worker
+    from sweeper.sweeps.stale_trials import (
+        HEARTBEAT,
+        WORKER,
+        Heartbeat,
+        fail_stale_trials,
+        this_worker,
+    )
 
     study = running_study(tmp_path)
     live, remote_dead, local_dead, ancient, fresh = (study.ask(LOG_LR) for _ in range(5))
@@ -712,7 +718,7 @@ def test_stale_trials_are_failed_and_live_ones_left_alone(tmp_path):
 def test_a_stale_trial_whose_run_finished_is_told_from_its_metrics(tmp_path):
     import time
 
-    from sweeper.stale_trials import fail_stale_trials
+    from sweeper.sweeps.stale_trials import fail_stale_trials
 
     study = running_study(tmp_path)
     done, refused = study.ask(LOG_LR), study.ask(LOG_LR)
@@ -734,7 +740,7 @@ def test_a_stale_trial_whose_run_finished_is_told_from_its_metrics(tmp_path):
 def test_heartbeats_keep_coming_until_stopped(tmp_path):
     import time
 
-    from sweeper.stale_trials import HEARTBEAT, Heartbeat
+    from sweeper.sweeps.stale_trials import HEARTBEAT, Heartbeat
 
     study = running_study(tmp_path)
     trial = study.ask(LOG_LR)
@@ -788,7 +794,7 @@ def test_config_refused_trials_are_fail_trials_and_the_search_goes_on(tmp_path):
 
 @pytest.mark.slow
 def test_a_negative_learning_rate_fails_its_trials_not_the_search(tmp_path):
-    # DEPENDS ON THE JOB SIDE of issue 11 (sweeper/train.py, sweeper/__main__.py main()):
+    # DEPENDS ON THE JOB SIDE of issue 11 (sweeper/core/train.py, sweeper/__main__.py main()):
     # a config refused at run time in a multirun writes metrics.json with
     # reason "config: ..." and returns the worst value instead of exiting.
     result = search("hydra.sweeper.n_trials=2", "optim.lr=interval(-0.01,-0.001)", cwd=tmp_path)
@@ -947,7 +953,7 @@ def test_resuming_a_study_over_another_space_is_refused_before_any_trial(tmp_pat
 def test_grid_sampler_runs_over_the_choices(group_options):
     import functools
 
-    from sweeper.search import SearchSweeper
+    from sweeper.sweeps.search import SearchSweeper
 
     sweeper = SearchSweeper(
         sampler=functools.partial(optuna.samplers.GridSampler),

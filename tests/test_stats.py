@@ -1,4 +1,4 @@
-"""sweeper.stats against hand-computed values, scipy as the reference, and simulation."""
+"""sweeper.reports.stats against hand-computed values, scipy as the reference, and simulation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from sweeper.stats import (
+from sweeper.reports.stats import (
     by_config,
     compare_samples,
     format_summary,

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 import torch
 
-from sweeper.config import ConfigError, validate
+from sweeper.core.config import ConfigError, validate
+from sweeper.core.train import train
 from sweeper.tasks import build_task
 from sweeper.tasks.adder import bits_to_int, make_addition
 from sweeper.tasks.memory import make_recall
 from sweeper.tasks.mnist import MnistTask
 from sweeper.tasks.synthetic import EVAL_STEPS
-from sweeper.train import train
 
 CPU = torch.device("cpu")
 

@@ -13,7 +13,7 @@ optuna = pytest.importorskip("optuna")
 
 @pytest.fixture
 def plain_optuna():
-    from sweeper.optuna_setup import plain_optuna_logging
+    from sweeper.sweeps.optuna_setup import plain_optuna_logging
 
     verbosity = optuna.logging.get_verbosity()  # another test may have set WARNING
     optuna.logging.set_verbosity(optuna.logging.INFO)
@@ -25,7 +25,7 @@ def plain_optuna():
 
 
 def test_create_or_load_tells_a_new_study_from_an_existing_one(tmp_path, caplog, plain_optuna):
-    from sweeper.optuna_setup import create_or_load
+    from sweeper.sweeps.optuna_setup import create_or_load
 
     storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'o.db'}")
     with caplog.at_level(logging.INFO):

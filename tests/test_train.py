@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import torch
 
-import sweeper.train as train_module
+import sweeper.core.train as train_module
+from sweeper.core.train import metric_names, train
 from sweeper.models import SequenceModel
-from sweeper.train import metric_names, train
 
 RUN_FILES = {"metrics.json", "history.csv", "model.pt", "curves.png"}
 
@@ -183,7 +183,7 @@ def test_huge_learning_rate_is_recorded_not_raised(make_cfg):
 
 
 def test_unknown_objective_metric_is_a_config_error(make_cfg):
-    from sweeper.config import ConfigError
+    from sweeper.core.config import ConfigError
 
     cfg = make_cfg("objective.metric=nope", "trainer.epochs=1")
     with pytest.raises(ConfigError, match="objective.metric=nope is not a metric of task adder"):

@@ -1,1 +1,1 @@
-"""Hydra loads sweepers only from `hydra_plugins`; sweeper's lives in `sweeper.search`."""
+"""Hydra loads sweepers only from `hydra_plugins`; sweeper's lives in `sweeper.sweeps.search`."""

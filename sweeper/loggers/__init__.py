@@ -8,8 +8,8 @@ Each chosen option is a node under `logger` (`logger.tensorboard.log_dir`,
 `logger.mlflow.tracking_uri`, ...).
 
 `check_loggers(cfg)` refuses settings of the wrong type before anything runs
-(ConfigError, exit 2; `sweeper.config.validate` calls it); `build_loggers(cfg,
-out_dir)` makes the run's loggers (`sweeper.observers.build_observers`). A tracker
+(ConfigError, exit 2; `sweeper.core.config.validate` calls it); `build_loggers(cfg,
+out_dir)` makes the run's loggers (`sweeper.core.observers.build_observers`). A tracker
 that fails at run time (package missing, server unreachable, folder unwritable)
 never stops the run: see `sweeper.loggers.base.Guarded`.
 """
@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from sweeper.config import ConfigError
+from sweeper.core.config import ConfigError
 
 if TYPE_CHECKING:
-    from sweeper.observers import EpochObserver
+    from sweeper.core.observers import EpochObserver
 
 # Logger name -> its keys and what each must be (None: no keys).
 KEYS: dict[str, dict[str, str]] = {

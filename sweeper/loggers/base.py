@@ -1,6 +1,6 @@
 """What every experiment logger shares: where its job stands, what it logs, how it fails.
 
-A logger is an `EpochObserver` (sweeper.observers) that copies a run's numbers into
+A logger is an `EpochObserver` (sweeper.core.observers) that copies a run's numbers into
 a tracker (TensorBoard, MLflow). It must never cost the run anything: `Guarded`
 catches whatever the tracker raises (a missing package, an unreachable server, an
 unwritable folder), logs one warning line for the job, stops using the tracker
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 if TYPE_CHECKING:
-    from sweeper.record import RunRecord
+    from sweeper.core.record import RunRecord
 
 log = logging.getLogger("sweeper.loggers")
 
@@ -102,7 +102,7 @@ def job_overrides() -> dict[str, str]:
     Hydra's own and `logger`; empty when Hydra does not run the job."""
     from hydra.core.hydra_config import HydraConfig
 
-    from sweeper.results import parse_overrides
+    from sweeper.reports.results import parse_overrides
 
     if not HydraConfig.initialized():
         return {}
@@ -116,7 +116,7 @@ def job_params(cfg: DictConfig) -> dict[str, Scalar]:
     and each other override with its config value (`task.train_size` 512). A group choice
     (`loss=mse`, `model=gru`) is left out: the settings hold its keys (`loss.name`, ...).
     Values are str, int, float or bool; null becomes "null", a list its text."""
-    from sweeper.train import run_settings  # sweeper.train imports the observers
+    from sweeper.core.train import run_settings  # sweeper.core.train imports the observers
 
     params: dict[str, Scalar] = {}
     for key, value in run_settings(cfg).items():

@@ -49,7 +49,7 @@ from sweeper.loggers.base import (
 )
 
 if TYPE_CHECKING:
-    from sweeper.record import RunRecord
+    from sweeper.core.record import RunRecord
 
 DEFAULT_URI = "sqlite:///mlruns/mlflow.db"
 # metrics.json status -> MLflow run status.

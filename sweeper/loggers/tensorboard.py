@@ -41,7 +41,7 @@ from sweeper.loggers.base import (
 )
 
 if TYPE_CHECKING:
-    from sweeper.record import RunRecord
+    from sweeper.core.record import RunRecord
 
 # metrics.json status -> the HParams plugin's session status (api_pb2.Status names).
 STATUS = {"ok": "STATUS_SUCCESS", "failed": "STATUS_FAILURE", "interrupted": "STATUS_UNKNOWN"}

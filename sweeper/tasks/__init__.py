@@ -46,7 +46,7 @@ def build_task(task_cfg: DictConfig, device: torch.device, batch_size: int) -> T
 
     Raises ConfigError (one line) for a class that does not import or implement the
     protocol, a value of the wrong type or out of range, or data it cannot read."""
-    from sweeper.config import ConfigError
+    from sweeper.core.config import ConfigError
 
     cls = task_class(task_cfg.get("_target_"))
     task = cls(task_config(cls, task_cfg), device, batch_size)

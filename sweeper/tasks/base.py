@@ -16,7 +16,7 @@ is made, so a grid can be checked before its first job):
   one key against another) and raises `ConfigError` too.
 - `kind`: the target kind, `"bits"` (one 0/1 target per step: logits
   (batch, steps)) or `"classes"` (one class per sequence: logits
-  (batch, output_size)); `sweeper.losses` computes losses and accuracy from it.
+  (batch, output_size)); `sweeper.core.losses` computes losses and accuracy from it.
 - `input_size`, `output_size` (features per step in and out), `seq_len` (a fixed
   length, or None when lengths vary), `natural_readout` (what a model with
   `readout: auto` reads out; see `sweeper.models`).
@@ -61,7 +61,7 @@ import torch
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
-from sweeper.config import ConfigError, check_rules, import_object, non_negative_int
+from sweeper.core.config import ConfigError, check_rules, import_object, non_negative_int
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 KINDS = ("bits", "classes")

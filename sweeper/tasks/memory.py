@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from omegaconf import DictConfig
 
-from sweeper.config import ConfigError, non_negative_int
+from sweeper.core.config import ConfigError, non_negative_int
 from sweeper.tasks.base import Batch
 from sweeper.tasks.synthetic import SequenceConfig, SyntheticSequenceTask
 

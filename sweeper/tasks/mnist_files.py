@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sweeper.config import ConfigError
+from sweeper.core.config import ConfigError
 
 log = logging.getLogger(__name__)
 

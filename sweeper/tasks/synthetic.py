@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 from omegaconf import DictConfig
 
-from sweeper.config import (
+from sweeper.core.config import (
     ConfigError,
     boolean,
     check_rules,
@@ -98,7 +98,7 @@ class SyntheticSequenceTask(Task):
         cls, by_length: pd.DataFrame, labels: dict[str, str], folder: Path
     ) -> list[Path]:
         """`length_figure`: accuracy per length, a line per configuration."""
-        from sweeper.plots import plot_accuracy_vs_length
+        from sweeper.reports.plots import plot_accuracy_vs_length
 
         label = cls.accuracy_label
         title = f"{label} by length ({folder.parent.name}/{folder.name})"

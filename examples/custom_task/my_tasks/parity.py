@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import torch
 from omegaconf import DictConfig
 
-from sweeper.config import ConfigError
+from sweeper.core.config import ConfigError
 from sweeper.tasks.synthetic import SequenceConfig, SyntheticSequenceTask
 
 

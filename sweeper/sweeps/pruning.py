@@ -3,18 +3,18 @@
 hydra-optuna-sweeper cannot prune because the trial object lives in the sweeper
 while training runs in the job. Here both sides share the study's storage:
 
-- the sweeper (`sweeper.search`) reads the `pruner` config group
+- the sweeper (`sweeper.sweeps.search`) reads the `pruner` config group
   (`pruner=median`, `successive_halving`, `hyperband`; `none` by default) with
   `check_pruning`, before any trial, refusing in one line an unknown pruner, an
   option the pruner lacks or of the wrong type, an objective with no per-epoch
   counterpart, a multi-objective study, or a study the jobs cannot reach (in
   memory); it creates the study with that pruner and passes each job its trial
   (`trial_overrides`: `pruning.storage`, `pruning.study`, `pruning.trial`);
-- the job (`sweeper.observers.build_observers`) gets a `PruningObserver`, which
+- the job (`sweeper.core.observers.build_observers`) gets a `PruningObserver`, which
   after every epoch reports the objective's validation counterpart
   (`epoch_metric`: `test_accuracy` -> `val_accuracy`, `val_loss` -> `val_loss`)
   as `trial.report(value, epoch)` and raises `Pruned` when `trial.should_prune()`;
-  `sweeper.train` records that as `status: pruned` with `pruned_at_epoch` (its
+  `sweeper.core.train` records that as `status: pruned` with `pruned_at_epoch` (its
   history.csv kept, no model.pt: a pruned run is not tested);
 - the sweeper tells the trial PRUNED (`tell_pruned`; Optuna keeps its last
   reported value), and `mark_pruned` draws pruned trials on the history plot.
@@ -33,8 +33,8 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from sweeper.config import ConfigError
-from sweeper.results import TRIAL_KEYS
+from sweeper.core.config import ConfigError
+from sweeper.reports.results import TRIAL_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -305,7 +305,7 @@ class PruningObserver:
             raise Pruned(epoch, self.metric, value, self.name)
 
     def run_end(self, record: Any) -> None:
-        """Nothing to add: `sweeper.train` records a pruned run itself."""
+        """Nothing to add: `sweeper.core.train` records a pruned run itself."""
 
 
 def pruning_observer(cfg: DictConfig) -> PruningObserver | None:
@@ -328,7 +328,7 @@ def tell_pruned(study: Any, trial: Any, cfg: DictConfig) -> None:
     epoch are re-reported here from the job's metrics.json (`user_attrs["job_dir"]`)."""
     import optuna
 
-    from sweeper.record import run_status
+    from sweeper.core.record import run_status
 
     found = run_status(trial.user_attrs.get("job_dir") or "")
     record = found.record or {}

@@ -4,7 +4,7 @@ Figures are built with matplotlib's object API (`Figure`), not pyplot: no
 backend or display is involved, nothing global keeps them alive, and a job
 does not pay pyplot's import (~0.1 s) to draw its curves. Each is built and
 saved inside `plot_style.figure_style()`, so a global style change (Optuna's
-plots set `ggplot`) never reaches them; `sweeper.plot_style` also gives the
+plots set `ggplot`) never reaches them; `sweeper.reports.plot_style` also gives the
 colours, markers, rounded labels and accuracy ranges that keep 1 to 30
 configurations legible:
 
@@ -29,8 +29,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from sweeper.artifacts import save_figure
-from sweeper.plot_style import (
+from sweeper.core.artifacts import save_figure
+from sweeper.reports.plot_style import (
     accuracy_limits,
     figure_style,
     integer_ticks,
@@ -38,7 +38,7 @@ from sweeper.plot_style import (
     palette,
     short_labels,
 )
-from sweeper.stats import summarize
+from sweeper.reports.stats import summarize
 
 CURVE_PANELS = (
     ("train_loss", "training loss"),

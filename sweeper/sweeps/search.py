@@ -8,12 +8,12 @@ storage, study_name, n_trials, n_jobs, params, ...) and runs its own ask/tell
 loop, in batches of `n_jobs` trials, with:
 
 before any trial (any refusal is one line, `sweeper: error: ...`, exit 2)
-- the space read by `sweeper.search_space` (the values a grid would run; a
+- the space read by `sweeper.sweeps.search_space` (the values a grid would run; a
   command-line value fixes a searched key), refusing an empty one;
 - the storage URL checked by connecting (a SQLite file's folder is created),
   the study created once, retrying the schema race of a fresh database;
 - a resumed study refused if its trials were drawn from another space;
-- stale RUNNING trials of the study marked FAIL and reported (`sweeper.stale_trials`);
+- stale RUNNING trials of the study marked FAIL and reported (`sweeper.sweeps.stale_trials`);
 - with `total_trials: true`, `n_trials` is the study's total, not the number to add;
 
 while it runs
@@ -24,14 +24,14 @@ while it runs
 - each trial tagged with its job folder and run status (metrics.json); a run
   refused by config validation (`reason: config: ...`), interrupted, or that
   raised inside Hydra's launcher is a FAIL trial; a run stopped by the pruner
-  (`pruner=median`: the job reports to its trial every epoch, `sweeper.pruning`)
+  (`pruner=median`: the job reports to its trial every epoch, `sweeper.sweeps.pruning`)
   is PRUNED; any other run is COMPLETE with the value it returned (a diverged
   run: the worst value, so TPE learns from it);
 
 at the end `trials.csv`, `best_trial.yaml`, `optimization_results.yaml` and,
 where they can be drawn, `optimization_history.png` and `param_slices.png` in
 the sweep folder (a multi-objective study, `objective.metric=[a,b]`: the Pareto
-front instead of one best trial, and NSGA-II by default: `sweeper.pareto`);
+front instead of one best trial, and NSGA-II by default: `sweeper.sweeps.pareto`);
 "all N trials failed" ends with exit 1. Ctrl-C or SIGTERM tells the batch's
 trials FAIL (status interrupted), writes the report and the collected results
 of what finished, says what was cut off, and exits 130 (143 after SIGTERM).
@@ -60,13 +60,18 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from sweeper.config import ConfigError
-from sweeper.interrupt import exit_code
-from sweeper.objectives import Objective
-from sweeper.pareto import default_sampler, search_objective, trial_values, write_multi_report
-from sweeper.pruning import check_pruning, tell_pruned, trial_overrides
-from sweeper.record import run_status as read_status
-from sweeper.search_space import SearchError, SearchSpace, build_space, check_compatible
+from sweeper.core.config import ConfigError
+from sweeper.core.interrupt import exit_code
+from sweeper.core.record import run_status as read_status
+from sweeper.sweeps.objectives import Objective
+from sweeper.sweeps.pareto import (
+    default_sampler,
+    search_objective,
+    trial_values,
+    write_multi_report,
+)
+from sweeper.sweeps.pruning import check_pruning, tell_pruned, trial_overrides
+from sweeper.sweeps.search_space import SearchError, SearchSpace, build_space, check_compatible
 
 __all__ = ["SearchError", "SearchSweeper", "connect_storage", "write_report"]
 
@@ -177,8 +182,8 @@ def _plots(study: Any, sweep_dir: Path) -> None:
     matplotlib.use("Agg")
     from optuna.visualization import matplotlib as optuna_plots
 
-    from sweeper.artifacts import save_figure
-    from sweeper.pruning import mark_pruned
+    from sweeper.core.artifacts import save_figure
+    from sweeper.sweeps.pruning import mark_pruned
 
     for name, plot in (
         ("optimization_history.png", optuna_plots.plot_optimization_history),
@@ -202,8 +207,8 @@ def write_report(
     """Write trials.csv, best_trial.yaml, optimization_results.yaml, plots; the best record.
 
     A multi-objective study (`objective` names its metrics) gets pareto_front.csv and
-    its plots instead, and the record lists every Pareto-optimal trial (sweeper.pareto)."""
-    from sweeper.artifacts import atomic_write, write_csv
+    its plots instead, and the record lists every Pareto-optimal trial (sweeper.sweeps.pareto)."""
+    from sweeper.core.artifacts import atomic_write, write_csv
 
     sweep_dir.mkdir(parents=True, exist_ok=True)
     trials = finished_trials(study)
@@ -285,7 +290,7 @@ def _describe_best(best: dict[str, Any]) -> str:
 
 def warn_test_objective(metric: Any) -> str | None:
     """The warning for a search whose objective is measured on test data, else None."""
-    from sweeper.stats import metric_split
+    from sweeper.reports.stats import metric_split
 
     split = metric_split(str(metric))
     if not split.startswith("test"):
@@ -324,7 +329,7 @@ def trial_outcome(ret: Any, count: int = 1) -> tuple[float | list[float] | None,
         attrs["reason"] = str(reason)[:500]
     if status == "interrupted" or str(reason or "").startswith("config:"):
         return None, attrs
-    if count > 1:  # a multi-objective study: one value per objective (sweeper.pareto)
+    if count > 1:  # a multi-objective study: one value per objective (sweeper.sweeps.pareto)
         numbers, why = trial_values(value, count)
         if numbers is None:
             attrs.setdefault("reason", str(why))
@@ -345,8 +350,8 @@ METRICS_ATTR = "objective_metrics"  # the study's user attr naming its objective
 
 def _task_metrics(cfg: DictConfig) -> list[str]:
     """The metrics a trial's task produces (to check objective.metric before any trial)."""
-    from sweeper.config import ConfigError
-    from sweeper.train import metric_names
+    from sweeper.core.config import ConfigError
+    from sweeper.core.train import metric_names
 
     try:
         return metric_names(cfg)
@@ -407,7 +412,7 @@ class SearchSweeper(Sweeper):
         self.objective = Objective(("objective",), ("maximize",))  # set by _prepare
         self.pending: list[Any] = []  # the batch being run, until told
         self.finished_now: list[int] = []  # trial numbers told in this run
-        self.pruner: Any = None  # the study's Optuna pruner (sweeper.pruning), None: off
+        self.pruner: Any = None  # the study's Optuna pruner (sweeper.sweeps.pruning), None: off
         self.created = False  # whether this run created the study (else it resumes one)
 
     def setup(
@@ -573,11 +578,11 @@ class SearchSweeper(Sweeper):
         return cfg
 
     def _check_fixed_values(self, cfg: DictConfig, space: SearchSpace) -> None:
-        """Check the composed trial `cfg` as a job would (sweeper.train.Preflight): a bad
+        """Check the composed trial `cfg` as a job would (sweeper.core.train.Preflight): a bad
         value the command line fixed (`model.hidden=0`, a model that does not fit the
         task) is refused before the study exists. A searched key's bad value is left to
         its trial, which fails on its own (a FAIL trial, not an aborted search)."""
-        from sweeper.train import Preflight
+        from sweeper.core.train import Preflight
 
         try:
             Preflight().check(cfg)
@@ -590,12 +595,12 @@ class SearchSweeper(Sweeper):
         """Checks and set-up before any trial; returns the (created or loaded) study and space."""
         import optuna
 
-        from sweeper.optuna_setup import create_or_load, plain_optuna_logging
-        from sweeper.stale_trials import fail_stale_trials
+        from sweeper.sweeps.optuna_setup import create_or_load, plain_optuna_logging
+        from sweeper.sweeps.stale_trials import fail_stale_trials
 
         if self.search_space is not None:
             raise SearchError(
-                "hydra.sweeper.search_space is not supported: give the space as "
+                "hydra.sweeper.sweeps.search_space is not supported: give the space as "
                 "hydra.sweeper.params (e.g. optim.lr: tag(log, interval(0.0001, 0.1)))"
             )
         if not 0 < self.heartbeat_interval < self.grace_period:
@@ -623,11 +628,11 @@ class SearchSweeper(Sweeper):
             raise SearchError(
                 f"cannot write to {self.sweep_dir}: {error.strerror or error}"
             ) from None
-        plain_optuna_logging()  # no colour escapes in log files (sweeper.optuna_setup)
+        plain_optuna_logging()  # no colour escapes in log files (sweeper.sweeps.optuna_setup)
         storage = connect_storage(self.storage)
         for attempt in range(1, SCHEMA_ATTEMPTS + 1):
             try:
-                study, self.created = create_or_load(  # sweeper.optuna_setup says why
+                study, self.created = create_or_load(  # sweeper.sweeps.optuna_setup says why
                     self.study_name, storage, self.sampler, directions, self.pruner
                 )
                 break
@@ -691,15 +696,15 @@ class SearchSweeper(Sweeper):
         import optuna
         from hydra.utils import instantiate
 
-        from sweeper.progress import SearchProgress
-        from sweeper.stale_trials import Heartbeat
-        from sweeper.sweep_folder import claim_job_numbers
+        from sweeper.sweeps.progress import SearchProgress
+        from sweeper.sweeps.stale_trials import Heartbeat
+        from sweeper.sweeps.sweep_folder import claim_job_numbers
 
         extend = None
         if self.custom_search_space:
             extend = instantiate({"_target_": self.custom_search_space, "_partial_": True})
         to_go = self.n_trials
-        progress = SearchProgress(to_go)  # a line per batch on a terminal (sweeper.progress)
+        progress = SearchProgress(to_go)  # a line per batch on a terminal (sweeper.sweeps.progress)
         while to_go > 0:
             batch = min(to_go, self.n_jobs)
             self.pending = []

@@ -2,7 +2,7 @@
 
 `read_table` returns a job's table only when it has the columns the sweep tables
 and plots read, with numbers where numbers belong; anything else raises
-`sweeper.record.BadFile` with one line naming the file and the column.
+`sweeper.core.record.BadFile` with one line naming the file and the column.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sweeper.record import BadFile, read_bytes, show
+from sweeper.core.record import BadFile, read_bytes, show
 
 # Columns (and whether each must be numeric) that the sweep tables and plots read.
 TABLE_COLUMNS = {

@@ -1,7 +1,7 @@
 """How sure a number is: per-configuration summaries and two-sample comparisons.
 
 Used by `sweeper.collect` (results_by_config.csv, the `mean ± half-width (n)`
-cells), `sweeper.compare` (tests, Holm, verdicts), `sweeper.plots` (bands) and
+cells), `sweeper.compare` (tests, Holm, verdicts), `sweeper.reports.plots` (bands) and
 `sweeper.confirm`.
 
 Rules, in one place:
@@ -56,7 +56,7 @@ SEED = 0  # the bootstrap's and permutation test's generator: same input, same t
 
 # Columns of results.csv that are not metrics: bookkeeping. The run settings
 # metrics.json records are dotted config keys (`model.hidden`, `trainer.epochs`,
-# sweeper.train.SETTING_KEYS), and no metric name has a dot, so those are left out too.
+# sweeper.core.train.SETTING_KEYS), and no metric name has a dot, so those are left out too.
 NOT_METRICS = {
     "job",
     "status",

@@ -27,8 +27,8 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from sweeper.config import ConfigError
-from sweeper.record import run_status
+from sweeper.core.config import ConfigError
+from sweeper.core.record import run_status
 
 LOCK_NAME = ".lock"
 METRICS_NAME = "metrics.json"
@@ -143,7 +143,7 @@ class RunFolderCheck(Callback):
         self.folder: RunFolder | None = None
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from sweeper.checkpoint import Checkpointer, config_snapshot
+        from sweeper.core.checkpoint import Checkpointer, config_snapshot
 
         folder = Path(str(OmegaConf.select(config, "hydra.run.dir"))).absolute()
         try:

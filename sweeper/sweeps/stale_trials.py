@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sweeper.record import run_status
+from sweeper.core.record import run_status
 
 log = logging.getLogger(__name__)
 

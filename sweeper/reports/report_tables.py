@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sweeper.results import FIRST
+from sweeper.reports.results import FIRST
 
 
 def esc(value: Any) -> str:

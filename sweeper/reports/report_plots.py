@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from sweeper.results import FIRST, Sweep
+from sweeper.reports.results import FIRST, Sweep
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), height=420)
 CONFIG = {"displaylogo": False, "responsive": True}
@@ -135,7 +135,7 @@ def curves_figure(sweep: Sweep, labels: dict[str, str]) -> str:
 def sweep_plots(sweep: Sweep, labels: dict[str, str]) -> list[str]:
     """The figures every collected sweep gets (none empty); `labels`: job -> legend name,
     its numbers rounded as in the PNG figures (`plot_style.short_labels`)."""
-    from sweeper.plot_style import short_labels
+    from sweeper.reports.plot_style import short_labels
 
     short = short_labels(list(labels.values()))
     labels = {job: short[name] for job, name in labels.items()}

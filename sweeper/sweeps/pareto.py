@@ -1,8 +1,8 @@
 """Multi-objective searches: the checks before any trial, the trials' values, the Pareto front.
 
 `objective.metric=[val_accuracy,parameters] objective.direction=[maximize,minimize]`
-makes each job return one value per metric (`sweeper.objectives`), and
-`sweeper.search` runs a multi-objective Optuna study over them. This module holds
+makes each job return one value per metric (`sweeper.sweeps.objectives`), and
+`sweeper.sweeps.search` runs a multi-objective Optuna study over them. This module holds
 what that study needs beyond the single-objective search:
 
 - `search_objective`: before any trial, the sweeper's `direction` (one or a list)
@@ -34,8 +34,8 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from sweeper.objectives import Objective, ObjectiveError, check_available, objective_of
-from sweeper.search_space import SearchError
+from sweeper.sweeps.objectives import Objective, ObjectiveError, check_available, objective_of
+from sweeper.sweeps.search_space import SearchError
 
 __all__ = [
     "default_sampler",
@@ -189,7 +189,7 @@ def _plots(study: Any, objective: Objective, sweep_dir: Path) -> None:
     import optuna
     from optuna.visualization import matplotlib as optuna_plots
 
-    from sweeper.artifacts import save_figure
+    from sweeper.core.artifacts import save_figure
 
     good = _good(study.get_trials(deepcopy=False))
     verbosity = optuna.logging.get_verbosity()
@@ -251,7 +251,7 @@ def write_multi_report(
     """trials.csv, pareto_front.csv, best_trial.yaml, optimization_results.yaml and the
     plots of a multi-objective study; returns best_trial.yaml's record (`record`, the
     study's fields, plus `directions`, `metrics` and `best_trials`)."""
-    from sweeper.artifacts import atomic_write, write_csv
+    from sweeper.core.artifacts import atomic_write, write_csv
 
     write_csv(sweep_dir / "trials.csv", trials_frame(study, objective))
     front = front_table(study, objective)

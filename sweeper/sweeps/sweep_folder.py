@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from sweeper.record import FINISHED, run_status
+from sweeper.core.record import FINISHED, run_status
 
 HYDRA_DIR = ".hydra"
 CLAIMS = Path(".sweeper") / "claims"

@@ -1,7 +1,7 @@
 """`checkpoint.pt`: the state a run needs to continue after its last finished epoch.
 
-`sweeper.train` writes it after every epoch (atomically, see
-`sweeper.artifacts`), so a run killed at any point resumes from its last
+`sweeper.core.train` writes it after every epoch (atomically, see
+`sweeper.core.artifacts`), so a run killed at any point resumes from its last
 finished epoch when the same command runs again in the same folder, and ends
 with the same metrics, to the bit on CPU, as a run never interrupted. It holds:
 
@@ -31,8 +31,8 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from sweeper.artifacts import save_torch
-from sweeper.run_folder import RunFolderError
+from sweeper.core.artifacts import save_torch
+from sweeper.core.run_folder import RunFolderError
 
 CHECKPOINT_NAME = "checkpoint.pt"
 CHECKPOINT_FORMAT = 1

@@ -1,7 +1,7 @@
 """report.html: one self-contained page per sweep, written by the collect step.
 
 Opened from disk in any browser, with no network: plotly.js, the page's own
-JavaScript (`sweeper.report_assets`) and the sweep's PNG figures (as base64 data
+JavaScript (`sweeper.reports.report_assets`) and the sweep's PNG figures (as base64 data
 URIs) are all inside the file. It holds:
 
 - the objective pivoted over the swept keys (the table of summary.md), and the best job;
@@ -33,12 +33,12 @@ from urllib.parse import quote
 import pandas as pd
 import yaml
 
-from sweeper.artifacts import write_text
-from sweeper.record import BadFile, read_bytes
-from sweeper.report_assets import CSS, ERROR_HOOK, TABLES
-from sweeper.report_tables import config_label, esc, fmt, html_table, pivot_html
-from sweeper.results import FIRST, UNSET, Sweep
-from sweeper.tables import read_table
+from sweeper.core.artifacts import write_text
+from sweeper.core.record import BadFile, read_bytes
+from sweeper.reports.report_assets import CSS, ERROR_HOOK, TABLES
+from sweeper.reports.report_tables import config_label, esc, fmt, html_table, pivot_html
+from sweeper.reports.results import FIRST, UNSET, Sweep
+from sweeper.reports.tables import read_table
 
 REPORT = "report.html"
 # The page shows the sweep's training curves first, then every other PNG in the
@@ -169,7 +169,7 @@ def report_html(sweep: Sweep, pivot: pd.DataFrame | None) -> str:
     """The whole page for a collected sweep; `pivot` is the summary's objective pivot.
 
     Never raises for the content of the sweep folder: unusable files are listed."""
-    from sweeper import report_plots  # plotly: imported only when a report is written
+    from sweeper.reports import report_plots  # plotly: imported only when a report is written
 
     folder, results = sweep.folder, sweep.results
     name = f"{folder.parent.name}/{folder.name}" if folder.parent.name else folder.name

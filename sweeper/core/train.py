@@ -2,32 +2,32 @@
 
 `train(cfg)` is what the Hydra entrypoint calls for each job: it checks the
 config, builds the task (`task._target_`, a `sweeper.tasks.base.Task`) and the
-model (`model._target_`, any `nn.Module`: `sweeper.modelspec`), fits with the
+model (`model._target_`, any `nn.Module`: `sweeper.core.modelspec`), fits with the
 `trainer.*` settings, evaluates on the task's test sets and writes the run's
 files into `cfg.output_dir`. It knows tasks and models only through those
 protocols, never by name:
 
     metrics.json   status ok/failed/pruned (+ reason), final metrics, key settings, wall seconds
-                   (one schema: sweeper.record.RunRecord)
+                   (one schema: sweeper.core.record.RunRecord)
     history.csv    per epoch: train loss, val loss, val accuracy (+ exact), lr,
                    seconds in training steps and in all (with validation)
     by_length.csv  per split and length: n, mean_loss, accuracy (+ exact_accuracy for bits)
     model.pt       state dict + model class and arguments + resolved config
                    (loads with weights_only=True)
     checkpoint.pt  after every epoch, until the run ends: everything needed to resume it
-                   (sweeper.checkpoint); re-running in the same folder continues from it
+                   (sweeper.core.checkpoint); re-running in the same folder continues from it
     curves.png     training loss, validation loss, validation accuracy per epoch
     ...            the task's own figures (Task.write_figures)
 
 It returns the configured objective as a float for Hydra's sweepers (a list of
-floats for a multi-objective `objective.metric=[a,b]`: sweeper.objectives); a
+floats for a multi-objective `objective.metric=[a,b]`: sweeper.sweeps.objectives); a
 run that fails (a NaN loss, an exception in training) returns the worst value
 (-inf when maximising, inf when minimising) so a sweep carries on.
 
-The run holds its folder's lock throughout (sweeper.run_folder): a folder in
+The run holds its folder's lock throughout (sweeper.core.run_folder): a folder in
 use by another process, an unwritable one, or one holding a finished run is
 refused with a RunFolderError before anything is written. A KeyboardInterrupt
-(Ctrl-C, or SIGTERM via sweeper.interrupt) is recorded as `status:
+(Ctrl-C, or SIGTERM via sweeper.core.interrupt) is recorded as `status:
 interrupted`, keeps the checkpoint, and is raised again for the sweep above.
 """
 
@@ -48,26 +48,26 @@ import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from tqdm.auto import tqdm
 
-from sweeper.artifacts import save_torch, write_csv
-from sweeper.checkpoint import (
+from sweeper.core.artifacts import save_torch, write_csv
+from sweeper.core.checkpoint import (
     CHECKPOINT_NAME,
     Checkpointer,
     config_snapshot,
     rng_state,
     set_rng_state,
 )
-from sweeper.config import ConfigError, resolve_device, thread_count, validate
-from sweeper.epoch_log import log_epoch
-from sweeper.interrupt import signal_name
-from sweeper.losses import LossFn, count_correct, make_loss
-from sweeper.modelspec import ModelSpec, build_model, check_output, model_spec
-from sweeper.objectives import Objective, ObjectiveError, check_available, objective_of
-from sweeper.observers import EpochObserver, build_observers
-from sweeper.optim import CosineSchedule, Optimizer
-from sweeper.plots import plot_run_curves
-from sweeper.pruning import Pruned
-from sweeper.record import RunRecord
-from sweeper.run_folder import RunFolder, RunFolderError, refuse_finished
+from sweeper.core.config import ConfigError, resolve_device, thread_count, validate
+from sweeper.core.epoch_log import log_epoch
+from sweeper.core.interrupt import signal_name
+from sweeper.core.losses import LossFn, count_correct, make_loss
+from sweeper.core.modelspec import ModelSpec, build_model, check_output, model_spec
+from sweeper.core.observers import EpochObserver, build_observers
+from sweeper.core.optim import CosineSchedule, Optimizer
+from sweeper.core.record import RunRecord
+from sweeper.core.run_folder import RunFolder, RunFolderError, refuse_finished
+from sweeper.reports.plots import plot_run_curves
+from sweeper.sweeps.objectives import Objective, ObjectiveError, check_available, objective_of
+from sweeper.sweeps.pruning import Pruned
 from sweeper.tasks import Batch, Task, build_task, task_class
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def native_bf16(device: torch.device) -> bool:
     with AVX512-BF16 or AMX), rather than emulating it at a loss."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    from sweeper.private_apis import cpu_has_native_bf16
+    from sweeper.core.private_apis import cpu_has_native_bf16
 
     return cpu_has_native_bf16()
 
@@ -201,7 +201,7 @@ def fit(
     With `trainer.keep_best` the model ends with its best epoch's weights.
     Returns that epoch's number; raises Diverged on a non-finite loss.
 
-    With a `checkpointer`, each finished epoch is saved (see sweeper.checkpoint);
+    With a `checkpointer`, each finished epoch is saved (see sweeper.core.checkpoint);
     `resume`, a loaded checkpoint, restores model, optimiser, schedule, data stream,
     RNGs, early-stopping state and history, and training goes on after its epoch
     exactly as if it had never stopped.
@@ -213,7 +213,7 @@ def fit(
         cfg.optim.name,
         cfg.optim.lr,
         cfg.optim.weight_decay,
-        grad_clip=cfg.trainer.grad_clip,  # applied inside the fused step (see sweeper.optim)
+        grad_clip=cfg.trainer.grad_clip,  # applied inside the fused step (see sweeper.core.optim)
     )
     scheduler = None
     if cfg.optim.schedule == "cosine":
@@ -648,7 +648,7 @@ def _run(
 
 def run_metrics(record: RunRecord) -> dict[str, float]:
     """The run-level numbers an objective may name besides the task's metrics
-    (`sweeper.objectives.RUN_METRICS`): the model's parameter count."""
+    (`sweeper.sweeps.objectives.RUN_METRICS`): the model's parameter count."""
     return {"parameters": float(record.parameters or 0)}
 
 

@@ -10,7 +10,7 @@ behaviour sweeper relies on, so an upgrade that changes it fails there first.
   but not the BF16 or AMX extensions, and reading /proc/cpuinfo is Linux-only.
   Missing in a future torch: treated as "not native" (fp32), never an error.
 - `hydra._internal.core_plugins.basic_sweeper.BasicSweeper`: the grid sweeper
-  (sweeper.grid) extends Hydra's own basic sweeper (and calls its `_parse_config`,
+  (sweeper.sweeps.grid) extends Hydra's own basic sweeper (and calls its `_parse_config`,
   which turns the sweeper's `params` into overrides, as `BasicSweeper.sweep` does),
   so `a,b,c`, `range()`, `glob()` and `max_batch_size` behave exactly as Hydra
   documents; Hydra exports no public base class with that grammar. grid.py
@@ -23,11 +23,11 @@ behaviour sweeper relies on, so an upgrade that changes it fails there first.
   the handlers without exiting.
 - the `grad_scale` keyword of torch's functional `torch.optim.adam.adam` and
   `torch.optim.sgd.sgd` (public functions, but the keyword is undocumented, meant
-  for AMP's unscaling): sweeper.optim passes max(1, norm / trainer.grad_clip) so
+  for AMP's unscaling): sweeper.core.optim passes max(1, norm / trainer.grad_clip) so
   the fused kernel clips by dividing every gradient, with no extra pass over
   them; tests pin that the step equals one on gradients divided beforehand.
 
-hydra-optuna-sweeper's private `_impl` is not used: sweeper.search drives
+hydra-optuna-sweeper's private `_impl` is not used: sweeper.sweeps.search drives
 Optuna's public ask/tell API itself, with the plugin's configuration keys.
 """
 
@@ -39,7 +39,9 @@ import torch
 
 __all__ = ["BASIC_SWEEPER", "cpu_has_native_bf16", "run_exit_handlers"]
 
-BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"  # sweeper.grid's base
+BASIC_SWEEPER = (
+    "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"  # sweeper.sweeps.grid's base
+)
 
 CPU_BF16_CHECKS = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
 

@@ -3,7 +3,7 @@
 `GridSweeper` is Hydra's basic sweeper (same grammar: `a,b,c`, `range`, `glob`,
 batches of `max_batch_size`) with four guarantees added. Before the first job:
 
-1. every point of the grid is composed and checked as a job would (`sweeper.train.Preflight`):
+1. every point of the grid is composed and checked as a job would (`sweeper.core.train.Preflight`):
    bad points are named together in one line and nothing runs (exit 2);
 2. every point's job folder is worked out from `hydra.sweep.subdir`: two points
    that would share a folder are refused (exit 2);
@@ -42,17 +42,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Private (sweeper.private_apis says why): Hydra's basic sweeper, the grid's base class.
+# Private (sweeper.core.private_apis says why): Hydra's basic sweeper, the grid's base class.
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobStatus
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from sweeper.artifacts import write_text
-from sweeper.interrupt import exit_code
-from sweeper.progress import GridProgress
-from sweeper.sweep_folder import (
+from sweeper.core.artifacts import write_text
+from sweeper.core.interrupt import exit_code
+from sweeper.sweeps.progress import GridProgress
+from sweeper.sweeps.sweep_folder import (
     FINISHED,
     Job,
     existing_jobs,
@@ -83,7 +83,7 @@ def _recorded_points(sweep_dir: Path) -> Counter | None:
 
 
 def _record_points(sweep_dir: Path, points: Counter) -> None:
-    from sweeper.artifacts import write_json
+    from sweeper.core.artifacts import write_json
 
     write_json(sweep_dir / RECORD, {"points": [list(p) for p in sorted(points.elements())]})
 
@@ -182,8 +182,8 @@ class GridSweeper(BasicSweeper):
 
     def _check_points(self, points: list[Point]) -> None:
         """Compose and validate every point; one GridError naming all bad ones."""
-        from sweeper.config import ConfigError
-        from sweeper.train import Preflight
+        from sweeper.core.config import ConfigError
+        from sweeper.core.train import Preflight
 
         preflight, bad = Preflight(), []
         for index, point in enumerate(points):

@@ -1,19 +1,19 @@
 """metrics.json: the one record a run leaves, its schema, and its one reader and writer.
 
-`RunRecord` is what `sweeper.train` writes into a run's folder (atomically,
-through `sweeper.artifacts`; last, so `status: ok` means every other file is
+`RunRecord` is what `sweeper.core.train` writes into a run's folder (atomically,
+through `sweeper.core.artifacts`; last, so `status: ok` means every other file is
 complete) and what every other module reads back:
 
 - `read_record(path)`: a finished run's record, checked field by field for
-  `collect` (`sweeper.results`); anything else raises `BadFile` with one line
+  `collect` (`sweeper.reports.results`); anything else raises `BadFile` with one line
   naming the file and the field (`metrics.json: objective is 'abc', not a
   number`), whatever the content: binary garbage, a folder or a FIFO where the
   file should be, a file too large to be ours, JSON nested too deep, integers
   too long to parse;
 - `run_status(folder)`: the status of whatever run is in a folder (`missing`,
   `unreadable`, `ok`, `failed`, `interrupted`, ...) with its reason, for the
-  grid (`sweeper.sweep_folder`), the run folder guard (`sweeper.run_folder`)
-  and the search (`sweeper.search`, `sweeper.stale_trials`).
+  grid (`sweeper.sweeps.sweep_folder`), the run folder guard (`sweeper.core.run_folder`)
+  and the search (`sweeper.sweeps.search`, `sweeper.sweeps.stale_trials`).
 
 `settings` holds the settings that tell runs apart under their dotted config
 keys (`model.hidden`, `optim.lr`, `trainer.epochs`, ...), the same spelling as
@@ -30,11 +30,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sweeper.artifacts import write_json
+from sweeper.core.artifacts import write_json
 
 NAME = "metrics.json"
 # Statuses of a run that went to its end (ok; failed: diverged, raised, config refused;
-# pruned: stopped by a search's pruner, sweeper.pruning). Others (`interrupted`, or no
+# pruned: stopped by a search's pruner, sweeper.sweeps.pruning). Others (`interrupted`, or no
 # file: killed, still running) may be run again.
 FINISHED = ("ok", "failed", "pruned")
 DIRECTIONS = ("maximize", "minimize")
@@ -73,7 +73,7 @@ class RunRecord:
     line per experiment logger (sweeper.loggers) that failed in this run, which went on
     without it; objectives: a multi-objective run's objectives in order, each
     {metric, direction, value} (`objective` and `objective_metric` then hold the
-    first; sweeper.objectives)."""
+    first; sweeper.sweeps.objectives)."""
 
     status: str
     reason: str | None = None
@@ -225,7 +225,7 @@ def _objectives(record: dict, status: str) -> None:
 
 
 def check_record(record: Any) -> dict[str, Any]:
-    """Return `record` if it is a metrics.json as `sweeper.train` writes it; raise BadFile if not.
+    """Return `record` if it is a metrics.json as sweeper.core.train writes it, else raise BadFile.
 
     status: ok, failed or pruned; objective: a finite number when ok, a number
     (+-Infinity allowed), NaN or null when failed; metrics: names -> numbers;

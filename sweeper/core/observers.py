@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from omegaconf import DictConfig
 
 if TYPE_CHECKING:
-    from sweeper.record import RunRecord
+    from sweeper.core.record import RunRecord
 
 
 class EpochObserver(Protocol):
@@ -42,7 +42,7 @@ def build_observers(cfg: DictConfig, out_dir: Path) -> list[EpochObserver]:
 
     Raises ConfigError for an observer's settings it cannot use (before the run trains)."""
     from sweeper.loggers import build_loggers
-    from sweeper.pruning import pruning_observer
+    from sweeper.sweeps.pruning import pruning_observer
 
     observers: list[EpochObserver] = []
     pruner = pruning_observer(cfg)  # a search's trial with a pruner on

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from sweeper.record import run_status
+from sweeper.core.record import run_status
 
 POLL_SECONDS = 1.0
 

@@ -33,7 +33,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from sweeper.config import ConfigError, import_object, positive_int
+from sweeper.core.config import ConfigError, import_object, positive_int
 
 
 @dataclass
@@ -135,7 +135,7 @@ def build_model(spec: ModelSpec) -> torch.nn.Module:
 def check_output(
     logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor, kind: str, spec: ModelSpec
 ) -> None:
-    """ConfigError unless the model's logits for inputs `x` (after `sweeper.train.forward`)
+    """ConfigError unless the model's logits for inputs `x` (after `sweeper.core.train.forward`)
     fit the targets `y`: bits: y's shape (batch, steps); classes: (batch, output_size)."""
     expected = tuple(y.shape) if kind == "bits" else (y.shape[0], spec.kwargs["output_size"])
     if tuple(logits.shape) != expected:

@@ -147,9 +147,9 @@ def validate(cfg: DictConfig) -> None:
     `check_config`) and the task (its `_target_` must be a `Task`; the node is typed
     by the task's `Config` and checked by its `check`): the same for the built-in
     tasks and models as for a user's; and the `logger` settings (`sweeper.loggers`)."""
+    from sweeper.core.modelspec import check_model
     from sweeper.loggers import check_loggers
-    from sweeper.modelspec import check_model
-    from sweeper.objectives import ObjectiveError, objective_of
+    from sweeper.sweeps.objectives import ObjectiveError, objective_of
     from sweeper.tasks.base import task_class, task_config
 
     check_rules(cfg, "", COMMON_RULES)
@@ -157,7 +157,7 @@ def validate(cfg: DictConfig) -> None:
     _typed(cfg.trainer, TrainerConfig, "trainer")
     check_model(cfg.model)
     task_config(task_class(_get(cfg, "task._target_")), cfg.task)
-    try:  # one metric and direction, or two lists of the same length (sweeper.objectives)
+    try:  # one metric and direction, or two lists of the same length (sweeper.sweeps.objectives)
         objective_of(cfg)
     except ObjectiveError as error:
         raise ConfigError(str(error)) from None

@@ -11,8 +11,8 @@ Besides the task's own metrics (`Task.metric_names`), an objective may name
 run-level numbers that every run has: `parameters` (the model's parameter
 count), the usual size to trade accuracy against.
 
-Used by `sweeper.config` (the values' shape), `sweeper.train` (the values and the
-worst values a failed run returns) and `sweeper.search` (checks before any trial).
+Used by `sweeper.core.config` (the values' shape), `sweeper.core.train` (the values and the
+worst values a failed run returns) and `sweeper.sweeps.search` (checks before any trial).
 """
 
 from __future__ import annotations

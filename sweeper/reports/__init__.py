@@ -1,0 +1,1 @@
+"""What a sweep's results become: tables, statistics, figures and report.html."""
