@@ -478,7 +478,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sweeper compare",
         description="Compare configurations of two sweeps (or of one with --by), with "
-        "95 %% confidence intervals, tests, Holm correction and verdicts.",
+        "95 % confidence intervals, tests, Holm correction and verdicts.",
     )
     parser.add_argument("a", type=Path, help="results.csv or sweep folder (A, e.g. before)")
     parser.add_argument("b", type=Path, nargs="?", help="results.csv or sweep folder (B)")
@@ -501,11 +501,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--on joins two inputs; --by compares within one")
     inputs = [p for p in (args.a, args.b) if p is not None]
     if args.out is not None:
-        same = [p for p in inputs if _same_file(p, args.out)]
+        same = [p for p in inputs if _same_file(p, args.out) or _sweep_output(p, args.out)]
         if same:
             print(
-                f"sweeper compare: error: --out {args.out} is an input file; "
-                "it would be overwritten",
+                f"sweeper compare: error: --out {args.out} is an input or a file of an "
+                "input sweep; it would be overwritten",
                 file=sys.stderr,
             )
             return 2
@@ -563,6 +563,29 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"wrote {args.out}")
     return 0
+
+
+# What collect and a search write into a sweep folder: --out never replaces one of them.
+SWEEP_FILES = (
+    "results.csv",
+    "results_by_config.csv",
+    "summary.md",
+    "history.csv",
+    "by_length.csv",
+    "report.html",
+    "trials.csv",
+    "pareto_front.csv",
+)
+
+
+def _sweep_output(given: Path, out: Path) -> bool:
+    """Whether `out` is one of the files sweeper writes in the sweep folder `given` names
+    (the folder itself, or its results.csv)."""
+    folder = given if given.is_dir() else given.parent
+    try:
+        return out.name in SWEEP_FILES and out.resolve().parent == folder.resolve()
+    except OSError:
+        return False
 
 
 def _same_file(a: Path, b: Path) -> bool:

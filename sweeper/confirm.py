@@ -6,9 +6,10 @@
 Reads `SWEEP_DIR/best_trial.yaml` (written by the search: the best successful
 trial's number, value and job folder), takes that job's command-line overrides
 from its `.hydra/overrides.yaml`, drops the search (`hparams_search=...`,
-`hydra...`) and the `seed`, and runs them as a grid over `seed=0..N-1`:
+`hydra...`) and the `seed`, and runs them as a grid over N fresh seeds: 0, 1, ...
+skipping the trial's own seed (re-running it would repeat the selected trial):
 
-    python -m sweeper <the trial's overrides> seed=0,1,2,3,4 hydra.sweep.dir=SWEEP_DIR-confirm -m
+    python -m sweeper <the trial's overrides> seed=1,2,3,4,5 hydra.sweep.dir=SWEEP_DIR-confirm -m
 
 into a folder beside the search's (`multirun/search/adder-lr-confirm`), not
 inside it: collect finds job folders at any depth, so confirm jobs inside the
@@ -103,19 +104,35 @@ def config_dir_args(job_dir: Path) -> list[str]:
     return args
 
 
+def trial_seed(job_dir: Path) -> int | None:
+    """The seed the trial ran with (its `.hydra/config.yaml`), None if unreadable."""
+    try:
+        seed = yaml.safe_load((job_dir / ".hydra" / "config.yaml").read_text()).get("seed")
+    except (OSError, yaml.YAMLError, AttributeError):
+        return None
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def fresh_seeds(count: int, used: int | None) -> list[int]:
+    """`count` seeds from 0 up, skipping `used` (the search's own seed: re-running it would
+    repeat the selected trial exactly, keeping the luck confirm exists to remove)."""
+    return [s for s in range(count + 1) if s != used][:count]
+
+
 def command(sweep_dir: Path, seeds: int, extra: list[str]) -> list[str]:
-    """The grid command line (argv) that re-runs the best trial with seeds 0..seeds-1,
-    with the search's own `--config-dir` if it had one."""
+    """The grid command line (argv) that re-runs the best trial with `seeds` fresh seeds
+    (`fresh_seeds`), with the search's own `--config-dir` if it had one."""
     best = best_trial(sweep_dir)
     job_dir = Path(best["job_dir"])
     overrides = trial_overrides(job_dir)
+    chosen = fresh_seeds(seeds, trial_seed(job_dir))
     return [
         sys.executable,
         "-m",
         "sweeper",
         *config_dir_args(job_dir),
         *overrides,
-        "seed=" + ",".join(str(s) for s in range(seeds)),
+        "seed=" + ",".join(str(s) for s in chosen),
         f"hydra.sweep.dir={confirm_dir(sweep_dir)}",
         *extra,
         "-m",
@@ -158,10 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="sweeper confirm",
         description="Re-run an Optuna search's best trial with several seeds (a grid "
-        "into SWEEP_DIR-confirm) and print mean ± 95 %% CI.",
+        "into SWEEP_DIR-confirm) and print mean ± 95 % CI.",
     )
     parser.add_argument("sweep_dir", type=Path, help="the search's folder (with best_trial.yaml)")
-    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5, at least 2)")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=5,
+        help="how many fresh seeds: 0, 1, ... skipping the search's own (default 5, at least 2)",
+    )
     parser.add_argument(
         "--print-command", action="store_true", help="print the grid's command and stop"
     )
@@ -185,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"sweeper confirm: {shown}", flush=True)
     code = subprocess.run(argv_grid, check=False).returncode
-    if confirm_dir(args.sweep_dir).is_dir():
+    if code == 0 and confirm_dir(args.sweep_dir).is_dir():  # else the grid said what went wrong
         print(summary(args.sweep_dir, best))
     return code
 

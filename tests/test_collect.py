@@ -667,8 +667,18 @@ def test_compare_refuses_to_write_over_an_input_or_into_a_folder(adder_sweep, tm
     results = adder_sweep / "results.csv"
     before = results.read_bytes()
     assert compare_module.main([str(results), str(results), "--out", str(results)]) == 2
-    assert "is an input file; it would be overwritten" in capsys.readouterr().err
+    assert "is an input or a file of an input sweep" in capsys.readouterr().err
     assert results.read_bytes() == before
+    # an input given as a folder: its own tables are never replaced, whichever is named
+    summary = (adder_sweep / "results_by_config.csv").read_bytes()
+    for name in ("results.csv", "results_by_config.csv", "summary.md"):
+        args = [str(adder_sweep), "--by", "loss", "--out", str(adder_sweep / name)]
+        assert compare_module.main(args) == 2
+        assert "it would be overwritten" in capsys.readouterr().err
+    assert results.read_bytes() == before
+    assert (adder_sweep / "results_by_config.csv").read_bytes() == summary
+    args = [str(adder_sweep), "--by", "loss", "--out", str(adder_sweep / "mse_vs_ce.csv")]
+    assert compare_module.main(args) == 0  # another name in the sweep folder is fine
     (tmp_path / "out").mkdir()
     assert compare_module.main([str(results), str(results), "--out", str(tmp_path / "out")]) == 2
     assert (

@@ -402,6 +402,10 @@ def test_confirm_builds_the_grid_from_the_best_trial(tmp_path, capsys):
     assert confirm_module.main([str(search), "--seeds", "2", "--print-command"]) == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith(f"python -m sweeper --config-dir {tmp_path / 'my_conf'} optim.lr=")
+    # fresh seeds: the trial's own seed (here 1) would repeat the selected trial exactly
+    (job / ".hydra" / "config.yaml").write_text("seed: 1\n")
+    assert confirm_module.main([str(search), "--seeds", "3", "--print-command"]) == 0
+    assert " seed=0,2,3 " in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -502,7 +506,7 @@ def test_confirm_a_tiny_search(tmp_path):
     result = sweeper(str(search), "--seeds", "2", cwd=tmp_path, module="sweeper.confirm")
     assert result.returncode == 0, result.stderr[-2000:]
     confirm = pd.read_csv(tmp_path / "search-confirm" / "results.csv")
-    assert sorted(confirm["seed"]) == [0, 1]
+    assert sorted(confirm["seed"]) == [1, 2]  # fresh seeds: the search ran with seed 0
     best = yaml.safe_load((search / "best_trial.yaml").read_text())["best"]
     assert confirm["optim.lr"].tolist() == pytest.approx([best["params"]["optim.lr"]] * 2)
     values = confirm["objective"]

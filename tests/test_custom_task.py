@@ -121,6 +121,27 @@ def test_a_task_class_that_does_not_implement_the_protocol_is_refused(example):
         class NotATask:
             pass
 
+        class InitBug(SyntheticSequenceTask):
+            kind = "bits"
+            input_size = 1
+            output_size = 1
+
+            def __init__(self, cfg, device, batch_size):
+                raise KeyError("oops")
+
+            def make(self, n, length, generator):
+                raise NotImplementedError
+
+        class OneHotBits(SyntheticSequenceTask):
+            kind = "bits"
+            input_size = 3
+            output_size = 3
+
+            def make(self, n, length, generator):
+                symbols = torch.randint(0, 3, (n, length), generator=generator)
+                x = torch.nn.functional.one_hot(symbols, 3).float()
+                return x, x
+
         class NoSizes(SyntheticSequenceTask):
             kind = "bits"
 
@@ -147,6 +168,13 @@ def test_a_task_class_that_does_not_implement_the_protocol_is_refused(example):
     # what only building the task shows: no input and output sizes
     target = "my_tasks.broken.NoSizes"
     with pytest.raises(ConfigError, match=f"^task._target_={target} must set input_size"):
+        train(make(example, "task=parity", f"task._target_={target}", "~task.p_one"))
+    target = "my_tasks.broken.InitBug"
+    with pytest.raises(ConfigError, match=f"^task._target_={target} could not be built: KeyError"):
+        train(make(example, "task=parity", f"task._target_={target}", "~task.p_one"))
+    # a bits task's targets are (batch, steps): one-hot symbols per step are refused
+    target = "my_tasks.broken.OneHotBits"
+    with pytest.raises(ConfigError, match=r"bits targets have shape \(2, \d+, 3\)"):
         train(make(example, "task=parity", f"task._target_={target}", "~task.p_one"))
     assert not (example / "run").exists()
 

@@ -276,6 +276,9 @@ def test_a_search_where_every_trial_fails_ends_with_a_message(tmp_path):
         # a value the command line fixes is checked as a job would check it
         (["model.hidden=0"], "model.hidden must be a positive integer, got 0"),
         (["task.min_length=30"], "task.min_length"),
+        # replicates are not a parameter: a search would pick the luckiest seed
+        (["seed=0,1"], "seed is the replicate key: a search would tune it"),
+        (["seed=range(0,5)"], "seed is the replicate key"),
     ],
 )
 def test_bad_search_settings_fail_before_any_trial(tmp_path, args, message):
@@ -285,7 +288,7 @@ def test_bad_search_settings_fail_before_any_trial(tmp_path, args, message):
     assert last.startswith("sweeper: error:") and message in last
     sweep = tmp_path / "multirun" / "search" / "adder-lr"
     assert not sweep.exists() or not any(p.name.isdigit() for p in sweep.iterdir())
-    if "task.epochz" in message or "same folder" in message or "model.hidden" in message:
+    if any(k in message for k in ("task.epochz", "same folder", "model.hidden", "replicate")):
         assert not (sweep / "optuna.db").exists()
 
 

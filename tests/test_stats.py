@@ -171,3 +171,15 @@ def test_by_config_matches_numpy_and_counts_failed_jobs():
     assert table.loc["mse", "objective_ci_low"] == pytest.approx(low)
     assert table.loc["mse", "objective_ci_high"] == pytest.approx(high)
     assert table.loc["ce", "objective_n"] == 2  # the NaN only lowers n
+
+
+def test_nearly_identical_samples_compare_without_scipy_warnings():
+    import warnings
+
+    from sweeper.reports.stats import compare_samples
+
+    a = pd.Series([0.5, 0.5, 0.5 + 1e-16, 0.5], index=[0, 1, 2, 3])
+    b = pd.Series([0.5, 0.5, 0.5, 0.5 - 1e-16, 0.5], index=[0, 1, 2, 3, 4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compare_samples(a, b)

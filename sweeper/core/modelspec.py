@@ -132,11 +132,28 @@ def build_model(spec: ModelSpec) -> torch.nn.Module:
         raise ConfigError(f"model._target_={spec.target}: {error}") from None
 
 
+def _check_targets(y: torch.Tensor, kind: str, spec: ModelSpec) -> None:
+    """ConfigError unless the task's targets are what its kind says: bits: (batch, steps)
+    float 0/1 with output_size 1; classes: (batch,) integer class indices."""
+    if kind == "bits":
+        ok = y.dim() == 2 and y.is_floating_point() and spec.kwargs["output_size"] == 1
+        need = "(batch, steps) float 0/1 targets and output_size 1"
+    else:
+        ok = y.dim() == 1 and not y.is_floating_point() and not y.dtype == torch.bool
+        need = "(batch,) integer class targets"
+    if not ok:
+        raise ConfigError(
+            f"the task's {kind} targets have shape {tuple(y.shape)} and dtype {y.dtype} "
+            f"(output_size {spec.kwargs['output_size']}); kind {kind} needs {need}"
+        )
+
+
 def check_output(
     logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor, kind: str, spec: ModelSpec
 ) -> None:
     """ConfigError unless the model's logits for inputs `x` (after `sweeper.core.train.forward`)
     fit the targets `y`: bits: y's shape (batch, steps); classes: (batch, output_size)."""
+    _check_targets(y, kind, spec)
     expected = tuple(y.shape) if kind == "bits" else (y.shape[0], spec.kwargs["output_size"])
     if tuple(logits.shape) != expected:
         raise ConfigError(

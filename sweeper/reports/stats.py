@@ -217,7 +217,17 @@ class Comparison:
 def compare_samples(a: pd.Series, b: pd.Series) -> Comparison:
     """Compare two samples whose index holds the replicate ids (seeds), see the module rules.
 
-    NaN/inf values are left out. Pairs when both sides hold the same ids, each once."""
+    NaN/inf values are left out. Pairs when both sides hold the same ids, each once.
+    scipy's warning about nearly identical samples (precision loss) is not printed: the
+    comparison's numbers say the same thing."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="Precision loss occurred", category=RuntimeWarning
+        )
+        return _compare_samples(a, b)
+
+
+def _compare_samples(a: pd.Series, b: pd.Series) -> Comparison:
     a, b = _clean(a), _clean(b)
     sa, sb = summarize(a), summarize(b)
     diff = sb.mean - sa.mean

@@ -577,6 +577,17 @@ class SearchSweeper(Sweeper):
             )
         return cfg
 
+    def _refuse_searched_replicates(self, space: SearchSpace) -> None:
+        """A replicate key (`seed`, or the collect callback's `replicate_key`) in the space
+        would be tuned: the search would pick its luckiest seed. Refused in one line."""
+        key = OmegaConf.select(self.config, "hydra.callbacks.collect.replicate_key") or "seed"
+        if key in space.distributions:
+            raise SearchError(
+                f"{key} is the replicate key: a search would tune it and report its luckiest "
+                f"value; fix it ({key}=0) and re-run the best trial over seeds afterwards: "
+                "python -m sweeper.confirm SWEEP_DIR --seeds 5"
+            )
+
     def _check_fixed_values(self, cfg: DictConfig, space: SearchSpace) -> None:
         """Check the composed trial `cfg` as a job would (sweeper.core.train.Preflight): a bad
         value the command line fixed (`model.hidden=0`, a model that does not fit the
@@ -612,6 +623,7 @@ class SearchSweeper(Sweeper):
         params = [f"{k!s}={v}" for k, v in (self.params or {}).items()]
         space = build_space(params, list(arguments), self._group_options)
         check_search_space(space.distributions)
+        self._refuse_searched_replicates(space)
         trial_cfg = self._check_trials_compose(space)
         self.objective = search_objective(self.direction, trial_cfg, _task_metrics(trial_cfg))
         self._check_fixed_values(trial_cfg, space)

@@ -49,12 +49,23 @@ def build_task(task_cfg: DictConfig, device: torch.device, batch_size: int) -> T
     from sweeper.core.config import ConfigError
 
     cls = task_class(task_cfg.get("_target_"))
-    task = cls(task_config(cls, task_cfg), device, batch_size)
+    typed = task_config(cls, task_cfg)
+    try:
+        task = cls(typed, device, batch_size)
+    except ConfigError:
+        raise
+    except Exception as error:  # a user's task whose data cannot be made: one line
+        why = (str(error).splitlines() or [""])[0]
+        raise ConfigError(
+            f"task._target_={task_cfg._target_} could not be built: {type(error).__name__}"
+            + (f": {why}" if why else "")
+        ) from None
     for name in ("input_size", "output_size"):  # set by the class or its __init__
         value = getattr(task, name, None)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(
-                f"task._target_={task_cfg._target_} must set {name} (features per step), "
-                f"a positive integer; got {value!r}"
+                f"task._target_={task_cfg._target_} must set {name} (input_size: features "
+                f"per step; output_size: 1 for bits, the number of classes), a positive "
+                f"integer; got {value!r}"
             )
     return task
