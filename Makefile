@@ -4,10 +4,10 @@ PY ?= .venv/bin/python
 .PHONY: test test-full lint
 
 test:
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -n 2 -m "not slow"
 
 test-full:
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 lint:
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

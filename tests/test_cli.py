@@ -323,8 +323,9 @@ def test_installed_package_runs_from_another_folder(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_job_refused_at_run_time_is_recorded_and_the_sweep_goes_on(tmp_path):
-    # `nope` passes the static checks but is no metric of the adder: known only in train().
+def test_a_value_only_building_the_task_shows_is_refused_before_any_job(tmp_path):
+    # `nope` passes the static checks but is no metric of the adder: the grid's preflight
+    # builds the task (as train() would) and refuses the point before any job runs.
     sweep_dir = tmp_path / "sweep"
     result = sweeper(
         "objective.metric=test_accuracy,nope",
@@ -333,12 +334,9 @@ def test_a_job_refused_at_run_time_is_recorded_and_the_sweep_goes_on(tmp_path):
         "-m",
         cwd=tmp_path,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    ok, refused = (json.loads((sweep_dir / j / "metrics.json").read_text()) for j in "01")
-    assert ok["status"] == "ok"
+    assert result.returncode == 2, result.stderr[-2000:]
     message = "objective.metric=nope is not a metric of task adder; choose one of"
-    assert refused["status"] == "failed" and refused["reason"].startswith(f"config: {message}")
-    assert refused["objective"] == float("-inf") and refused["objective_metric"] == "nope"
-    assert f"sweeper: error: {message}" in result.stdout + result.stderr
-    results = pd.read_csv(sweep_dir / "results.csv")
-    assert list(results["status"]) == ["ok", "failed"]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("sweeper: error: 1 of 2 grid points is invalid, nothing was run")
+    assert f"point 1 (objective.metric=nope): {message}" in last
+    assert not sweep_dir.exists() or not any(p.name.isdigit() for p in sweep_dir.iterdir())

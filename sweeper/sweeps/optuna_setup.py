@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 
@@ -45,7 +46,15 @@ def create_or_load(
         )
         return study, True
     except optuna.exceptions.DuplicatedStudyError:
+        pass
+    # Another worker's create_study writes the study, then its directions: a worker that
+    # loads it in between sees NOT_SET. Wait (up to ~10 s) for the directions.
+    for _ in range(100):
         study = optuna.load_study(
             study_name=study_name, storage=storage, sampler=sampler, pruner=pruner
         )
-        return study, False
+        unset = optuna.study.StudyDirection.NOT_SET
+        if all(direction != unset for direction in study.directions):
+            break
+        time.sleep(0.1)
+    return study, False
