@@ -257,3 +257,22 @@ def test_an_observer_raising_ends_training_there_and_is_recorded(make_cfg, tmp_p
     assert record["status"] == "failed" and "observer stopped at epoch 2" in record["reason"]
     assert len(pd.read_csv(tmp_path / "run" / "history.csv")) == 2
     assert recorder.ends == ["failed"]
+
+
+def test_preflight_builds_each_task_and_model_once_whatever_the_seed(make_cfg, monkeypatch):
+    calls = []
+    real = train_module.prepare
+    monkeypatch.setattr(
+        train_module, "prepare", lambda cfg, device: calls.append(1) or real(cfg, device)
+    )
+    preflight = train_module.Preflight()
+    for seed in (0, 1, 2):
+        preflight.check(make_cfg(f"seed={seed}"))
+    assert len(calls) == 1  # a seed grid builds its task once
+    preflight.check(make_cfg("model.hidden=5"))
+    assert len(calls) == 2
+    with pytest.raises(train_module.ConfigError, match="objective.metric=nope"):
+        preflight.check(make_cfg("objective.metric=nope"))
+    with pytest.raises(train_module.ConfigError, match="objective.metric=nope"):
+        preflight.check(make_cfg("objective.metric=nope", "seed=4"))  # the cached refusal
+    assert len(calls) == 3

@@ -60,7 +60,13 @@ from sweeper.core.config import ConfigError, resolve_device, thread_count, valid
 from sweeper.core.epoch_log import log_epoch
 from sweeper.core.interrupt import signal_name
 from sweeper.core.losses import LossFn, count_correct, make_loss
-from sweeper.core.modelspec import ModelSpec, build_model, check_output, model_spec
+from sweeper.core.modelspec import (
+    ModelSpec,
+    build_model,
+    check_output,
+    hidden_override,
+    model_spec,
+)
 from sweeper.core.observers import EpochObserver, build_observers
 from sweeper.core.optim import CosineSchedule, Optimizer
 from sweeper.core.record import RunRecord
@@ -510,7 +516,8 @@ class Preflight:
         validate(cfg)
         parts = {n: cfg.get(n) for n in ("task", "model", "loss", "objective", "trainer")}
         parts["device"] = cfg.device.name
-        parts["overrides"] = command_line(cfg)
+        # what of the command line building depends on (not the seed: a seed grid builds once)
+        parts["hidden_given"] = hidden_override(command_line(cfg))
         key = OmegaConf.to_yaml(OmegaConf.create(parts))
         if key not in self._seen:
             try:
