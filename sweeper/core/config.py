@@ -202,6 +202,18 @@ def import_object(path: str) -> Any:
     raise ModuleNotFoundError(f"No module named {parts[0]!r}")
 
 
+def import_target(key: str, target: str) -> Any:
+    """The object `target` names, for the config key `key` (`task._target_`, ...).
+
+    Raises ConfigError `<key>=<target> cannot be imported: <first line of why>` for a
+    module that is missing, lacks the name, or raises while importing."""
+    try:
+        return import_object(target)
+    except Exception as error:  # ImportError, AttributeError, a module that raises
+        why = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ConfigError(f"{key}={target} cannot be imported: {why}") from None
+
+
 def resolve_device(name: str) -> torch.device:
     """`auto` -> cuda when available else cpu; `cuda` without a GPU is an error."""
     if name == "cuda" and not torch.cuda.is_available():

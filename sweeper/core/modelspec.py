@@ -33,7 +33,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from sweeper.core.config import ConfigError, import_object, positive_int
+from sweeper.core.config import ConfigError, import_target, positive_int
 
 
 @dataclass
@@ -53,11 +53,7 @@ def model_class(target: Any) -> type[torch.nn.Module]:
     it does not import or is not a module class."""
     if not isinstance(target, str) or not target:
         raise ConfigError(f"model._target_ must name a torch.nn.Module class, got {target!r}")
-    try:
-        cls = import_object(target)
-    except Exception as error:  # ImportError, AttributeError, a module that raises
-        why = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ConfigError(f"model._target_={target} cannot be imported: {why}") from None
+    cls = import_target("model._target_", target)
     if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
         raise ConfigError(f"model._target_={target} is not a torch.nn.Module subclass")
     return cls

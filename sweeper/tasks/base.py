@@ -61,7 +61,7 @@ import torch
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
-from sweeper.core.config import ConfigError, check_rules, import_object, non_negative_int
+from sweeper.core.config import ConfigError, check_rules, import_target, non_negative_int
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 KINDS = ("bits", "classes")
@@ -233,11 +233,7 @@ def task_class(target: Any) -> type[Task]:
     import, is not a Task subclass, or leaves part of the protocol unimplemented."""
     if not isinstance(target, str) or not target:
         raise ConfigError(f"task._target_ must name a Task class (module.Class), got {target!r}")
-    try:
-        cls = import_object(target)
-    except Exception as error:  # ImportError, AttributeError, a module that raises
-        why = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ConfigError(f"task._target_={target} cannot be imported: {why}") from None
+    cls = import_target("task._target_", target)
     if not (isinstance(cls, type) and issubclass(cls, Task)):
         raise ConfigError(f"task._target_={target} is not a subclass of {Task.__module__}.Task")
     missing = sorted(getattr(cls, "__abstractmethods__", ()))
