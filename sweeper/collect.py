@@ -9,12 +9,15 @@ writes into each sweep folder:
                        objective, metrics, settings, wall seconds, job folder
     results_by_config.csv  one row per configuration (the swept keys but the
                        replicate key, `seed` unless --replicate-key): jobs, failed,
-                       and each metric's mean, std, n and 95 % CI (sweeper.reports.stats)
+                       pruned, and each metric's mean, std, n, failed (the failed jobs
+                       and the ok ones with no value of it) and 95 % CI, its bounds
+                       clipped to the metric's range (sweeper.reports.stats)
     history.csv        long format: job, override keys, epoch, losses, accuracy
     by_length.csv      long format: job, override keys, split, length, accuracy (sequence tasks)
     summary.md         the objective pivoted over the configurations, `mean ± 95 % CI
                        half-width (n)` per cell (plain numbers when every n is 1);
-                       failed, pruned (a search's) and skipped jobs
+                       failed, pruned (a search's) and skipped jobs, and ok jobs with
+                       no value (NaN, null, missing) of a metric, each named once
     curves.png         train loss, val loss, val accuracy per epoch, a line per
                        configuration (the mean over replicates, with a 95 % CI band)
     ...                the figures each task class draws of its jobs (`Task.sweep_figures`:
@@ -53,6 +56,7 @@ from sweeper.reports.stats import (
     format_summary,
     metric_columns,
     metric_split,
+    no_value,
     summarize,
 )
 from sweeper.sweeps.pareto import front_lines
@@ -234,6 +238,42 @@ def _cell(row: pd.Series, metric: str) -> str:
     )
 
 
+def no_value_lines(sweep: Sweep) -> list[str]:
+    """`job 3 (loss=mse, seed=1): no value of test_accuracy (NaN, null or missing); ...`:
+    one line per ok job with no value of some metric (sweeper.reports.stats.no_value),
+    naming each such metric once."""
+    results = sweep.results
+    if results.empty:
+        return []
+    metrics = metric_columns(results, sweep.keys)
+    missing = no_value(results, metrics)
+    lines = []
+    for index, flags in missing.iterrows():
+        which = [m for m in metrics if flags[m]]
+        if which:
+            row = results.loc[index]
+            columns = ", ".join(f"{m}_failed" for m in which)
+            lines.append(
+                f"job {row['job']} ({label(row, sweep.swept)}): no value of {', '.join(which)} "
+                f"(NaN, null or missing); left out of its statistics, counted in {columns}"
+            )
+    return lines
+
+
+def legend_lines(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> list[str]:
+    """What the objective pivot shows (`objective_heading`) and, for a replicated sweep,
+    the best configuration by mean (`best_configuration`): the lines summary.md and
+    report.html print with the pivot."""
+    if sweep.results.empty:
+        return []
+    lines = [objective_heading(sweep, replicate_key)]
+    ok = sweep.results[sweep.results["status"] == "ok"]
+    if not ok.empty and not front_lines(sweep.results, sweep.swept):
+        if replicated(sweep, replicate_key):
+            lines.append(best_configuration(sweep, replicate_key))
+    return lines
+
+
 def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> str:
     results = sweep.results
     lines = [f"# Sweep {sweep.folder}", ""]
@@ -278,6 +318,11 @@ def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE
                 f"- job {r['job']} ({label(r, sweep.swept)}): {r['reason']}"
                 for _, r in jobs.iterrows()
             ]
+            lines.append("")
+        missing = no_value_lines(sweep)
+        if missing:
+            lines += ["## Jobs with no value of a metric", ""]
+            lines += [f"- {line}" for line in missing]
             lines.append("")
     if sweep.skipped:
         lines += ["## Skipped folders", ""]
@@ -325,7 +370,9 @@ def write_outputs(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KE
             rows = sweep.by_length[sweep.by_length["job"].map(targets) == target]
             if not rows.empty:
                 written += cls.sweep_figures(rows, labels, folder)
-    written.append(write_report(sweep, pivot_objective(sweep)))  # last: it inlines the figures
+    # last: it inlines the figures
+    pivot = pivot_objective(sweep, replicate_key)
+    written.append(write_report(sweep, pivot, legend_lines(sweep, replicate_key)))
     return written
 
 
@@ -370,6 +417,7 @@ def report(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> s
     if not sweep.results.empty:
         lines.append(objective_heading(sweep, replicate_key))
         lines.append(pivot_objective(sweep, replicate_key).to_string())
+        lines += no_value_lines(sweep)
     lines += [f"skipped {name}: {why}" for name, why in sweep.skipped]
     lines += [f"note {name}: {why}" for name, why in sweep.notes]
     return "\n".join(lines)

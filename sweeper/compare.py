@@ -20,13 +20,18 @@ between the files (epochs, lr, device, ...) are printed as a warning.
 `--by KEY` compares, within one input, each level of KEY against the first at
 every configuration of the other keys (two levels: A/B).
 
-Per configuration and metric: A and B as `mean ± 95 % CI half-width (n)`, B - A
-with its interval, the test (`sweeper.reports.stats`: paired t when the same seeds are
-on both sides, else Welch; bootstrap for skewed samples of n >= 10), its p
-Holm-adjusted over all rows of that metric, and a verdict (`A better`,
-`B better`, `no evidence`) that follows the metric's direction. Failed jobs are
-counted in `A failed` / `B failed` and left out of the statistics. `--out`
-writes the table as CSV (numbers, not formatted cells), never over an input.
+Per configuration and metric (named with its split: `test_accuracy (test split)`):
+A and B as `mean ± 95 % CI half-width (n)` (bounds clipped to the metric's range),
+B - A with its interval, the test (`sweeper.reports.stats`: paired t when the same
+seeds are on both sides, else Welch; bootstrap for skewed samples of n >= 10; an
+exact permutation test when a side, or every paired difference, has no spread), its
+p Holm-adjusted over all rows of that metric, and a verdict (`A better`, `B better`,
+`no evidence`) that follows the metric's direction. Left out of the statistics and
+counted per side: `A failed` / `B failed` the jobs that failed and the ok jobs with
+no value (NaN, null, missing) of that metric (each named once in a note), `A pruned`
+/ `B pruned` the jobs a search's pruner stopped (not counted as failed), so n +
+failed + pruned is every job of the configuration. `--out` writes the table as CSV
+(numbers, not formatted cells), never over an input.
 Exits 1 on a refusal, 2 on unreadable input or an `--out` that cannot be written.
 """
 
@@ -38,12 +43,21 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from sweeper.core.artifacts import write_csv
 from sweeper.reports.results import key_columns
-from sweeper.reports.stats import compare_samples, holm, metric_direction, verdict
+from sweeper.reports.stats import (
+    Summary,
+    compare_samples,
+    format_summary,
+    holm,
+    metric_direction,
+    metric_range,
+    metric_split,
+    no_value,
+    verdict,
+)
 
 DEFAULT_METRICS = (
     "objective",
@@ -102,6 +116,8 @@ class Result:
     keys: list[str]
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    objective_metric: str | None = None  # the metric `objective` is, when the inputs agree
+    versus: str = "A vs B"  # what is compared: `loss: mse (A) vs ce (B)` for --by
 
 
 def read_results(path: Path) -> pd.DataFrame:
@@ -242,18 +258,39 @@ def check_replicate_key(frames: dict[str, pd.DataFrame], replicate_key: str) -> 
     raise CompareError(f"--replicate-key {replicate_key} is not swept: {where}", 2)
 
 
-def nan_notes(frames: dict[str, pd.DataFrame], metrics: list[str]) -> list[str]:
-    """`B: test_accuracy is NaN in 3 of 10 ok jobs (left out of its n)`, per side and metric."""
+NO_VALUE = "__no_value:"  # prefix of the per-metric no-value flags `mark_no_value` adds
+SHOWN_JOBS = 10  # jobs a no-value note names before `and N more`
+
+
+def mark_no_value(frame: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    """`frame` with a flag column per metric: the ok jobs with no value of it
+    (`sweeper.reports.stats.no_value`: NaN, infinite, null, empty or missing while other
+    jobs of the task record it), found over the whole input before it is grouped."""
+    missing = no_value(frame, metrics)
+    return frame.assign(**{f"{NO_VALUE}{m}": missing[m] for m in metrics})
+
+
+def no_value_notes(frames: dict[str, pd.DataFrame], metrics: list[str]) -> list[str]:
+    """`B: test_accuracy has no value (NaN, null or missing) in 2 of 15 ok jobs: 3, 7;
+    counted in B failed`, once per side and metric, naming the jobs (`job` column)."""
     notes = []
     for name, frame in frames.items():
-        ok = frame[frame["status"] == "ok"] if "status" in frame else frame
+        ok = int((frame["status"] == "ok").sum()) if "status" in frame else len(frame)
         for metric in metrics:
-            missing = int((~pd.Series(np.isfinite(ok[metric].to_numpy(float)))).sum())
-            if missing:
-                notes.append(
-                    f"{name}: {metric} is NaN or infinite in {missing} of {len(ok)} ok jobs "
-                    "(left out of its n)"
-                )
+            flags = frame.get(f"{NO_VALUE}{metric}")
+            if flags is None or not flags.any():
+                continue
+            jobs = frame.loc[flags, "job"] if "job" in frame else frame.index[flags]
+            jobs = [str(j) for j in jobs]
+            shown = ", ".join(jobs[:SHOWN_JOBS])
+            if len(jobs) > SHOWN_JOBS:
+                shown += f" and {len(jobs) - SHOWN_JOBS} more"
+            column = "A or B failed" if name == "the sweep" else f"{name} failed"
+            notes.append(
+                f"{name}: {metric} has no value (NaN, null or missing) in {len(jobs)} of {ok} "
+                f"ok jobs: {'job' if len(jobs) == 1 else 'jobs'} {shown}; counted in "
+                f"{column}, left out of its statistics"
+            )
     return notes
 
 
@@ -301,16 +338,23 @@ def _metrics(a: pd.DataFrame, b: pd.DataFrame, wanted: list[str] | None) -> tupl
     return numeric, notes
 
 
-def _samples(frame: pd.DataFrame, replicate_key: str) -> tuple[pd.DataFrame, int]:
-    """(ok rows indexed by replicate id, failed count). Without a replicate column the
-    index can never match the other side's, so nothing is paired."""
+def _samples(frame: pd.DataFrame, replicate_key: str) -> tuple[pd.DataFrame, int, int]:
+    """(ok rows indexed by replicate id, failed count, pruned count). Without a replicate
+    column the index can never match the other side's, so nothing is paired. A pruned job
+    (stopped by a search's pruner) is counted apart from the failed ones."""
     ok = frame[frame["status"] == "ok"] if "status" in frame else frame
-    failed = len(frame) - len(ok)
+    pruned = int((frame["status"] == "pruned").sum()) if "status" in frame else 0
+    failed = len(frame) - len(ok) - pruned
     if replicate_key in ok:
         ok = ok.set_index(_text(ok[replicate_key]))
     else:
         ok = ok.set_index(pd.Index([object() for _ in range(len(ok))]))
-    return ok, failed
+    return ok, failed, pruned
+
+
+def _no_values(ok: pd.DataFrame, metric: str) -> int:
+    flags = ok.get(f"{NO_VALUE}{metric}")
+    return 0 if flags is None else int(flags.sum())
 
 
 def statistics(
@@ -318,29 +362,39 @@ def statistics(
     metrics: list[str],
     replicate_key: str,
     objective_direction: str | None,
+    objective_metric: str | None = None,
 ) -> pd.DataFrame:
     """The long table, one row per (pair, metric): each pair is (key values, A rows, B rows).
-    p is Holm-adjusted within each metric over all its rows."""
+
+    `A failed` counts A's failed jobs and its ok jobs with no value of the metric
+    (`mark_no_value`), `A pruned` its pruned ones (B alike): n + failed + pruned is
+    every job of the configuration. Bounds of bounded metrics are clipped to their
+    range (`metric_range`; `objective` by `objective_metric`). p is Holm-adjusted
+    within each metric over all its rows."""
     rows = []
     for keys, a_rows, b_rows in pairs:
-        a_ok, a_failed = _samples(a_rows, replicate_key)
-        b_ok, b_failed = _samples(b_rows, replicate_key)
+        a_ok, a_failed, a_pruned = _samples(a_rows, replicate_key)
+        b_ok, b_failed, b_pruned = _samples(b_rows, replicate_key)
         for metric in metrics:
-            c = compare_samples(a_ok[metric], b_ok[metric])
+            c = compare_samples(a_ok[metric], b_ok[metric], metric_range(metric, objective_metric))
             rows.append(
                 {
                     **keys,
                     "metric": metric,
                     "A": c.a.mean,
+                    "A std": c.a.std,
                     "A ci_low": c.a.low,
                     "A ci_high": c.a.high,
                     "A n": c.a.n,
-                    "A failed": a_failed,
+                    "A failed": a_failed + _no_values(a_ok, metric),
+                    "A pruned": a_pruned,
                     "B": c.b.mean,
+                    "B std": c.b.std,
                     "B ci_low": c.b.low,
                     "B ci_high": c.b.high,
                     "B n": c.b.n,
-                    "B failed": b_failed,
+                    "B failed": b_failed + _no_values(b_ok, metric),
+                    "B pruned": b_pruned,
                     "B - A": c.diff,
                     "B - A ci_low": c.diff_low,
                     "B - A ci_high": c.diff_high,
@@ -357,6 +411,17 @@ def statistics(
         for _, r in table.iterrows()
     ]
     return table
+
+
+def _objective_metric(*frames: pd.DataFrame) -> str | None:
+    """The metric the objective is (`val_accuracy`) when every job of the inputs agrees."""
+    names = {
+        str(v)
+        for f in frames
+        if "objective_metric" in f
+        for v in f["objective_metric"].dropna().unique()
+    }
+    return names.pop() if len(names) == 1 else None
 
 
 def _direction(*frames: pd.DataFrame) -> str | None:
@@ -390,13 +455,15 @@ def compare(
     keys, notes = join_keys(a, b, on, replicate_key)
     numeric, metric_notes = _metrics(a, b, metrics)
     warnings = check_like_with_like(a, b, numeric)
+    a, b = mark_no_value(a, numeric), mark_no_value(b, numeric)
     ga, gb = _groups(a, keys), _groups(b, keys)
     pairs = [(dict(zip(keys, k)), ga[k], gb[k]) for k in ga if k in gb]
     if not pairs:
         raise CompareError(f"no rows of A and B share values of {', '.join(keys)}", 1)
-    table = statistics(pairs, numeric, replicate_key, _direction(a, b))
-    notes += metric_notes + nan_notes({"A": a, "B": b}, numeric)
-    return Result(table, keys, warnings, notes)
+    objective = _objective_metric(a, b)
+    table = statistics(pairs, numeric, replicate_key, _direction(a, b), objective)
+    notes += metric_notes + no_value_notes({"A": a, "B": b}, numeric)
+    return Result(table, keys, warnings, notes, objective)
 
 
 def compare_by(
@@ -419,6 +486,7 @@ def compare_by(
         raise CompareError(f"--by {by}: not a key with two or more values (swept: {swept})", 1)
     keys = [k for k in _swept(frame, keys_all) if k != by]
     numeric, _ = _metrics(frame, frame, metrics)
+    frame = mark_no_value(frame, numeric)
     levels = list(pd.unique(frame[by]))
     numbers = pd.to_numeric(pd.Series(levels), errors="coerce")
     if numbers.notna().all():
@@ -430,29 +498,56 @@ def compare_by(
         pairs += [({by: level, **dict(zip(keys, k))}, ga[k], gb[k]) for k in ga if k in gb]
     if not pairs:
         raise CompareError(f"no configuration has both {by}={levels[0]} and another level", 1)
-    table = statistics(pairs, numeric, replicate_key, _direction(frame))
-    notes = [f"A = {by}={levels[0]}; B = the level in column {by}"]
-    return Result(table, keys, [], notes + nan_notes({"the sweep": frame}, numeric))
+    objective = _objective_metric(frame)
+    table = statistics(pairs, numeric, replicate_key, _direction(frame), objective)
+    compared = [level for level in levels[1:] if level in set(table[by])]
+    others = ", ".join(map(str, compared))
+    b_side = f"{others} (B)" if len(compared) == 1 else f"{others} (B, each in column {by})"
+    notes = no_value_notes({"the sweep": frame}, numeric)
+    return Result(table, keys, [], notes, objective, f"{by}: {levels[0]} (A) vs {b_side}")
 
 
-def _cell(mean: float, low: float, high: float, n: int) -> str:
-    if n == 0 or pd.isna(mean):
-        return "–"
-    if n == 1 or pd.isna(low):
-        return f"{mean:.4f} (n={n})"
-    return f"{mean:.4f} ± {(high - low) / 2:.4f} ({n})"
+def _cell(mean: float, std: float, low: float, high: float, n: int) -> str:
+    """`mean ± t half-width (n)`: the half-width from std and n, so a bound clipped to the
+    metric's range does not shrink it."""
+    n = 0 if pd.isna(n) else int(n)
+    return format_summary(Summary(n, mean, std, low, high))
 
 
-def printable(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """The table as the terminal shows it: `mean ± half-width (n)` cells, B - A [low, high]."""
-    out = table[[*keys, "metric"]].copy()
+def metric_label(metric: str, objective_metric: str | None = None) -> str:
+    """`test_accuracy (test split)`, `objective (val_accuracy, validation split)`,
+    `wall_seconds`: a metric named with the data it was measured on."""
+    if metric == "objective":
+        if not objective_metric:
+            return "objective"
+        split = metric_split(objective_metric)
+        return f"objective ({objective_metric}" + (f", {split})" if split != "run" else ")")
+    split = metric_split(metric)
+    return metric if split == "run" else f"{metric} ({split})"
+
+
+def printable(
+    table: pd.DataFrame, keys: list[str], objective_metric: str | None = None
+) -> pd.DataFrame:
+    """The table as the terminal shows it: the metric with its split, `mean ± half-width (n)`
+    cells, failed and pruned counts where there are any, B - A [low, high]."""
+    out = table[keys].copy()
+    out["metric"] = [metric_label(m, objective_metric) for m in table["metric"]]
     for side in ("A", "B"):
         out[side] = [
-            _cell(r[side], r[f"{side} ci_low"], r[f"{side} ci_high"], r[f"{side} n"])
+            _cell(
+                r[side],
+                r.get(f"{side} std"),
+                r[f"{side} ci_low"],
+                r[f"{side} ci_high"],
+                r[f"{side} n"],
+            )
             for _, r in table.iterrows()
         ]
-        if table[f"{side} failed"].any():
-            out[f"{side} failed"] = table[f"{side} failed"]
+        for count in ("failed", "pruned"):
+            column = f"{side} {count}"
+            if column in table and table[column].any():
+                out[column] = table[column].astype(int)
     out["B - A [95 % CI]"] = [
         "–"
         if pd.isna(r["B - A"])
@@ -478,7 +573,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sweeper compare",
         description="Compare configurations of two sweeps (or of one with --by), with "
-        "95 % confidence intervals, tests, Holm correction and verdicts.",
+        "95 % confidence intervals, tests, Holm correction and verdicts. Failed jobs and "
+        "ok jobs with no value (NaN, null, missing) of a metric are counted in A failed / "
+        "B failed; pruned jobs (a search's pruner) in A pruned / B pruned, not counted as "
+        "failed. Both are left out of the statistics.",
     )
     parser.add_argument("a", type=Path, help="results.csv or sweep folder (A, e.g. before)")
     parser.add_argument("b", type=Path, nargs="?", help="results.csv or sweep folder (B)")
@@ -540,17 +638,21 @@ def main(argv: list[str] | None = None) -> int:
         print(note)
     if args.by:
         where = f"at each {', '.join(result.keys)}" if result.keys else "(no other swept key)"
-        joined = f"levels of {args.by} compared {where}"
+        joined = f"{result.versus} {where}"
     else:
-        joined = f"joined on: {', '.join(result.keys) or '(nothing: one configuration a side)'}"
-    print(f"{joined}; replicates: {args.replicate_key}; p Holm-adjusted per metric over its rows")
+        on = ", ".join(result.keys) or "(nothing: one configuration a side)"
+        joined = f"{result.versus} joined on: {on}"
+    print(
+        f"{joined}; each row's metric with its split; replicates: {args.replicate_key}; "
+        "p Holm-adjusted per metric over its rows"
+    )
     table = result.table
     if (table[["A n", "B n"]].max(axis=None)) <= 1:
         print(
             f"n = 1 on both sides: differences without intervals or tests "
             f"(sweep {args.replicate_key}=0,1,2,3,4 for them)"
         )
-    print(printable(table, shown).to_string(index=False))
+    print(printable(table, shown, result.objective_metric).to_string(index=False))
     if args.out:
         try:
             write_csv(args.out, table)

@@ -373,7 +373,6 @@ BAD_METRICS = {
         {"metrics": {"test_accuracy": "0.9"}},
         "metrics.json: metrics.test_accuracy is '0.9', not a number",
     ),
-    "metric null": ({"metrics": {"val_loss": None}}, "metrics.val_loss is None, not a number"),
     "metric nested": ({"metrics": {"by": {"a": 1}}}, "metrics.json: metrics.by is {'a': 1}"),
     "metric bool": ({"metrics": {"done": True}}, "metrics.json: metrics.done is True"),
     "metric reserved": ({"metrics": {"job": 7}}, "metrics.json: metrics.job takes a name"),

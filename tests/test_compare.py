@@ -236,11 +236,14 @@ def test_nan_metrics_are_counted_in_a_note(tmp_path, capsys):
     b = results_csv(tmp_path / "b.csv", rows, keys)
     code, out, _ = run_compare(a, b, "--metrics", "test_accuracy", capsys=capsys)
     assert code == 0
-    assert "B: test_accuracy is NaN or infinite in 5 of 15 ok jobs (left out of its n)" in out
+    assert (
+        "B: test_accuracy has no value (NaN, null or missing) in 5 of 15 ok jobs: "
+        "jobs 0, 1, 2, 3, 4; counted in B failed, left out of its statistics"
+    ) in out
     line = next(x for x in out.splitlines() if x.strip().startswith("3 "))
     assert line.split()[-1] == "evidence" and "–" in line  # no value on B's side: no verdict
     code, out, _ = run_compare(b, "--by", "model.hidden", capsys=capsys)
-    assert "the sweep: test_accuracy is NaN or infinite in 5 of 15 ok jobs" in out
+    assert "the sweep: test_accuracy has no value (NaN, null or missing) in 5 of 15 ok" in out
 
 
 def test_a_key_swept_on_one_side_is_read_from_the_others_settings(tmp_path, capsys):
@@ -266,8 +269,7 @@ def test_by_compares_levels_within_one_sweep_with_holm_over_all_rows(tmp_path, c
         path, "--by", "loss", "--metrics", "objective", "--out", out, capsys=capsys
     )
     assert code == 0, err
-    assert "A = loss=mse; B = the level in column loss" in text
-    assert "levels of loss compared at each model.hidden" in text
+    assert "loss: mse (A) vs ce, focal (B, each in column loss) at each model.hidden" in text
     table = pd.read_csv(out)
     assert len(table) == 6 and set(table["loss"]) == {"ce", "focal"}
     assert (table["test"] == "paired t").all()
@@ -307,7 +309,8 @@ def test_collect_writes_results_by_config_and_mean_ci_cells(tmp_path, capsys):
     assert table.loc["mse", "objective_n"] == 3 and table.loc["ce", "failed"] == 1
     assert table.loc["ce", "objective_n"] == 2 and table.loc["ce", "jobs"] == 3
     half = sps.t.ppf(0.975, 2) * 0.1 / math.sqrt(3)
-    assert table.loc["mse", "objective_ci_high"] == pytest.approx(0.8 + half)
+    assert table.loc["mse", "objective_ci_low"] == pytest.approx(0.8 - half)
+    assert 0.8 + half > 1 and table.loc["mse", "objective_ci_high"] == 1.0  # an accuracy
     cell = f"0.8000 ± {half:.4f} (3)"
     summary = (sweep / "summary.md").read_text()
     heading = "objective: test_accuracy (test split), mean ± 95 % CI half-width (n) over seed"

@@ -93,8 +93,14 @@ def test_n_1_has_no_test_and_no_verdict():
 def test_no_spread_at_all():
     same = compare_samples(pd.Series([1.0, 1.0, 1.0]), pd.Series([1.0, 1.0, 1.0]))
     assert (same.p, same.diff, same.diff_low) == (1.0, 0.0, 0.0)
+    # 2 pairs: the exact sign-flip test's smallest p is 2 / 2^2 (tests/test_stats_edges.py)
     apart = compare_samples(pd.Series([0.5, 0.5]), pd.Series([1.0, 1.0]))
-    assert apart.p == 0.0 and verdict(apart.diff, apart.p, "maximize") == "B better"
+    assert apart.p == 0.5 and apart.test == "paired permutation (exact)"
+    assert verdict(apart.diff, apart.p, "maximize") == "no evidence"
+    apart = compare_samples(pd.Series([0.5] * 6), pd.Series([1.0] * 6))
+    assert apart.p == pytest.approx(2 / 2**6) and verdict(apart.diff, apart.p, "maximize") == (
+        "B better"
+    )
 
 
 def test_skewed_samples_of_ten_use_the_bootstrap_deterministically():

@@ -228,7 +228,8 @@ def check_record(record: Any) -> dict[str, Any]:
     """Return `record` if it is a metrics.json as sweeper.core.train writes it, else raise BadFile.
 
     status: ok, failed or pruned; objective: a finite number when ok, a number
-    (+-Infinity allowed), NaN or null when failed; metrics: names -> numbers;
+    (+-Infinity allowed), NaN or null when failed; metrics: names -> numbers or null
+    (no value, counted as such by sweeper.reports.stats.no_value);
     settings: names -> scalars or lists of scalars; logger_errors: strings or null;
     wall_seconds: number or null;
     parameters: non-negative integer or null; reason, objective_metric: strings
@@ -265,7 +266,7 @@ def check_record(record: Any) -> dict[str, Any]:
         for name, value in metrics.items():
             if name in RESERVED:
                 raise BadFile(f"metrics.json: metrics.{name} takes a name results.csv reserves")
-            if not _is_number(value):
+            if value is not None and not _is_number(value):  # null: no value (NaN)
                 raise BadFile(f"metrics.json: metrics.{name} is {show(value)}, not a number")
     errors = record.get("logger_errors")
     if errors is not None and not (

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -165,8 +166,9 @@ def _reasons(items: list[tuple[str, str]]) -> str:
     return f'<ul class="reasons">{lines}</ul>'
 
 
-def report_html(sweep: Sweep, pivot: pd.DataFrame | None) -> str:
-    """The whole page for a collected sweep; `pivot` is the summary's objective pivot.
+def report_html(sweep: Sweep, pivot: pd.DataFrame | None, legend: Sequence[str] = ()) -> str:
+    """The whole page for a collected sweep; `pivot` is the summary's objective pivot,
+    `legend` the lines that say what its cells are and which configuration is best.
 
     Never raises for the content of the sweep folder: unusable files are listed."""
     from sweeper.reports import report_plots  # plotly: imported only when a report is written
@@ -198,7 +200,9 @@ def report_html(sweep: Sweep, pivot: pd.DataFrame | None) -> str:
             )
         if pivot is not None and not pivot.empty:
             nav.append(("summary", "Summary"))
-            sections.append(_section("summary", "Objective by configuration", pivot_html(pivot)))
+            sections.append(
+                _section("summary", "Objective by configuration", pivot_html(pivot, legend))
+            )
         labels = {str(r[FIRST]): config_label(r, sweep.swept) for _, r in results.iterrows()}
         plots = report_plots.sweep_plots(sweep, labels)
     if trials is not None:
@@ -348,8 +352,9 @@ def search_html(trials: pd.DataFrame | None, best: dict | None, folder: Path) ->
     return body
 
 
-def write_report(sweep: Sweep, pivot: pd.DataFrame | None) -> Path:
-    """Write `report.html` into the sweep folder (atomically); returns its path.
+def write_report(sweep: Sweep, pivot: pd.DataFrame | None, legend: Sequence[str] = ()) -> Path:
+    """Write `report.html` into the sweep folder (atomically); returns its path. `legend`:
+    lines shown above the pivot (`sweeper.collect.legend_lines`).
 
     Raises OSError naming the file or folder if it cannot be written."""
-    return write_text(sweep.folder / REPORT, report_html(sweep, pivot))
+    return write_text(sweep.folder / REPORT, report_html(sweep, pivot, legend))

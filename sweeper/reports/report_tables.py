@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -106,8 +107,10 @@ def html_table(
     )
 
 
-def pivot_html(pivot: pd.DataFrame) -> str:
-    """The summary pivot (index: all swept keys but the last; columns: the last), escaped.
+def pivot_html(pivot: pd.DataFrame, legend: Sequence[str] = ()) -> str:
+    """The summary pivot (index: all swept keys but the last; columns: the last), escaped,
+    under the `legend` lines (what a cell is: `mean ± 95 % CI half-width (n)`, the best
+    configuration), each a paragraph.
 
     Numbers with 4 decimals, missing as `–`; text (e.g. `0.98 ± 0.01`) as it is."""
     index_names = ["" if n is None else str(n) for n in pivot.index.names]
@@ -124,6 +127,7 @@ def pivot_html(pivot: pd.DataFrame) -> str:
         cells += "".join(f"<td>{esc(fmt(v))}</td>" for v in values)
         rows.append(f"<tr>{cells}</tr>")
     return (
-        f'<div class="scroll"><table class="pivot"><thead><tr>{header}</tr></thead>'
+        "".join(f'<p class="meta legend">{esc(line)}</p>' for line in legend)
+        + f'<div class="scroll"><table class="pivot"><thead><tr>{header}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
