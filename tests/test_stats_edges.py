@@ -289,3 +289,20 @@ def test_report_pivot_has_the_legend_and_the_best_configuration(tmp_path, capsys
     assert "loss=ce" in best and legend in summary
     assert legend in text and best in text
     assert text.index(legend) < text.index("0.8000 ±")  # above the table
+
+
+def test_a_loss_band_stops_at_0_and_a_percent_accuracy_band_is_not_clipped():
+    from matplotlib.figure import Figure
+
+    from sweeper.reports.plots import _mean_with_band
+
+    rows = pd.DataFrame(
+        {"job": ["0", "1", "2"], "epoch": [1, 1, 1], "val_loss": [0.01, 0.02, 0.2]}
+    ).assign(val_accuracy=[100.0, 99.0, 90.0])  # a custom task's accuracy in percent
+    assert summarize(rows["val_loss"]).low < 0
+    ax = Figure().subplots()
+    _mean_with_band(ax, pd.concat([rows, rows.assign(epoch=2)]), "epoch", "val_loss")
+    assert ax.collections[0].get_paths()[0].vertices[:, 1].min() == 0.0
+    ax = Figure().subplots()
+    _mean_with_band(ax, pd.concat([rows, rows.assign(epoch=2)]), "epoch", "val_accuracy")
+    assert ax.collections[0].get_paths()[0].vertices[:, 1].max() > 100

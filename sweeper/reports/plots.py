@@ -38,7 +38,7 @@ from sweeper.reports.plot_style import (
     palette,
     short_labels,
 )
-from sweeper.reports.stats import summarize
+from sweeper.reports.stats import metric_range, summarize
 
 CURVE_PANELS = (
     ("train_loss", "training loss"),
@@ -99,9 +99,10 @@ def _mean_with_band(
     **style: Any,
 ) -> Any:
     """One configuration: its mean over replicates at each x, bold, with the 95 % Student-t
-    band where at least two replicates reached that x (an accuracy's band clipped to
-    [0, 1]), up to the last x every replicate reached; past it (runs stopped early) the
-    replicates that ran on are drawn faint, one line each. Returns the mean's line."""
+    band where at least two replicates reached that x (clipped to the metric's range:
+    [0, 1] for an accuracy, >= 0 for a loss), up to the last x every replicate reached;
+    past it (runs stopped early) the replicates that ran on are drawn faint, one line
+    each. Returns the mean's line."""
     points = [(v, summarize(group[y])) for v, group in rows.groupby(x, sort=True)]
     jobs = rows["job"].nunique() if "job" in rows else 1
     # Runs stopped early (patience, stop_accuracy) leave later epochs to the others: a mean
@@ -118,8 +119,12 @@ def _mean_with_band(
         for _, job in rows[rows[x] >= last].groupby("job", sort=False):
             if (job[x] > last).any():
                 ax.plot(job[x], job[y], color=line.get_color(), alpha=0.35, linewidth=0.8)
-    # An accuracy cannot leave [0, 1]; a t interval on a few seeds can: clipped to it.
-    top, bottom = (1.0, 0.0) if "accuracy" in y else (float("inf"), float("-inf"))
+    # An accuracy cannot leave [0, 1], nor a loss go below 0; a t interval on a few seeds
+    # can: clipped to the metric's range (stats.metric_range) unless a value lies outside.
+    bounds = metric_range(y)
+    if bounds is not None and not rows[y].dropna().between(*bounds).all():
+        bounds = None
+    bottom, top = bounds if bounds is not None else (float("-inf"), float("inf"))
     spread = [(v, max(s.low, bottom), min(s.high, top)) for v, s in points if s.n >= 2]
     if band and spread:
         bx, low, high = zip(*spread)
