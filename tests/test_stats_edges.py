@@ -137,10 +137,13 @@ def nan_sweep(tmp_path: Path) -> Path:
         metrics = {"val_loss": 0.5, "epochs_run": 2}
         if value != "missing":
             metrics["test_accuracy"] = value
-        record = dict(GOOD_RECORD, objective=0.8, metrics=metrics)
+        record = dict(GOOD_RECORD, objective=0.8, objective_metric="val_accuracy")
+        record["metrics"] = dict(metrics, val_accuracy=0.8)
         fake_job(sweep / str(seed), seed, ["loss=mse", f"seed={seed}"], record=record)
     for seed in range(3):
-        record = dict(GOOD_RECORD, objective=0.7, metrics={"test_accuracy": 0.6 + seed / 100})
+        metrics = {"test_accuracy": 0.6 + seed / 100, "val_loss": 0.5, "epochs_run": 2}
+        record = dict(GOOD_RECORD, objective=0.7, objective_metric="val_accuracy")
+        record["metrics"] = dict(metrics, val_accuracy=0.7)
         fake_job(sweep / str(4 + seed), 4 + seed, ["loss=ce", f"seed={seed}"], record=record)
     failed = dict(GOOD_RECORD, status="failed", reason="nan loss", objective=-math.inf, metrics={})
     fake_job(sweep / "7", 7, ["loss=ce", "seed=3"], record=failed)
@@ -159,10 +162,14 @@ def test_no_value_in_results_by_config_summary_and_terminal(tmp_path, capsys):
     for _, row in table.iterrows():  # every job is counted once per metric
         assert row["jobs"] == row["pruned"] + row["test_accuracy_n"] + row["test_accuracy_failed"]
     summary = (sweep / "summary.md").read_text()
+    assert summary.count("): no value of") == 3 and out.count("): no value of") == 3
     for job in ("1", "2", "3"):
         line = f"job {job} (loss=mse, seed={job}): no value of test_accuracy (NaN, null or missing)"
         assert out.count(line) == 1 and summary.count(line) == 1
     assert "Traceback" not in out and "nan" not in out.lower().replace("nan, null", "")
+    page = (sweep / "report.html").read_text()
+    assert "Jobs with no value of a metric (3)" in page and "Pruned trials" not in page
+    assert "job 7 (loss=ce, seed=3)" in page.split("Failed jobs (1)")[1]
 
 
 def test_no_value_counts_as_failed_on_both_sides_of_compare(tmp_path, capsys):
@@ -198,6 +205,21 @@ def test_a_metric_another_task_never_records_is_not_no_value():
     )
     flags = no_value(rows, ["extrapolation_accuracy"])["extrapolation_accuracy"]
     assert flags.tolist() == [False, True, False, False]
+    # no finite value anywhere: the jobs recorded it as NaN or null, every one is flagged
+    rows["extrapolation_accuracy"] = math.nan
+    assert no_value(rows, ["extrapolation_accuracy"]).all(axis=None)
+
+
+def test_a_metric_null_in_every_job_is_still_a_counted_metric(tmp_path, capsys):
+    sweep = tmp_path / "sweep"
+    for seed in range(2):
+        record = dict(GOOD_RECORD, metrics={"test_accuracy": None, "val_loss": 0.5})
+        fake_job(sweep / str(seed), seed, [f"seed={seed}"], record=record)
+    assert collect_module.main([str(sweep)]) == 0
+    out = capsys.readouterr().out
+    row = pd.read_csv(sweep / "results_by_config.csv").iloc[0]
+    assert (row["test_accuracy_n"], row["test_accuracy_failed"]) == (0, 2)
+    assert out.count("no value of test_accuracy") == 2
 
 
 # --- pruned jobs: integers, apart from the failed ones ---

@@ -39,6 +39,7 @@ from sweeper.core.record import BadFile, read_bytes
 from sweeper.reports.report_assets import CSS, ERROR_HOOK, TABLES
 from sweeper.reports.report_tables import config_label, esc, fmt, html_table, pivot_html
 from sweeper.reports.results import FIRST, UNSET, Sweep
+from sweeper.reports.stats import metric_columns, no_value
 from sweeper.reports.tables import read_table
 
 REPORT = "report.html"
@@ -285,17 +286,33 @@ def results_html(sweep: Sweep) -> str:
 
 
 def problems_html(sweep: Sweep, problems: list[tuple[str, str]]) -> str:
-    """Failed jobs with their reasons, skipped folders, unusable files; '' when there are none."""
+    """Failed jobs and pruned trials (apart) with their reasons, skipped folders, unusable
+    files; '' when there are none."""
     body = ""
     results = sweep.results
     if not results.empty:
-        failed = results[results["status"] != "ok"]
-        if not failed.empty:
+        failed = results[~results["status"].isin(("ok", "pruned"))]
+        pruned = results[results["status"] == "pruned"]  # stopped by a search's pruner
+        for heading, jobs in (("Failed jobs", failed), ("Pruned trials", pruned)):
+            if jobs.empty:
+                continue
             items = [
                 (f"job {r[FIRST]} ({config_label(r, sweep.swept)})", f"{r['status']}: {_reason(r)}")
-                for _, r in failed.iterrows()
+                for _, r in jobs.iterrows()
             ]
-            body += f"<h3>Failed jobs ({len(items)})</h3>" + _reasons(items)
+            body += f"<h3>{heading} ({len(items)})</h3>" + _reasons(items)
+        missing = no_value(results, metric_columns(results, sweep.keys))
+        items = [
+            (
+                f"job {results.at[i, FIRST]} ({config_label(results.loc[i], sweep.swept)})",
+                f"no value of {', '.join(m for m in missing.columns if flags[m])} "
+                "(NaN, null or missing): counted as failed for it, left out of its statistics",
+            )
+            for i, flags in missing.iterrows()
+            if flags.any()
+        ]
+        if items:
+            body += f"<h3>Jobs with no value of a metric ({len(items)})</h3>" + _reasons(items)
     if sweep.skipped:
         body += f"<h3>Skipped folders ({len(sweep.skipped)})</h3>" + _reasons(sweep.skipped)
     notes = [*sweep.notes, *problems]

@@ -21,6 +21,7 @@ the content of a job folder.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,7 +174,8 @@ def _row(name: str, job: Path, overrides: dict[str, str], record: dict[str, Any]
     row["objective_metric"] = record.get("objective_metric")
     row["objective_direction"] = record.get("objective_direction")
     for key, value in (record.get("metrics") or {}).items():
-        row.setdefault(key, value)  # an override key keeps its own column
+        # an override key keeps its own column; null (no value) is NaN, as in results.csv
+        row.setdefault(key, math.nan if value is None else value)
     objectives = record.get("objectives")
     if objectives:  # a multi-objective run: `val_accuracy (maximize), parameters (minimize)`
         row["objectives"] = ", ".join(f"{o['metric']} ({o['direction']})" for o in objectives)

@@ -227,7 +227,9 @@ def no_value(results: pd.DataFrame, metrics: Sequence[str], status_column: str =
 
     No value: NaN, ±inf, null, an empty cell or a missing key, while some ok job of the
     same task (`TASK_COLUMNS`; the whole table without one) has a finite value of that
-    metric. A metric no job of a task records (another task's) is not expected of it."""
+    metric: a metric no job of a task records (another task's) is not expected of it. A
+    metric with no finite value in any job is expected of every job (its column is there
+    because jobs recorded it, as NaN or null)."""
     ok = (
         results[status_column] == "ok"
         if status_column in results
@@ -245,7 +247,7 @@ def no_value(results: pd.DataFrame, metrics: Sequence[str], status_column: str =
             continue
         values = pd.to_numeric(results[metric], errors="coerce").astype(float)
         finite = pd.Series(np.isfinite(values.to_numpy()), index=results.index)
-        recorded = set(tasks[ok & finite])
+        recorded = set(tasks[ok & finite]) or set(tasks)
         out[metric] = ok & ~finite & tasks.isin(recorded)
     return out
 
