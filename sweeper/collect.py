@@ -410,13 +410,16 @@ def write_error(error: OSError) -> str:
 
 def report(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> str:
     """What the terminal shows: the pivot table under a line naming its metric and split,
-    then what was skipped and why."""
+    the best configuration by mean (replicated sweeps), the jobs with no value of a
+    metric, then what was skipped and why."""
     lines = [f"{sweep.folder}: {len(sweep.results)} jobs collected"]
     if inside_job_folder(sweep.folder):
         lines[0] += " (a job folder: nothing written into it)"
     if not sweep.results.empty:
-        lines.append(objective_heading(sweep, replicate_key))
+        legend = legend_lines(sweep, replicate_key)  # the heading, then the best by mean
+        lines.append(legend[0])
         lines.append(pivot_objective(sweep, replicate_key).to_string())
+        lines += legend[1:]
         lines += no_value_lines(sweep)
     lines += [f"skipped {name}: {why}" for name, why in sweep.skipped]
     lines += [f"note {name}: {why}" for name, why in sweep.notes]

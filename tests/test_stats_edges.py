@@ -300,7 +300,7 @@ def test_report_pivot_has_the_legend_and_the_best_configuration(tmp_path, capsys
         record = dict(GOOD_RECORD, objective=value, metrics={"test_accuracy": value})
         fake_job(sweep / str(num), num, [f"loss={loss}", f"seed={seed}"], record=record)
     assert collect_module.main([str(sweep)]) == 0
-    capsys.readouterr()
+    terminal = capsys.readouterr().out
     page = (sweep / "report.html").read_text()
     section = page[page.index('id="summary-section"') :]
     text = html_module.unescape(re.sub(r"<[^>]+>", " ", section[: section.index("</section>")]))
@@ -311,6 +311,7 @@ def test_report_pivot_has_the_legend_and_the_best_configuration(tmp_path, capsys
     assert "loss=ce" in best and legend in summary
     assert legend in text and best in text
     assert text.index(legend) < text.index("0.8000 ±")  # above the table
+    assert legend in terminal and best in terminal  # the terminal table says the same
 
 
 def test_a_loss_band_stops_at_0_and_a_percent_accuracy_band_is_not_clipped():
