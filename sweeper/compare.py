@@ -23,8 +23,9 @@ every configuration of the other keys (two levels: A/B).
 Per configuration and metric (named with its split: `test_accuracy (test split)`):
 A and B as `mean ± 95 % CI half-width (n)` (bounds clipped to the metric's range),
 B - A with its interval, the test (`sweeper.reports.stats`: paired t when the same
-seeds are on both sides, else Welch; bootstrap for skewed samples of n >= 10; an
-exact permutation test when a side, or every paired difference, has no spread), its
+seeds are on both sides, else Welch; for skewed samples of n >= 10 a permutation p
+and a BCa bootstrap interval; an exact permutation test when a side, or every paired
+difference, has no spread), its
 p Holm-adjusted over all rows of that metric, and a verdict (`A better`, `B better`,
 `no evidence`) that follows the metric's direction. Left out of the statistics and
 counted per side: `A failed` / `B failed` the jobs that failed and the ok jobs with

@@ -486,7 +486,7 @@ def test_seeded_grid_collect_and_compare_by_loss(tmp_path):
     row = table[table["metric"] == "objective"].iloc[0]
     mse = raw[raw["loss"] == "mse"].set_index("seed")["objective"]
     ce = raw[raw["loss"] == "ce"].set_index("seed")["objective"]
-    assert row["test"] in ("paired t", "paired bootstrap", "paired permutation (exact)")
+    assert row["test"] in ("paired t", "paired permutation, BCa CI", "paired permutation (exact)")
     assert row["B - A"] == pytest.approx(ce.mean() - mse.mean())
     if row["test"] == "paired t" and (ce - mse).std() > 0:
         assert row["p"] == pytest.approx(sps.ttest_rel(ce, mse.reindex(ce.index)).pvalue)

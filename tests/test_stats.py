@@ -109,11 +109,11 @@ def test_skewed_samples_of_ten_use_the_bootstrap_deterministically():
     b = pd.Series([0.90, 0.91, 0.92, 0.90, 0.93, 0.91, 0.92, 0.90, 0.91, 0.92, 0.93, 0.90])
     b.index = range(20, 32)  # other seeds: independent samples
     c = compare_samples(a, b)
-    assert c.test == "bootstrap"
+    assert c.test == "permutation, BCa CI"
     assert c.diff_low < c.diff < c.diff_high
     assert c == compare_samples(a, b)  # seeded
     paired = compare_samples(a, b.set_axis(range(12)))
-    assert paired.test == "paired bootstrap" and 0 <= paired.p <= 1
+    assert paired.test == "paired permutation, BCa CI" and 0 <= paired.p <= 1
 
 
 def test_holm_by_hand_and_with_nan():

@@ -31,9 +31,9 @@ Rules, in one place:
     differences when paired, else of either side) the interval of the
     difference is a BCa bootstrap (`scipy.stats.bootstrap`) and the p-value a
     permutation test (`scipy.stats.permutation_test`), both seeded, so the same
-    input gives the same table (test `bootstrap` / `paired bootstrap`). Below that
-    n a bootstrap is no better than t (it under-covers at n = 5), so t is used and
-    the skew is the reader's to see.
+    input gives the same table (test `permutation, BCa CI` / `paired permutation,
+    BCa CI`). Below that n a bootstrap is no better than t (it under-covers at
+    n = 5), so t is used and the skew is the reader's to see.
   * no spread on a side (every seed gives the same number: accuracies of 1.0),
     or the same paired difference for every seed: the t statistic's normal
     approximation is meaningless there (p would be 0), so the p-value is a
@@ -415,7 +415,7 @@ def _paired(sa: Summary, sb: Summary, a: np.ndarray, b: np.ndarray) -> Compariso
     if _skewed(d):
         low, high = _bootstrap((d,), _mean_of)
         p, _ = _permutation((d,), paired=True)
-        return Comparison(sa, sb, mean, low, high, "paired bootstrap", p)
+        return Comparison(sa, sb, mean, low, high, "paired permutation, BCa CI", p)
     low, high = sps.t.interval(CONFIDENCE, n - 1, loc=mean, scale=d.std(ddof=1) / math.sqrt(n))
     p = sps.ttest_rel(b, a).pvalue
     return Comparison(sa, sb, mean, float(low), float(high), "paired t", float(p))
@@ -436,7 +436,7 @@ def _welch(sa: Summary, sb: Summary, a: np.ndarray, b: np.ndarray) -> Comparison
     if _skewed(a, b):
         low, high = _bootstrap((b, a), _mean_difference)
         p, _ = _permutation((b, a), paired=False)
-        return Comparison(sa, sb, diff, low, high, "bootstrap", p)
+        return Comparison(sa, sb, diff, low, high, "permutation, BCa CI", p)
     low, high = _welch_interval(diff, va, vb, len(a), len(b))
     p = sps.ttest_ind(b, a, equal_var=False).pvalue
     return Comparison(sa, sb, diff, low, high, "Welch t", float(p))
