@@ -17,7 +17,7 @@ writes into each sweep folder:
     summary.md         the objective pivoted over the configurations, `mean ± 95 % CI
                        half-width (n)` per cell (plain numbers when every n is 1);
                        failed, pruned (a search's) and skipped jobs, and ok jobs with
-                       no value (NaN, null, missing) of a metric, each named once
+                       no value (NaN, inf, null, missing) of a metric, each named once
     curves.png         train loss, val loss, val accuracy per epoch, a line per
                        configuration (the mean over replicates, with a 95 % CI band)
     ...                the figures each task class draws of its jobs (`Task.sweep_figures`:
@@ -239,7 +239,7 @@ def _cell(row: pd.Series, metric: str) -> str:
 
 
 def no_value_lines(sweep: Sweep) -> list[str]:
-    """`job 3 (loss=mse, seed=1): no value of test_accuracy (NaN, null or missing); ...`:
+    """`job 3 (loss=mse, seed=1): no value of test_accuracy (NaN, inf, null or missing); ...`:
     one line per ok job with no value of some metric (sweeper.reports.stats.no_value),
     naming each such metric once."""
     results = sweep.results
@@ -255,7 +255,7 @@ def no_value_lines(sweep: Sweep) -> list[str]:
             columns = ", ".join(f"{m}_failed" for m in which)
             lines.append(
                 f"job {row['job']} ({label(row, sweep.swept)}): no value of {', '.join(which)} "
-                f"(NaN, null or missing); left out of its statistics, counted in {columns}"
+                f"(NaN, inf, null or missing); left out of its statistics, counted in {columns}"
             )
     return lines
 

@@ -29,7 +29,7 @@ difference, has no spread), its
 p Holm-adjusted over all rows of that metric, and a verdict (`A better`, `B better`,
 `no evidence`) that follows the metric's direction. Left out of the statistics and
 counted per side: `A failed` / `B failed` the jobs that failed and the ok jobs with
-no value (NaN, null, missing) of that metric (each named once in a note), `A pruned`
+no value (NaN, inf, null, missing) of that metric (each named once in a note), `A pruned`
 / `B pruned` the jobs a search's pruner stopped (not counted as failed), so n +
 failed + pruned is every job of the configuration. `--out` writes the table as CSV
 (numbers, not formatted cells), never over an input.
@@ -272,7 +272,7 @@ def mark_no_value(frame: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
 
 
 def no_value_notes(frames: dict[str, pd.DataFrame], metrics: list[str]) -> list[str]:
-    """`B: test_accuracy has no value (NaN, null or missing) in 2 of 15 ok jobs: 3, 7;
+    """`B: test_accuracy has no value (NaN, inf, null or missing) in 2 of 15 ok jobs: 3, 7;
     counted in B failed`, once per side and metric, naming the jobs (`job` column)."""
     notes = []
     for name, frame in frames.items():
@@ -288,7 +288,7 @@ def no_value_notes(frames: dict[str, pd.DataFrame], metrics: list[str]) -> list[
                 shown += f" and {len(jobs) - SHOWN_JOBS} more"
             column = "A or B failed" if name == "the sweep" else f"{name} failed"
             notes.append(
-                f"{name}: {metric} has no value (NaN, null or missing) in {len(jobs)} of {ok} "
+                f"{name}: {metric} has no value (NaN, inf, null or missing) in {len(jobs)} of {ok} "
                 f"ok jobs: {'job' if len(jobs) == 1 else 'jobs'} {shown}; counted in "
                 f"{column}, left out of its statistics"
             )
@@ -575,7 +575,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="sweeper compare",
         description="Compare configurations of two sweeps (or of one with --by), with "
         "95 % confidence intervals, tests, Holm correction and verdicts. Failed jobs and "
-        "ok jobs with no value (NaN, null, missing) of a metric are counted in A failed / "
+        "ok jobs with no value (NaN, inf, null, missing) of a metric are counted in A failed / "
         "B failed; pruned jobs (a search's pruner) in A pruned / B pruned, not counted as "
         "failed. Both are left out of the statistics.",
     )

@@ -237,13 +237,13 @@ def test_nan_metrics_are_counted_in_a_note(tmp_path, capsys):
     code, out, _ = run_compare(a, b, "--metrics", "test_accuracy", capsys=capsys)
     assert code == 0
     assert (
-        "B: test_accuracy has no value (NaN, null or missing) in 5 of 15 ok jobs: "
+        "B: test_accuracy has no value (NaN, inf, null or missing) in 5 of 15 ok jobs: "
         "jobs 0, 1, 2, 3, 4; counted in B failed, left out of its statistics"
     ) in out
     line = next(x for x in out.splitlines() if x.strip().startswith("3 "))
     assert line.split()[-1] == "evidence" and "–" in line  # no value on B's side: no verdict
     code, out, _ = run_compare(b, "--by", "model.hidden", capsys=capsys)
-    assert "the sweep: test_accuracy has no value (NaN, null or missing) in 5 of 15 ok" in out
+    assert "the sweep: test_accuracy has no value (NaN, inf, null or missing) in 5 of 15 ok" in out
 
 
 def test_a_key_swept_on_one_side_is_read_from_the_others_settings(tmp_path, capsys):

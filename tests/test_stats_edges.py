@@ -123,6 +123,18 @@ def test_results_by_config_and_compare_clip_bounds(tmp_path, capsys):
     half = sps.t.ppf(0.975, 2) * np.std([1.0, 1.0, 0.9], ddof=1) / math.sqrt(3)
     assert f"0.9667 ± {half:.4f} (3)" in (sweep / "summary.md").read_text()
     assert f"0.9667 ± {half:.4f} (3)" in (sweep / "report.html").read_text()
+    # compare: both sides' bounds clipped, the printed half-width the t one
+    other = tmp_path / "other"
+    for num, value in enumerate((1.0, 0.9, 1.0)):
+        record = dict(GOOD_RECORD, objective=value, metrics={"test_accuracy": value})
+        fake_job(other / str(num), num, [f"seed={num}"], record=record)
+    out = tmp_path / "cmp.csv"
+    code, text, _ = run_compare(
+        sweep, other, "--metrics", "test_accuracy", "--out", out, capsys=capsys
+    )
+    row = pd.read_csv(out).iloc[0]
+    assert code == 0 and row["A ci_high"] == 1.0 and row["B ci_high"] == 1.0
+    assert text.count(f"0.9667 ± {half:.4f} (3)") == 2
 
 
 # --- no value: counted with the failed jobs, named once, never averaged ---
@@ -164,12 +176,27 @@ def test_no_value_in_results_by_config_summary_and_terminal(tmp_path, capsys):
     summary = (sweep / "summary.md").read_text()
     assert summary.count("): no value of") == 3 and out.count("): no value of") == 3
     for job in ("1", "2", "3"):
-        line = f"job {job} (loss=mse, seed={job}): no value of test_accuracy (NaN, null or missing)"
+        line = f"job {job} (loss=mse, seed={job}): no value of test_accuracy (NaN, inf, null or"
         assert out.count(line) == 1 and summary.count(line) == 1
-    assert "Traceback" not in out and "nan" not in out.lower().replace("nan, null", "")
+    assert "Traceback" not in out and "nan" not in out.lower().replace("nan, inf, null", "")
     page = (sweep / "report.html").read_text()
     assert "Jobs with no value of a metric (3)" in page and "Pruned trials" not in page
     assert "job 7 (loss=ce, seed=3)" in page.split("Failed jobs (1)")[1]
+
+
+def test_an_infinite_metric_of_an_ok_job_is_no_value_too(tmp_path, capsys):
+    sweep = tmp_path / "sweep"
+    for seed in range(3):
+        fake_job(sweep / str(seed), seed, [f"seed={seed}"])
+    text = (sweep / "2" / "metrics.json").read_text()
+    (sweep / "2" / "metrics.json").write_text(
+        text.replace('"val_loss": 0.5', '"val_loss": Infinity')
+    )
+    assert collect_module.main([str(sweep)]) == 0
+    out = capsys.readouterr().out
+    row = pd.read_csv(sweep / "results_by_config.csv").iloc[0]
+    assert (row["val_loss_n"], row["val_loss_failed"], row["val_loss_mean"]) == (2, 1, 0.5)
+    assert "job 2 (seed=2): no value of val_loss (NaN, inf, null or missing)" in out
 
 
 def test_no_value_counts_as_failed_on_both_sides_of_compare(tmp_path, capsys):
@@ -192,7 +219,7 @@ def test_no_value_counts_as_failed_on_both_sides_of_compare(tmp_path, capsys):
     code, text, _ = run_compare(b, a, "--metrics", "test_accuracy", "--out", out, capsys=capsys)
     row = pd.read_csv(out).set_index("model.hidden").loc[3]
     assert (row["A n"], row["A failed"], row["B failed"]) == (3, 2, 0)
-    assert "A: test_accuracy has no value (NaN, null or missing) in 2 of 15 ok jobs" in text
+    assert "A: test_accuracy has no value (NaN, inf, null or missing) in 2 of 15 ok jobs" in text
 
 
 def test_a_metric_another_task_never_records_is_not_no_value():

@@ -306,7 +306,7 @@ def problems_html(sweep: Sweep, problems: list[tuple[str, str]]) -> str:
             (
                 f"job {results.at[i, FIRST]} ({config_label(results.loc[i], sweep.swept)})",
                 f"no value of {', '.join(m for m in missing.columns if flags[m])} "
-                "(NaN, null or missing): counted as failed for it, left out of its statistics",
+                "(NaN, inf, null or missing): counted as failed for it, left out of its statistics",
             )
             for i, flags in missing.iterrows()
             if flags.any()
