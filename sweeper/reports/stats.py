@@ -12,7 +12,7 @@ Rules, in one place:
   bounds are NaN and the cell reads `0.9000 (n=1)`.
 - Bounded metrics (`metric_range`: accuracies lie in [0, 1], losses, seconds and
   counts are >= 0) get their interval's bounds clipped to that range (a t interval
-  of 1.0, 1.0, 0.9 would reach 1.08); the mean and the half-width shown stay the
+  of 1.0, 1.0, 0.9 would reach 1.11); the mean and the half-width shown stay the
   t figures. A sample with a value outside the range (an accuracy in percent)
   is not clipped: the range is then not the metric's.
 - No value: an ok job whose metric is NaN, infinite, null or missing, where other
