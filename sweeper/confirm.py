@@ -134,7 +134,7 @@ def named_trial(sweep_dir: Path, number: int) -> dict:
     state = str(row.get("state", "?"))
     status = row.get("user_attrs_status", "ok")
     if state != "COMPLETE" or (isinstance(status, str) and status != "ok"):
-        why = state.lower() if state != "COMPLETE" else f"its run {status}"
+        why = f"ended {state}" if state != "COMPLETE" else f"is a run that {status}"
         raise ConfirmError(f"--trial {number}: trial {number} {why}: nothing to confirm")
     job_dir = row.get("user_attrs_job_dir")
     if not isinstance(job_dir, str) or not job_dir:
