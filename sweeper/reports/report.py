@@ -4,7 +4,10 @@ Opened from disk in any browser, with no network: plotly.js, the page's own
 JavaScript (`sweeper.reports.report_assets`) and the sweep's PNG figures (as base64 data
 URIs) are all inside the file. It holds:
 
-- the objective pivoted over the swept keys (the table of summary.md), and the best job;
+- the objective pivoted over the swept keys (the table of summary.md), and the best
+  job; a multi-objective sweep (sweeper.sweeps.pareto) has no best job but a Pareto
+  section: its Pareto-optimal jobs (a table), an interactive scatter over the first
+  two objectives and pareto_front.png, and the search's Pareto-optimal trials;
 - interactive plotly figures: the objective per configuration and the
   validation accuracy per epoch (hover a point for its job, click a legend entry
   to hide a configuration), and for Optuna searches the optimisation history;
@@ -99,7 +102,10 @@ def png_figures(folder: Path) -> tuple[list[tuple[str, str]], list[tuple[str, st
     return _data_uris(folder, ordered)
 
 
-def _data_uris(folder: Path, names: list[str]) -> tuple[list[tuple[str, str]], list]:
+def _data_uris(
+    folder: Path, names: list[str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """([(file name, data URI)], [(SWEEP, why unusable)]) for the named PNGs of `folder`."""
     figures, problems = [], []
     for name in names:
         try:

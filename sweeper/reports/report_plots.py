@@ -204,6 +204,7 @@ def pareto_figure(front: Front, labels: dict[str, str]) -> str:
     if front.why or len(front.metrics) < 2:
         return ""
     x_metric, y_metric = front.metrics[:2]
+    x_text, y_text = (html.escape(m, quote=False) for m in (x_metric, y_metric))  # from files
     on_front = set(front.best[FIRST].astype(str))
     figure = go.Figure()
     for name, rows, style in (
@@ -232,12 +233,12 @@ def pareto_figure(front: Front, labels: dict[str, str]) -> str:
             )
         )
     arrows = {"maximize": "higher is better", "minimize": "lower is better"}
-    figure.update_xaxes(title_text=f"{x_metric} ({arrows[front.directions[0]]})")
-    figure.update_yaxes(title_text=f"{y_metric} ({arrows[front.directions[1]]})")
+    figure.update_xaxes(title_text=f"{x_text} ({arrows.get(front.directions[0], '')})")
+    figure.update_yaxes(title_text=f"{y_text} ({arrows.get(front.directions[1], '')})")
     more = (
         f"; {len(front.metrics) - 2} more objective(s) in the hover"
         if len(front.metrics) > 2
         else ""
     )
-    figure.update_layout(**LAYOUT, title_text=f"Pareto front over {x_metric} and {y_metric}{more}")
+    figure.update_layout(**LAYOUT, title_text=f"Pareto front over {x_text} and {y_text}{more}")
     return _html(figure, "plot-pareto")
