@@ -224,12 +224,13 @@ def test_report_of_a_real_multi_objective_search(real_search, tmp_path):
 
 
 @pytest.mark.slow
-def test_confirm_of_a_real_multi_objective_search(real_search, tmp_path):
+def test_confirm_of_a_real_multi_objective_search(real_search, tmp_path, capsys):
     front = pd.read_csv(real_search / "pareto_front.csv")
-    result = run(str(real_search), "--seeds", "3", cwd=tmp_path, module="sweeper.confirm")
-    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert confirm_module.main([str(real_search), "--seeds", "3"]) == 2  # in-process: fast
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
     listed = ", ".join(str(n) for n in front["number"])
-    assert f"Pareto-optimal trials are {listed}: name one with --trial N" in result.stderr
+    assert f"Pareto-optimal trials are {listed}: name one with --trial N" in err
     assert not (real_search.parent / "s-confirm").exists()  # nothing run, nothing written
     chosen = front.iloc[-1]
     number = int(chosen["number"])
