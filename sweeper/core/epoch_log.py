@@ -10,6 +10,14 @@ under SLURM, nohup or CI says how far it got while it runs. On a terminal where
 tqdm's bars are shown, the bar already shows the epoch and its numbers, so the
 line skips the handlers that write to that terminal (the log file still gets
 it); off a terminal there is no bar and the console gets the lines too.
+
+`bars_disabled` decides whether a job may draw tqdm's bars at all: only a job
+running in the process the user started (a single run, or a multirun job of
+Hydra's basic launcher) does. A job of `hydra/launcher=joblib` runs in a worker
+process that shares the terminal with the sweep and with the other workers; its
+bars would redraw over theirs and over the sweep's progress lines
+(`sweeper.sweeps.progress`) into garbage, so it draws none and its epoch lines
+go to the console as whole lines instead.
 """
 
 from __future__ import annotations
@@ -22,6 +30,31 @@ from typing import Any
 
 NAME = "sweeper.epochs"
 log = logging.getLogger(NAME)
+# The one Hydra launcher that runs a multirun's jobs in the sweep's own process.
+IN_PROCESS_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
+
+
+def bars_disabled() -> bool | None:
+    """tqdm's `disable` for this job's per-epoch bars: True in a process that is not the
+    one the user started, else None (tqdm then draws them only on a terminal).
+
+    True when this process has a parent process of `multiprocessing` (joblib's loky
+    workers, any pool), or when Hydra runs a multirun whose launcher is not the basic,
+    in-process one (joblib, submitit: their workers' output is not the sweep's)."""
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:
+        return True
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized():
+        return None
+    hydra = HydraConfig.get()
+    if hydra.mode != RunMode.MULTIRUN:
+        return None
+    target = str(hydra.launcher.get("_target_", "")) if hydra.launcher else ""
+    return None if target in ("", IN_PROCESS_LAUNCHER) else True
 
 
 def epoch_line(row: dict[str, Any], epochs: int) -> str:

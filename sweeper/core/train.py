@@ -57,7 +57,7 @@ from sweeper.core.checkpoint import (
     set_rng_state,
 )
 from sweeper.core.config import ConfigError, resolve_device, thread_count, validate
-from sweeper.core.epoch_log import log_epoch
+from sweeper.core.epoch_log import bars_disabled, log_epoch
 from sweeper.core.interrupt import signal_name
 from sweeper.core.losses import LossFn, count_correct, make_loss
 from sweeper.core.modelspec import (
@@ -241,12 +241,13 @@ def fit(
     autocast = precision(cfg, device)  # reusable: each `with` saves and restores its own state
     val_batches = task.val_batches()
     last = first - 1 if progress.stopped else settings.epochs
+    disable = bars_disabled()  # None: tqdm draws on a terminal; True in a joblib worker
     epochs = tqdm(
         range(first, last + 1),
         desc=f"{task.name} epochs",
         initial=first - 1,
         total=settings.epochs,
-        disable=None,
+        disable=disable,
     )
     for epoch in epochs:
         model.train()
@@ -254,7 +255,10 @@ def fit(
         loss_sum, seen = torch.zeros((), device=device), 0
         lr = optimizer.lr
         batches = tqdm(
-            task.train_batches(generator), total=task.num_train_batches, leave=False, disable=None
+            task.train_batches(generator),
+            total=task.num_train_batches,
+            leave=False,
+            disable=disable,
         )
         for x, y in batches:
             optimizer.zero_grad()

@@ -4,7 +4,10 @@ Opened from disk in any browser, with no network: plotly.js, the page's own
 JavaScript (`sweeper.reports.report_assets`) and the sweep's PNG figures (as base64 data
 URIs) are all inside the file. It holds:
 
-- the objective pivoted over the swept keys (the table of summary.md), and the best job;
+- the objective pivoted over the swept keys (the table of summary.md), and the best
+  job; a multi-objective sweep (sweeper.sweeps.pareto) has no best job but a Pareto
+  section: its Pareto-optimal jobs (a table), an interactive scatter over the first
+  two objectives and pareto_front.png, and the search's Pareto-optimal trials;
 - interactive plotly figures: the objective per configuration and the
   validation accuracy per epoch (hover a point for its job, click a legend entry
   to hide a configuration), and for Optuna searches the optimisation history;
@@ -41,12 +44,15 @@ from sweeper.reports.report_tables import config_label, esc, fmt, html_table, pi
 from sweeper.reports.results import FIRST, UNSET, Sweep
 from sweeper.reports.stats import metric_columns, no_value
 from sweeper.reports.tables import read_table
+from sweeper.sweeps.pareto import Front, collected_front
 
 REPORT = "report.html"
 # The page shows the sweep's training curves first, then every other PNG in the
 # sweep folder by name (the tasks' own sweep figures), then the search's plots.
 FIRST_FIGURES = ("curves.png",)
 LAST_FIGURES = ("optimization_history.png", "param_slices.png")
+# A multi-objective sweep's Pareto figure (sweeper.sweeps.pareto) shows in its own section.
+PARETO_FIGURE = "pareto_front.png"
 # results.csv columns the page shows elsewhere (header, job link) or not at all.
 HIDDEN = ("objective_metric", "objective_direction", "job_dir")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -54,12 +60,24 @@ SWEEP = "sweep folder"  # how a problem with the sweep's own files (not a job's)
 
 
 def best_row(results: pd.DataFrame) -> pd.Series | None:
-    """The ok job with the best objective (its direction from metrics.json); None if none is ok."""
+    """The ok job with the best objective (its direction from metrics.json); None if none is
+    ok, and None for a multi-objective sweep, which has a Pareto front instead (`best_jobs`)."""
+    if collected_front(results) is not None:
+        return None
     ok = results[(results["status"] == "ok") & results["objective"].notna()]
     if ok.empty:
         return None
     minimize = (ok["objective_direction"] == "minimize").all()
     return ok.loc[ok["objective"].idxmin() if minimize else ok["objective"].idxmax()]
+
+
+def best_jobs(results: pd.DataFrame) -> set[str]:
+    """The jobs the page marks best: the best job, or every Pareto-optimal one."""
+    front = collected_front(results)
+    if front is not None:
+        return {str(j) for j in front.best[FIRST]}
+    best = best_row(results)
+    return set() if best is None else {str(best[FIRST])}
 
 
 def job_links(results: pd.DataFrame) -> dict[str, str]:
@@ -68,7 +86,8 @@ def job_links(results: pd.DataFrame) -> dict[str, str]:
 
 
 def png_figures(folder: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """([(file name, data URI)], [(file name, why unusable)]) for the PNGs in the sweep folder.
+    """([(file name, data URI)], [(file name, why unusable)]) for the PNGs in the sweep folder
+    (but pareto_front.png, which the Pareto section shows).
 
     A file that is not a regular file, too large, unreadable or not a PNG is left
     out with a reason; never raises for the folder's content."""
@@ -76,14 +95,21 @@ def png_figures(folder: Path) -> tuple[list[tuple[str, str]], list[tuple[str, st
         names = sorted(p.name for p in folder.iterdir() if p.name.lower().endswith(".png"))
     except OSError as error:
         return [], [(SWEEP, f"cannot be listed ({error.strerror})")]
-    known = FIRST_FIGURES + LAST_FIGURES
+    known = (*FIRST_FIGURES, *LAST_FIGURES, PARETO_FIGURE)
     ordered = [
         *(n for n in FIRST_FIGURES if n in names),
         *(n for n in names if n not in known),
         *(n for n in LAST_FIGURES if n in names),
     ]
+    return _data_uris(folder, ordered)
+
+
+def _data_uris(
+    folder: Path, names: list[str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """([(file name, data URI)], [(SWEEP, why unusable)]) for the named PNGs of `folder`."""
     figures, problems = [], []
-    for name in ordered:
+    for name in names:
         try:
             data = read_bytes(folder / name, name)
         except BadFile as why:
@@ -131,9 +157,19 @@ def read_search(folder: Path) -> tuple[pd.DataFrame | None, dict | None, list[tu
 
 
 def trials_view(trials: pd.DataFrame, folder: Path) -> pd.DataFrame:
-    """trials.csv as the page shows it: number, state, value, params, run status, seconds, job."""
+    """trials.csv as the page shows it: number, state, value (a multi-objective study: one
+    `values_<metric>` column per objective and `pareto`), params, run status, seconds, job."""
     view = pd.DataFrame({"number": trials["number"], "state": trials["state"]})
-    view["value"] = trials["value"]
+    values = [c for c in trials.columns if c.startswith("values_")]
+    if values:
+        for column in values:
+            view[column.removeprefix("values_")] = pd.to_numeric(trials[column], errors="coerce")
+        if "pareto" in trials.columns:
+            view["pareto"] = trials["pareto"].map(
+                lambda v: "yes" if str(v).lower() == "true" else ""
+            )
+    else:
+        view["value"] = trials["value"]
     for column in trials.columns:
         if column.startswith("params_"):
             view[column.removeprefix("params_")] = trials[column]
@@ -176,18 +212,32 @@ def report_html(sweep: Sweep, pivot: pd.DataFrame | None, legend: Sequence[str] 
 
     folder, results = sweep.folder, sweep.results
     name = f"{folder.parent.name}/{folder.name}" if folder.parent.name else folder.name
-    sections, nav, plots = [], [], []
+    sections, nav, plots, pareto_plot = [], [], [], ""
     head = [f"<h1>Sweep {esc(name)}</h1>", f'<p class="meta">{esc(folder)}</p>']
     trials, best_trial, problems = read_search(folder)
+    front = collected_front(results)
     if results.empty:
         head.append('<p class="empty">No finished jobs: nothing to tabulate yet.</p>')
     else:
         ok = results[results["status"] == "ok"]
-        metric = ", ".join(sorted(results["objective_metric"].dropna().astype(str).unique()))
-        direction = ", ".join(sorted(results["objective_direction"].dropna().astype(str).unique()))
         swept = ", ".join(f"<code>{esc(k)}</code>" for k in sweep.swept)
+        if front is not None:
+            objective = "Objectives " + (
+                esc(front.spec)
+                if front.why
+                else ", ".join(
+                    f"<code>{esc(m)}</code> ({esc(d)})"
+                    for m, d in zip(front.metrics, front.directions)
+                )
+            )
+        else:
+            metric = ", ".join(sorted(results["objective_metric"].dropna().astype(str).unique()))
+            direction = ", ".join(
+                sorted(results["objective_direction"].dropna().astype(str).unique())
+            )
+            objective = f"Objective <code>{esc(metric)}</code> ({esc(direction)})"
         head.append(
-            f'<p class="meta">Objective <code>{esc(metric)}</code> ({esc(direction)}); '
+            f'<p class="meta">{objective}; '
             f"{len(ok)} of {len(results)} collected jobs ok"
             + (f"; swept: {swept}" if swept else "")
             + ".</p>"
@@ -199,12 +249,20 @@ def report_html(sweep: Sweep, pivot: pd.DataFrame | None, legend: Sequence[str] 
                 f"({esc(config_label(best, sweep.swept))}): "
                 f"<b>{esc(fmt(best['objective']))}</b></p>"
             )
+        if front is not None:
+            head.append(front_summary(front))
         if pivot is not None and not pivot.empty:
             nav.append(("summary", "Summary"))
-            sections.append(
-                _section("summary", "Objective by configuration", pivot_html(pivot, legend))
-            )
+            title = "Objective by configuration"
+            if front is not None and front.metrics:
+                title = f"{front.metrics[0]} (the first objective) by configuration"
+            sections.append(_section("summary", title, pivot_html(pivot, legend)))
         labels = {str(r[FIRST]): config_label(r, sweep.swept) for _, r in results.iterrows()}
+        if front is not None:
+            nav.append(("pareto", "Pareto front"))
+            pareto_plot = report_plots.pareto_figure(front, labels)
+            body = pareto_html(sweep, front, pareto_plot, search=trials is not None)
+            sections.append(_section("pareto", "Pareto front", body))
         plots = report_plots.sweep_plots(sweep, labels)
     if trials is not None:
         plots += report_plots.search_plots(trials, best_trial)
@@ -236,7 +294,7 @@ def report_html(sweep: Sweep, pivot: pd.DataFrame | None, legend: Sequence[str] 
             body += "<p>Left out:</p>" + _reasons(figure_problems)
         sections.append(_section("figures", "Figures", body))
     links = " ".join(f'<a href="#{a}-section">{esc(t)}</a>' for a, t in nav)
-    plotly_js = report_plots.plotly_js() if plots else ""
+    plotly_js = report_plots.plotly_js() if plots or pareto_plot else ""
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><title>sweeper report: {esc(name)}</title>'
@@ -252,6 +310,52 @@ def report_html(sweep: Sweep, pivot: pd.DataFrame | None, legend: Sequence[str] 
     )
 
 
+def front_summary(front: Front) -> str:
+    """The page's headline for a multi-objective sweep: how many jobs are Pareto-optimal
+    (none of them is beaten in every objective), or why none is ranked."""
+    if front.why:
+        return f'<p class="empty">Pareto front: {esc(front.why)}.</p>'
+    jobs = ", ".join(f"<code>{esc(j)}</code>" for j in front.best[FIRST])
+    return (
+        f'<p class="best">{len(front.best)} Pareto-optimal job(s) of {len(front.ok)} ok '
+        f"(no other job is as good in every objective and better in one): {jobs}. "
+        'No single best: see <a href="#pareto-section">Pareto front</a>.</p>'
+    )
+
+
+def pareto_html(sweep: Sweep, front: Front, plot: str, search: bool) -> str:
+    """The Pareto section: the Pareto-optimal jobs (a table: job, swept keys, each
+    objective), the interactive figure `plot`, pareto_front.png when the folder has one,
+    and for a search how to confirm one of them."""
+    if front.why:
+        return f'<p class="empty">{esc(front.why)}: no Pareto front.</p>'
+    shown = [FIRST, *sweep.swept, *front.metrics]
+    extra = [c for c in ("test_accuracy",) if c in front.best and c not in shown]
+    table = front.best[[*shown, *extra]]
+    body = (
+        f'<p class="meta">Objectives: {esc(front.spec)}. Sorted by {esc(front.metrics[0])}; '
+        "each row trades one objective for another.</p>"
+    )
+    body += html_table(table, "pareto", keys=tuple(sweep.swept), links=job_links(table))
+    if search:
+        body += (
+            '<p class="meta">Re-run one of them over fresh seeds: <code>python -m '
+            f"sweeper.confirm {esc(sweep.folder)} --trial N --seeds 5</code> "
+            "(N: a trial number of the Pareto-optimal trials below).</p>"
+        )
+    body += plot
+    path = sweep.folder / PARETO_FIGURE
+    if path.exists() or path.is_symlink():
+        figures, problems = _data_uris(sweep.folder, [PARETO_FIGURE])
+        body += "".join(
+            f'<figure><img src="{uri}" alt="{esc(n)}"><figcaption>{esc(n)}</figcaption></figure>'
+            for n, uri in figures
+        )
+        if problems:
+            body += "<p>Left out:</p>" + _reasons(problems)
+    return body
+
+
 def results_html(sweep: Sweep) -> str:
     """The results table; columns equal in every job are listed once above it."""
     results = sweep.results
@@ -264,10 +368,10 @@ def results_html(sweep: Sweep) -> str:
             constant.append((column, results[column].iloc[0]))
         else:
             shown.append(column)
-    best = best_row(results)
+    best = best_jobs(results)
     classes = [
         "is-best"
-        if best is not None and r[FIRST] == best[FIRST]
+        if str(r[FIRST]) in best
         else {"ok": "", "pruned": "pruned"}.get(r["status"], "failed")
         for _, r in results.iterrows()
     ]
@@ -326,17 +430,37 @@ def _reason(row: pd.Series) -> str:
     return UNSET if reason is None or (isinstance(reason, float) and math.isnan(reason)) else reason
 
 
+def pareto_trials(best: dict | None) -> list[dict]:
+    """best_trial.yaml's Pareto-optimal trials of a multi-objective search (`best_trials`:
+    number, values, params, job_dir), those that are mappings; [] for any other file."""
+    chosen = best.get("best_trials") if isinstance(best, dict) else None
+    return [t for t in chosen if isinstance(t, dict)] if isinstance(chosen, list) else []
+
+
 def search_html(trials: pd.DataFrame | None, best: dict | None, folder: Path) -> str:
-    """The best trial (best_trial.yaml) and every trial (trials.csv)."""
+    """The best trial (best_trial.yaml; a multi-objective search: its Pareto-optimal
+    trials) and every trial (trials.csv)."""
     body = ""
+    front = pareto_trials(best)
+    multi = isinstance(best, dict) and ("best_trials" in best or "directions" in best)
+    best_numbers: set[Any] = {t.get("number") for t in front}
     if best is not None:
-        facts = {k: v for k, v in best.items() if k != "best"}
+        facts = {k: v for k, v in best.items() if k not in ("best", "best_trials")}
         body += "<h3>Study</h3><ul>" + "".join(
-            f"<li>{esc(k)}: <code>{esc(v)}</code></li>" for k, v in facts.items()
+            f"<li>{esc(k)}: <code>{esc(_listed(v))}</code></li>" for k, v in facts.items()
         )
         body += "</ul>"
         chosen = best.get("best")
-        if isinstance(chosen, dict):
+        if front:
+            body += (
+                f'<p class="best">{len(front)} Pareto-optimal trial(s): '
+                + ", ".join(esc(t.get("number")) for t in front)
+                + ". No single best trial: <code>sweeper.confirm --trial N</code> "
+                "re-runs the one you pick.</p>"
+            )
+            body += _pareto_trials_table(front, folder)
+        elif isinstance(chosen, dict):
+            best_numbers = {chosen.get("number")}
             params = chosen.get("params") if isinstance(chosen.get("params"), dict) else {}
             shown = ", ".join(f"{k}={fmt(v, key=True)}" for k, v in params.items())
             body += (
@@ -345,28 +469,45 @@ def search_html(trials: pd.DataFrame | None, best: dict | None, folder: Path) ->
                 f"(job <code>{esc(_relative(chosen.get('job_dir'), folder))}</code>)</p>"
             )
         else:
-            body += '<p class="empty">No trial succeeded yet.</p>'
+            message = "No Pareto-optimal trial yet." if multi else "No trial succeeded yet."
+            body += f'<p class="empty">{message}</p>'
     if trials is not None:
         view = trials_view(trials, folder)
         states = view["state"].astype(str).value_counts()
         counts = ", ".join(f"{n} {esc(s.lower())}" for s, n in states.items())
-        best_number = (
-            best.get("best", {}).get("number")
-            if isinstance(best, dict) and isinstance(best.get("best"), dict)
-            else None
-        )
         classes = [
-            "is-best" if n == best_number else {"COMPLETE": "", "PRUNED": "pruned"}.get(s, "failed")
+            "is-best"
+            if n in best_numbers
+            else {"COMPLETE": "", "PRUNED": "pruned"}.get(s, "failed")
             for n, s in zip(view["number"], view["state"].astype(str))
         ]
-        params = tuple(
-            c
-            for c in view.columns
-            if c not in ("number", "state", "value", "run status", "seconds", "job")
-        )
+        plain = ("number", "state", "value", "pareto", "run status", "seconds", "job")
+        values = [c.removeprefix("values_") for c in trials.columns if c.startswith("values_")]
+        params = tuple(c for c in view.columns if c not in (*plain, *values))
         body += f"<h3>Trials ({len(view)}: {counts})</h3>"
         body += html_table(view, "trials", keys=params, row_class=classes)
     return body
+
+
+def _listed(value: Any) -> Any:
+    """A list (a multi-objective study's metrics, directions) as `a, b`; else the value."""
+    return ", ".join(map(str, value)) if isinstance(value, list) else value
+
+
+def _pareto_trials_table(front: list[dict], folder: Path) -> str:
+    """number, each objective's value, params, job of the Pareto-optimal trials."""
+    rows = []
+    for trial in front:
+        row: dict[str, Any] = {"number": trial.get("number")}
+        values = trial.get("values") if isinstance(trial.get("values"), dict) else {}
+        params = trial.get("params") if isinstance(trial.get("params"), dict) else {}
+        row.update(values)
+        row.update(params)
+        row["job"] = _relative(trial.get("job_dir"), folder)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    keys = tuple(k for t in front if isinstance(t.get("params"), dict) for k in t["params"])
+    return html_table(frame, "pareto-trials", keys=keys)
 
 
 def write_report(sweep: Sweep, pivot: pd.DataFrame | None, legend: Sequence[str] = ()) -> Path:

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from sweeper.reports.results import FIRST, Sweep
+from sweeper.sweeps.pareto import Front
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), height=420)
 CONFIG = {"displaylogo": False, "responsive": True}
@@ -144,9 +145,13 @@ def sweep_plots(sweep: Sweep, labels: dict[str, str]) -> list[str]:
 
 
 def search_plots(trials: pd.DataFrame, best: dict | None) -> list[str]:
-    """An Optuna search's history: each finished trial's value and the best so far."""
+    """An Optuna search's history: each finished trial's value and the best so far; none for
+    a multi-objective search (no single best so far: its Pareto figure shows the trials)."""
     import plotly.graph_objects as go
 
+    multi = "pareto" in trials.columns or any(c.startswith("values_") for c in trials.columns)
+    if multi or (isinstance(best, dict) and "directions" in best):
+        return []
     done = trials[(trials["state"].astype(str) == "COMPLETE") & _finite(trials["value"])]
     done = done.sort_values("number")
     if done.empty:
@@ -187,3 +192,53 @@ def search_plots(trials: pd.DataFrame, best: dict | None) -> list[str]:
     figure.update_yaxes(title_text="objective value")
     figure.update_layout(**LAYOUT, title_text="optimisation history")
     return [_html(figure, "plot-history")]
+
+
+def pareto_figure(front: Front, labels: dict[str, str]) -> str:
+    """The ok jobs of a multi-objective sweep over its first two objectives, the
+    Pareto-optimal ones highlighted and joined in order; '' when no job is ranked.
+
+    Hover a point for its job, configuration and every objective's value."""
+    import plotly.graph_objects as go
+
+    if front.why or len(front.metrics) < 2:
+        return ""
+    x_metric, y_metric = front.metrics[:2]
+    x_text, y_text = (html.escape(m, quote=False) for m in (x_metric, y_metric))  # from files
+    on_front = set(front.best[FIRST].astype(str))
+    figure = go.Figure()
+    for name, rows, style in (
+        ("other ok jobs", front.ok[~front.ok[FIRST].astype(str).isin(on_front)], "markers"),
+        ("Pareto-optimal", front.best.sort_values(x_metric), "lines+markers"),
+    ):
+        if rows.empty:
+            continue
+        hover = [
+            _hover(
+                f"job {row[FIRST]}",
+                labels.get(str(row[FIRST]), ""),
+                *(f"{m} {_g(row[m])}" for m in front.metrics),
+            )
+            for _, row in rows.iterrows()
+        ]
+        figure.add_trace(
+            go.Scatter(
+                x=rows[x_metric].astype(float),
+                y=rows[y_metric].astype(float),
+                mode=style,
+                name=name,
+                text=hover,
+                marker=dict(size=11 if name == "Pareto-optimal" else 8),
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
+    arrows = {"maximize": "higher is better", "minimize": "lower is better"}
+    figure.update_xaxes(title_text=f"{x_text} ({arrows.get(front.directions[0], '')})")
+    figure.update_yaxes(title_text=f"{y_text} ({arrows.get(front.directions[1], '')})")
+    more = (
+        f"; {len(front.metrics) - 2} more objective(s) in the hover"
+        if len(front.metrics) > 2
+        else ""
+    )
+    figure.update_layout(**LAYOUT, title_text=f"Pareto front over {x_text} and {y_text}{more}")
+    return _html(figure, "plot-pareto")

@@ -6,8 +6,10 @@ grid or Optuna alike), or, where Hydra was told not to write `.hydra/`
 (`sweeper.sweeps.sweep_folder.find_job_folders`). Its `job` name is its path relative
 to the sweep folder (`3`, `trial_3`, `adder/3`), so it is unique and says where
 the job lives. Its `.hydra/overrides.yaml` names what was set on the command
-line or by the sweeper (e.g. `model.hidden=3`, `loss=mse`), and its
-`metrics.json` is what `sweeper.core.train` wrote, checked by `sweeper.core.record`.
+line or by the sweeper (e.g. `model.hidden=3`, `loss=mse`; not Hydra's own keys, a
+search's trial identity or the recording-only `logger`, `output_dir`, ...:
+`is_setting`), and its `metrics.json` is what `sweeper.core.train` wrote, checked
+by `sweeper.core.record`.
 
 A job that lacks a key other jobs of the folder set (a second sweep added to
 the folder) gets that key's value from its own composed config: a config group
@@ -42,6 +44,13 @@ UNSET = "(unset)"  # how a key a job's overrides and config lack is shown
 # A search job's trial identity (sweeper.sweeps.pruning.trial_overrides): bookkeeping, not a
 # setting, so never a results.csv column.
 TRIAL_KEYS = ("pruning.storage", "pruning.study", "pruning.trial")
+# Keys that say where or how a run is recorded or where its inputs live, never what is
+# trained: the experiment trackers (`logger=tensorboard`, `logger=[csv,mlflow]`,
+# `logger.mlflow.tracking_uri=...`), the run's own folder, MNIST's data folder and whether
+# it may be downloaded. Two sweeps that differ only in these are the same configurations,
+# so they are no results.csv columns (and so no pivot row or compare join key). Keys
+# that can change the numbers stay columns, `device` (bf16 on a GPU) included.
+RECORDING_KEYS = ("logger", "output_dir", "task.data_root", "task.download")
 
 
 @dataclass
@@ -78,13 +87,25 @@ def job_name(job: Path, folder: Path) -> str:
     return "." if job == folder else job.relative_to(folder).as_posix()
 
 
+def is_setting(key: str) -> bool:
+    """Whether an override key is a configuration column: not Hydra's own (`hydra.*`,
+    `hydra/launcher`), a search's trial identity (`TRIAL_KEYS`) or a recording-only key
+    (`RECORDING_KEYS` and the keys under them: `logger`, `logger.mlflow.tracking_uri`,
+    `logger/tensorboard`)."""
+    key = key.strip().lstrip("+~")
+    if not key or key.startswith(("hydra.", "hydra/")) or key in TRIAL_KEYS:
+        return False
+    return not any(key == k or key.startswith((f"{k}.", f"{k}/")) for k in RECORDING_KEYS)
+
+
 def parse_overrides(lines: list[str]) -> dict[str, str]:
-    """`["model.hidden=3", "+foo=1", "loss='mse'"]` -> {"model.hidden": "3", ...}."""
+    """`["model.hidden=3", "+foo=1", "loss='mse'"]` -> {"model.hidden": "3", ...}, without
+    the keys that are no configuration (`is_setting`: `hydra.*`, `logger`, ...)."""
     overrides = {}
     for line in lines:
         key, _, value = str(line).partition("=")
         key = key.strip().lstrip("+~")
-        if not key or key.startswith(("hydra.", "hydra/")) or key in TRIAL_KEYS:
+        if not is_setting(key):
             continue
         overrides[key] = value.strip().strip("'\"")
     return overrides
@@ -260,8 +281,11 @@ def _missing(value: Any) -> bool:
 
 
 def key_columns(results: pd.DataFrame) -> list[str]:
-    """The override columns of a results.csv: those between `job` and `status`."""
+    """The override columns of a results.csv: those between `job` and `status`, without a
+    recording-only one (`is_setting`) that a results.csv written before it was left out
+    may still hold (`logger`)."""
     columns = list(results.columns)
     if FIRST not in columns or AFTER_KEYS not in columns:
         return []
-    return columns[columns.index(FIRST) + 1 : columns.index(AFTER_KEYS)]
+    between = columns[columns.index(FIRST) + 1 : columns.index(AFTER_KEYS)]
+    return [c for c in between if is_setting(str(c))]

@@ -19,7 +19,8 @@ what that study needs beyond the single-objective search:
   trial's -inf/inf does not squash the axes), per-objective history plots,
   `best_trial.yaml` with every Pareto-optimal trial and hydra-optuna-sweeper's
   `optimization_results.yaml` (`solutions:`) layout;
-- `front_lines`: the collected summary's list of the best (non-dominated) jobs.
+- `collected_front` / `front_lines`: the best (non-dominated) jobs of a collected
+  sweep (report.html's Pareto section, the summary's list).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import logging
 import math
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +40,14 @@ from sweeper.sweeps.objectives import Objective, ObjectiveError, check_available
 from sweeper.sweeps.search_space import SearchError
 
 __all__ = [
+    "Front",
+    "collected_front",
     "default_sampler",
     "dominates",
     "front_lines",
     "non_dominated",
     "search_objective",
+    "show_value",
     "trial_values",
     "write_multi_report",
 ]
@@ -289,35 +294,69 @@ def write_multi_report(
     return record
 
 
-def front_lines(results: pd.DataFrame, keys: Sequence[str]) -> list[str]:
-    """summary.md's lines for a multi-objective sweep: its objectives and the best
-    (non-dominated) ok jobs with each objective's value; [] for a single-objective sweep.
+@dataclass
+class Front:
+    """The Pareto front of a collected multi-objective sweep (`collected_front`)."""
 
-    `results` is collect's table: a multi-objective job has `objectives` set to
-    `metric (direction), ...` and one column per objective metric."""
-    if "objectives" not in results.columns:
-        return []
+    spec: str  # `val_accuracy (maximize), parameters (minimize)`; `; `-joined when jobs differ
+    metrics: list[str]
+    directions: list[str]
+    best: pd.DataFrame  # the non-dominated ok jobs, best first by the first objective
+    ok: pd.DataFrame  # every ok job with all objective values
+    why: str | None = None  # why no job is ranked: DIFFER or NO_OK_JOB
+
+
+DIFFER, NO_OK_JOB = "objectives differ between jobs", "no ok job to rank"
+
+
+def collected_front(results: pd.DataFrame) -> Front | None:
+    """The Pareto front of collect's `results` table; None for a single-objective sweep.
+
+    A multi-objective job has `objectives` set to `metric (direction), ...` and one
+    column per objective metric. When the jobs name different objectives, or none is
+    ok with every value, the front is empty and `why` says so."""
+    if results.empty or "objectives" not in results.columns:
+        return None
     specs = results["objectives"].dropna().astype(str).unique()
+    if not len(specs):
+        return None
+    empty = results.iloc[:0]
     if len(specs) != 1:
-        return [] if not len(specs) else [f"Objectives differ between jobs: {'; '.join(specs)}", ""]
+        return Front("; ".join(specs), [], [], empty, empty, DIFFER)
     pairs = [part.strip().rsplit(" (", 1) for part in specs[0].split(",")]
     metrics = [m for m, _ in pairs]
     directions = [d.rstrip(")") for _, d in pairs]
     ok = results[(results["status"] == "ok") & results["objectives"].notna()]
     ok = ok.dropna(subset=[m for m in metrics if m in ok.columns])
     if ok.empty or any(m not in ok.columns for m in metrics):
-        return [f"Objectives: {specs[0]}; no ok job to rank.", ""]
+        return Front(specs[0], metrics, directions, empty, empty, NO_OK_JOB)
     points = ok[metrics].astype(float).values.tolist()
     best = ok.iloc[non_dominated(points, directions)]
     best = best.sort_values(metrics[0], ascending=directions[0] == "minimize", kind="stable")
-    lines = [f"## Best jobs (Pareto front over {specs[0]})", ""]
-    for _, row in best.iterrows():
-        values = ", ".join(f"{m} {_show(row[m])}" for m in metrics)
+    return Front(specs[0], metrics, directions, best, ok)
+
+
+def front_lines(results: pd.DataFrame, keys: Sequence[str]) -> list[str]:
+    """summary.md's lines for a multi-objective sweep: its objectives and the best
+    (non-dominated) ok jobs with each objective's value; [] for a single-objective sweep
+    (`collected_front`)."""
+    front = collected_front(results)
+    if front is None:
+        return []
+    if front.why == DIFFER:
+        return [f"Objectives differ between jobs: {front.spec}", ""]
+    if front.why:
+        return [f"Objectives: {front.spec}; no ok job to rank.", ""]
+    lines = [f"## Best jobs (Pareto front over {front.spec})", ""]
+    for _, row in front.best.iterrows():
+        values = ", ".join(f"{m} {show_value(row[m])}" for m in front.metrics)
         where = ", ".join(f"{k}={row[k]}" for k in keys if k in row.index)
         lines.append(f"- job {row['job']}" + (f" ({where})" if where else "") + f": {values}")
     return [*lines, ""]
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """An objective value as the summary prints it: `51` for a whole count of 10 or more
+    (parameters), else 4 decimals (`0.5133`)."""
     number = float(value)
     return f"{int(number)}" if number.is_integer() and abs(number) >= 10 else f"{number:.4f}"
