@@ -176,6 +176,20 @@ def test_multi_objective_report_writes_the_front_the_plot_and_best_trials(tmp_pa
     assert (out / "optimization_history_parameters.png").exists()
 
 
+def test_multi_objective_plots_restore_the_global_style(tmp_path):
+    """Optuna's pareto and history plots set ggplot globally; figures drawn after them
+    (the collected sweep's) must not inherit its grey background."""
+    import matplotlib
+
+    study = multi_study(tmp_path)
+    study.set_user_attr("objective_metrics", ["val_accuracy", "parameters"])
+    matplotlib.use("Agg")
+    before = matplotlib.rcParams["axes.facecolor"]
+    write_report(study, tmp_path / "sweep", "sqlite:///x.db")
+    assert (tmp_path / "sweep" / "pareto_front.png").exists()
+    assert matplotlib.rcParams["axes.facecolor"] == before
+
+
 def test_a_study_is_not_resumed_over_other_objective_metrics(tmp_path):
     from sweeper.sweeps.objectives import Objective
 

@@ -187,7 +187,8 @@ def front_table(study: Any, objective: Objective) -> pd.DataFrame:
 
 def _plots(study: Any, objective: Objective, sweep_dir: Path) -> None:
     """pareto_front.png and optimization_history_<metric>.png; one that cannot be drawn
-    is skipped with a log line (the tables are the record)."""
+    is skipped with a log line (the tables are the record). Optuna's matplotlib plots
+    set the `ggplot` style globally: undone after them."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -223,11 +224,11 @@ def _plots(study: Any, objective: Objective, sweep_dir: Path) -> None:
         )
     for name, plot in plots:
         try:
-            with warnings.catch_warnings():  # Optuna marks its matplotlib plots experimental
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings(), matplotlib.rc_context():  # Optuna's ggplot undone
+                warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
                 axes = plot()
-            first = axes.flat[0] if hasattr(axes, "flat") else axes
-            save_figure(sweep_dir / name, first.figure)
+                first = axes.flat[0] if hasattr(axes, "flat") else axes
+                save_figure(sweep_dir / name, first.figure)
         except Exception as error:  # a plot is optional
             log.warning("skipped %s: %s: %s", name, type(error).__name__, error)
 
