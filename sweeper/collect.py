@@ -183,6 +183,15 @@ def pivot_objective(
     return table.fillna("–")
 
 
+def pivot_markdown(table: pd.DataFrame) -> str:
+    """The pivot as a Markdown table: with two or more row keys, one column per key
+    (not a column of tuples). Cells are text, so tabulate leaves key values such as
+    0.00182394 as they are."""
+    if isinstance(table.index, pd.MultiIndex):
+        return table.reset_index().to_markdown(index=False, disable_numparse=True)
+    return table.to_markdown(disable_numparse=True)
+
+
 # Shown beside the best job's objective: the held-out figures of the same run.
 BESIDE_BEST = ("val_accuracy", "test_accuracy", "extrapolation_accuracy")
 
@@ -293,8 +302,7 @@ def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE
             "",
             objective_heading(sweep, replicate_key) + ":",
             "",
-            # Cells are text, so tabulate leaves key values such as 0.00182394 as they are.
-            pivot_objective(sweep, replicate_key).to_markdown(disable_numparse=True),
+            pivot_markdown(pivot_objective(sweep, replicate_key)),
             "",
         ]
         front = front_lines(results, sweep.swept)  # a multi-objective sweep's best jobs

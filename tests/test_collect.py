@@ -718,3 +718,16 @@ def test_jobs_made_before_tasks_were_plugins_still_get_their_task_figures(tmp_pa
     result = collect(sweep)
     assert len(result.results) == 2
     assert (sweep / "bit_accuracy_vs_length.png").exists()  # the adder's, found by its name
+
+
+def test_a_pivot_over_three_keys_has_a_column_per_row_key_not_tuples():
+    from sweeper.collect import pivot_markdown
+
+    rows = pd.MultiIndex.from_tuples(
+        [("0.001", "3"), ("0.01", "5")], names=["optim.lr", "model.hidden"]
+    )
+    table = pd.DataFrame({"mse": ["0.9000", "0.8000"], "ce": ["0.7000", "–"]}, index=rows)
+    lines = pivot_markdown(table).splitlines()
+    assert lines[0].replace(" ", "") == "|optim.lr|model.hidden|mse|ce|"
+    assert lines[2].replace(" ", "") == "|0.001|3|0.9000|0.7000|"
+    assert "(" not in pivot_markdown(table)
