@@ -42,7 +42,12 @@ from hydra.types import RunMode  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
 from sweeper.core.config import ConfigError  # noqa: E402
-from sweeper.core.interrupt import exit_code, install_sigterm_handler, signal_name  # noqa: E402
+from sweeper.core.interrupt import (  # noqa: E402
+    exit_code,
+    install_sigterm_handler,
+    signal_name,
+    sigterm_interrupts,
+)
 from sweeper.core.private_apis import run_exit_handlers  # noqa: E402
 from sweeper.core.run_folder import RunFolderError  # noqa: E402
 from sweeper.core.train import record_config_failure, train  # noqa: E402
@@ -65,9 +70,11 @@ def run_job(cfg: DictConfig, multirun: bool) -> float | list[float]:
     refused for its config or folder exits 2 (one line), one whose training failed exits
     1. In a multirun a config failure is recorded in the job's folder and returns the
     worst value; a folder that cannot be used (in use, finished, unwritable) raises
-    RunFolderError untouched."""
+    RunFolderError untouched. SIGTERM interrupts the job wherever it runs (in a joblib
+    worker too, whose process never ran `cli`)."""
     try:
-        value = train(cfg)
+        with sigterm_interrupts():
+            value = train(cfg)
     except RunFolderError as error:
         if not multirun:
             config_error(error)

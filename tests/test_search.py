@@ -403,6 +403,35 @@ def test_parallel_trials_through_joblib(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_short_trial_frees_its_slot_at_once(tmp_path):
+    """joblib, n_jobs=2: sampler seed 8 draws trainer.epochs 12, 1, 1. Trial 2 must start
+    as soon as trial 1 ends, while trial 0 still trains (not after the whole first
+    batch, as Hydra's one blocking launch per batch would have it)."""
+    result = search(
+        "optim.lr=0.03",
+        "trainer.epochs=choice(1,12)",
+        "task.train_size=4096",
+        "trainer.patience=0",
+        "trainer.stop_accuracy=null",
+        "hydra.sweeper.sampler.seed=8",
+        "hydra.sweeper.n_trials=3",
+        "hydra.sweeper.n_jobs=2",
+        "hydra/launcher=joblib",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    sweep = tmp_path / "multirun" / "search" / "adder-lr"
+    trials = pd.read_csv(sweep / "trials.csv").set_index("number")
+    assert list(trials["params_trainer.epochs"]) == [12, 1, 1]
+    assert (trials["state"] == "COMPLETE").all()
+    jobs = {n: Path(trials.loc[n, "user_attrs_job_dir"]) for n in trials.index}
+    started = {n: (job / ".hydra" / "config.yaml").stat().st_mtime for n, job in jobs.items()}
+    ended = {n: (job / "metrics.json").stat().st_mtime for n, job in jobs.items()}
+    assert ended[1] <= started[2] < ended[0], (started, ended)
+    assert len({job.name for job in jobs.values()}) == 3  # three job folders, none shared
+
+
+@pytest.mark.slow
 def test_submitit_local_launcher_runs_a_grid(tmp_path):
     result = subprocess.run(
         [
@@ -858,6 +887,36 @@ def test_an_interrupted_search_stops_cleanly(tmp_path, signal_name):
     assert len(pd.read_csv(tmp_path / SWEEP / "trials.csv")) == 2
     assert len(pd.read_csv(tmp_path / SWEEP / "results.csv")) >= 1
     assert (tmp_path / SWEEP / "best_trial.yaml").exists()
+
+
+@pytest.mark.slow
+def test_sigterm_reaches_the_trials_running_in_joblib_workers(tmp_path):
+    """Both running trials' jobs (in joblib's worker processes) record `interrupted`, the
+    study keeps no RUNNING trial, and the search exits 143."""
+    import signal
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sweeper", "task=adder", "hparams_search=lr", *SMALL_RUN]
+        + ["task.train_size=4096", "trainer.epochs=500", "trainer.patience=0"]
+        + ["trainer.stop_accuracy=null", "hydra.sweeper.n_trials=3", "hydra.sweeper.n_jobs=2"]
+        + ["hydra/launcher=joblib", "-m"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    for job in "01":
+        wait_for(tmp_path / SWEEP / job / "checkpoint.pt", process)  # after epoch 1
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=120)
+    assert process.returncode == 143, err[-3000:]
+    assert "sweeper: interrupted: trial(s) 0, 1 cut off; 0 finished in this run" in err
+    trials = study_trials(tmp_path / SWEEP / "optuna.db")
+    assert [t.state for t in trials] == [FAIL, FAIL]
+    for job in "01":
+        record = json.loads((tmp_path / SWEEP / job / "metrics.json").read_text())
+        assert record["status"] == "interrupted"
 
 
 @pytest.mark.slow

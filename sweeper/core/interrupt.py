@@ -12,8 +12,10 @@ SIGINT, 143 after SIGTERM.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
+from collections.abc import Iterator
 from types import FrameType
 
 
@@ -38,6 +40,22 @@ def install_sigterm_handler() -> bool:
         return False
     signal.signal(signal.SIGTERM, _raise_interrupted)
     return True
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises `Interrupted("SIGTERM")` inside the block, as after
+    `install_sigterm_handler`; the handler before it is put back at the end. For a job
+    run by a launcher in a worker process of its own (joblib's), where the command
+    line's handler was never installed; a no-op outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def signal_name(interrupt: KeyboardInterrupt) -> str:

@@ -17,6 +17,12 @@ behaviour sweeper relies on, so an upgrade that changes it fails there first.
   imports it itself, when Hydra loads the grid sweeper plugin: imported here at
   start-up, before Hydra re-imports its core plugins while scanning them, its
   class would be a stale copy.
+- `hydra._internal.core_plugins.basic_launcher.BasicLauncher` (its name only, never
+  imported): a search with `n_jobs > 1` launches each trial on its own as soon as a
+  slot is free (sweeper.sweeps.search), from threads, which is only safe with a
+  launcher that runs jobs in other processes; Hydra's default launcher runs them in
+  this one (working directory, logging, its global config) and has no public marker
+  saying so. `runs_jobs_in_process` compares the launcher's class name with it.
 - `atexit._run_exitfuncs`: `sweeper.__main__.exit_without_teardown` runs the
   atexit handlers, then `os._exit`s to skip interpreter teardown (~0.15 s a
   process). It is what `Py_FinalizeEx` calls first; there is no public way to run
@@ -37,11 +43,19 @@ import atexit
 
 import torch
 
-__all__ = ["BASIC_SWEEPER", "cpu_has_native_bf16", "run_exit_handlers"]
+__all__ = [
+    "BASIC_LAUNCHER",
+    "BASIC_SWEEPER",
+    "cpu_has_native_bf16",
+    "run_exit_handlers",
+    "runs_jobs_in_process",
+]
 
 BASIC_SWEEPER = (
     "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"  # sweeper.sweeps.grid's base
 )
+
+BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 
 CPU_BF16_CHECKS = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
 
@@ -55,3 +69,9 @@ def cpu_has_native_bf16() -> bool:
 def run_exit_handlers() -> None:
     """Run and clear the atexit handlers now, as interpreter exit would."""
     atexit._run_exitfuncs()
+
+
+def runs_jobs_in_process(launcher: object) -> bool:
+    """Whether `launcher` is Hydra's basic launcher (jobs run one at a time in this process)."""
+    kind = type(launcher)
+    return any(f"{k.__module__}.{k.__qualname__}" == BASIC_LAUNCHER for k in kind.__mro__)

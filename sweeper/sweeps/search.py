@@ -5,7 +5,9 @@ one failing trial, overwrites earlier trial folders when a study is re-run,
 leaves killed trials RUNNING for good and reads `range`/`glob` unlike Hydra's
 own sweeper. `SearchSweeper` takes the same settings (sampler, direction,
 storage, study_name, n_trials, n_jobs, params, ...) and runs its own ask/tell
-loop, in batches of `n_jobs` trials, with:
+loop, `n_jobs` trials at a time (with a launcher that runs jobs in other processes,
+joblib or submitit, each slot is refilled as soon as its trial ends, so a pruned
+trial frees its slot at once; with Hydra's basic launcher, in batches), with:
 
 before any trial (any refusal is one line, `sweeper: error: ...`, exit 2)
 - the space read by `sweeper.sweeps.search_space` (the values a grid would run; a
@@ -17,10 +19,10 @@ before any trial (any refusal is one line, `sweeper: error: ...`, exit 2)
 - with `total_trials: true`, `n_trials` is the study's total, not the number to add;
 
 while it runs
-- job numbers claimed per batch in the sweep folder (`sweep_folder.claim_job_numbers`),
+- job numbers claimed before each launch in the sweep folder (`sweep_folder.claim_job_numbers`),
   after every job already there whatever `hydra.sweep.subdir`, so neither a
   resumed study nor a second worker in the same folder overwrites a job;
-- a heartbeat for the trials of the running batch;
+- a heartbeat for the running trials;
 - each trial tagged with its job folder and run status (metrics.json); a run
   refused by config validation (`reason: config: ...`), interrupted, or that
   raised inside Hydra's launcher is a FAIL trial; a run stopped by the pruner
@@ -43,12 +45,18 @@ Hydra imports this module on every start.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import functools
 import logging
 import math
+import multiprocessing
 import os
+import queue
 import re
+import signal
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -61,7 +69,8 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from sweeper.core.config import ConfigError
-from sweeper.core.interrupt import exit_code
+from sweeper.core.interrupt import exit_code, signal_name
+from sweeper.core.private_apis import runs_jobs_in_process
 from sweeper.core.record import run_status as read_status
 from sweeper.sweeps.objectives import Objective
 from sweeper.sweeps.pareto import (
@@ -81,6 +90,9 @@ log = logging.getLogger(__name__)
 # the errors the loser sees (PostgreSQL, SQLite); they are retried, others are not.
 SCHEMA_ATTEMPTS = 6
 RACE_SIGNS = ("UniqueViolation", "IntegrityError", "already exists", "database is locked")
+# After Ctrl-C or SIGTERM, how long a search waits for its running trials' jobs (in
+# worker processes) to record `status: interrupted` before it exits.
+STOP_WAIT = 30.0
 
 
 def _masked(url: str | None) -> str:
@@ -705,57 +717,175 @@ class SearchSweeper(Sweeper):
 
     # ------------------------------------------------------------------ the trials
     def _run(self, study: Any, space: SearchSpace) -> None:
-        import optuna
         from hydra.utils import instantiate
 
         from sweeper.sweeps.progress import SearchProgress
-        from sweeper.sweeps.stale_trials import Heartbeat
-        from sweeper.sweeps.sweep_folder import claim_job_numbers
 
         extend = None
         if self.custom_search_space:
             extend = instantiate({"_target_": self.custom_search_space, "_partial_": True})
+        progress = SearchProgress(self.n_trials)  # a line per trial told, on a terminal
+        if self.n_jobs > 1 and concurrent_launcher(self.launcher):
+            self._run_rolling(study, space, extend, progress)
+        else:
+            self._run_batches(study, space, extend, progress)
+
+    def _ask(self, study: Any, space: SearchSpace, extend: Any) -> tuple[Any, list[str]]:
+        """A new trial and its job's overrides (with its study and trial when pruning)."""
+        trial = study.ask(fixed_distributions=space.distributions)
+        self.pending.append(trial)
+        if extend is not None:
+            extend(self.config, trial)
+        overrides = space.overrides(trial.params)
+        if self.pruner is not None:  # the job reports to its trial
+            overrides += trial_overrides(self.storage, study.study_name, trial.number)
+        return trial, overrides
+
+    def _tell(self, study: Any, trial: Any, ret: Any) -> bool:
+        """Tell `trial` its job's outcome (`ret`: a JobReturn, or the exception the
+        launcher raised for it); True if the trial failed."""
+        import optuna
+
+        if isinstance(ret, BaseException):
+            value, attrs = None, {"status": "failed", "reason": f"launcher: {ret!r}"[:500]}
+        else:
+            value, attrs = trial_outcome(ret, len(self.objective.metrics))
+        for key, text in attrs.items():
+            trial.set_user_attr(key, text)
+        failed = False
+        if attrs.get("status") == "pruned":
+            tell_pruned(study, trial, self.config)
+        elif value is None:
+            failed = True
+            log.warning("trial %d failed: %s", trial.number, attrs.get("reason"))
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        else:
+            study.tell(trial, value)
+        self.pending.remove(trial)
+        self.finished_now.append(trial.number)
+        return failed
+
+    def _check_failures(self, outcomes: list[bool]) -> None:
+        """Stop the search when more than `max_failure_rate` of `outcomes` (the last
+        `n_jobs` trials told: a batch) failed."""
+        failures = sum(outcomes)
+        if outcomes and failures / len(outcomes) > self.max_failure_rate:
+            raise _TooManyFailures(
+                f"{failures} of {len(outcomes)} trials of a batch failed "
+                f"(hydra.sweeper.max_failure_rate={self.max_failure_rate})"
+            )
+
+    def _run_batches(self, study: Any, space: SearchSpace, extend: Any, progress: Any) -> None:
+        """Hydra's way: `n_jobs` trials asked, launched in one blocking call, then told.
+        Used with launchers that run jobs in this process (the basic launcher)."""
+        from sweeper.sweeps.stale_trials import Heartbeat
+        from sweeper.sweeps.sweep_folder import claim_job_numbers
+
         to_go = self.n_trials
-        progress = SearchProgress(to_go)  # a line per batch on a terminal (sweeper.sweeps.progress)
         while to_go > 0:
             batch = min(to_go, self.n_jobs)
             self.pending = []
-            for _ in range(batch):
-                self.pending.append(study.ask(fixed_distributions=space.distributions))
+            asked = [self._ask(study, space, extend) for _ in range(batch)]
             beat = Heartbeat(self.pending, self.heartbeat_interval) if self.storage else None
             try:
-                overrides = []
-                for trial in self.pending:
-                    if extend is not None:
-                        extend(self.config, trial)
-                    overrides.append(space.overrides(trial.params))
-                    if self.pruner is not None:  # the job reports to its trial
-                        ids = (self.storage, study.study_name, trial.number)
-                        overrides[-1] += trial_overrides(*ids)
                 first = claim_job_numbers(self.sweep_dir, batch)
-                returns = self.launcher.launch(overrides, initial_job_idx=first)
+                returns = self.launcher.launch([o for _, o in asked], initial_job_idx=first)
             finally:
                 if beat is not None:
                     beat.stop()
-            failures = 0
-            for trial, ret in zip(list(self.pending), returns):
-                value, attrs = trial_outcome(ret, len(self.objective.metrics))
-                for key, text in attrs.items():
-                    trial.set_user_attr(key, text)
-                if attrs.get("status") == "pruned":
-                    tell_pruned(study, trial, self.config)
-                elif value is None:
-                    failures += 1
-                    log.warning("trial %d failed: %s", trial.number, attrs.get("reason"))
-                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                else:
-                    study.tell(trial, value)
-                self.pending.remove(trial)
-                self.finished_now.append(trial.number)
+            outcomes = [self._tell(study, trial, ret) for (trial, _), ret in zip(asked, returns)]
             to_go -= batch
             progress.told(study, len(returns))
-            if failures / len(returns) > self.max_failure_rate:
-                raise _TooManyFailures(
-                    f"{failures} of {len(returns)} trials of a batch failed "
-                    f"(hydra.sweeper.max_failure_rate={self.max_failure_rate})"
-                )
+            self._check_failures(outcomes)
+
+    def _run_rolling(self, study: Any, space: SearchSpace, extend: Any, progress: Any) -> None:
+        """`n_jobs` slots, each refilled as soon as its trial ends: a pruned or failed
+        trial frees its slot at once instead of waiting for the slowest of a batch.
+
+        Each trial is its own `launcher.launch([overrides], job_number)` call (Hydra's
+        public launcher API) in a thread of this process, so a launcher that runs jobs
+        elsewhere (joblib's worker processes, submitit) runs `n_jobs` at once. Trials are
+        asked and told in this thread only. Ctrl-C or SIGTERM: SIGTERM is passed on to
+        the worker processes (Ctrl-C reaches them from the terminal), their runs record
+        `status: interrupted`, and the running trials are told FAIL as in a batch."""
+        from sweeper.sweeps.stale_trials import Heartbeat
+        from sweeper.sweeps.sweep_folder import claim_job_numbers
+
+        done: queue.Queue[tuple[Any, Any]] = queue.Queue()
+        running: dict[int, tuple[Any, Heartbeat | None]] = {}
+        recent: collections.deque[bool] = collections.deque(maxlen=self.n_jobs)
+        self.pending = []
+
+        def launch(trial: Any, overrides: list[str], number: int) -> None:
+            try:
+                done.put((trial, self.launcher.launch([overrides], initial_job_idx=number)[0]))
+            except BaseException as error:  # noqa: BLE001 - the trial fails, not the search
+                done.put((trial, error))
+
+        to_go, stopping = self.n_trials, None
+        try:
+            while running or (to_go > 0 and stopping is None):
+                while to_go > 0 and stopping is None and len(running) < self.n_jobs:
+                    trial, overrides = self._ask(study, space, extend)
+                    beat = Heartbeat([trial], self.heartbeat_interval) if self.storage else None
+                    running[trial.number] = (trial, beat)
+                    number = claim_job_numbers(self.sweep_dir, 1)
+                    threading.Thread(
+                        target=launch, args=(trial, overrides, number), daemon=True
+                    ).start()
+                    to_go -= 1
+                trial, ret = _next_done(done)
+                beat = running.pop(trial.number)[1]
+                if beat is not None:
+                    beat.stop()
+                recent.append(self._tell(study, trial, ret))
+                progress.told(study, 1)
+                if len(recent) == recent.maxlen or not (running or to_go):
+                    try:
+                        self._check_failures(list(recent))
+                    except _TooManyFailures as error:  # let the running trials end first
+                        stopping = stopping or error
+        except KeyboardInterrupt as interrupt:
+            _stop_workers(interrupt, running, done)
+            for _, beat in running.values():
+                if beat is not None:
+                    beat.stop()
+            raise
+        if stopping is not None:
+            raise stopping
+
+
+def concurrent_launcher(launcher: Any) -> bool:
+    """Whether `launcher` runs its jobs outside this process (joblib, submitit, ...), so
+    that several `launch` calls may run at once from threads. Hydra's basic launcher
+    runs each job in this process (working directory, logging, Hydra's global config):
+    only one at a time."""
+    return not runs_jobs_in_process(launcher)
+
+
+def _next_done(done: queue.Queue) -> tuple[Any, Any]:
+    """The next finished (trial, JobReturn or error); waits in short steps so that
+    Ctrl-C and SIGTERM reach this thread at once."""
+    while True:
+        try:
+            return done.get(timeout=0.5)
+        except queue.Empty:
+            continue
+
+
+def _stop_workers(interrupt: KeyboardInterrupt, running: dict, done: queue.Queue) -> None:
+    """After Ctrl-C or SIGTERM with trials running in worker processes: pass SIGTERM on
+    (a terminal's Ctrl-C reaches the whole process group already), and wait up to
+    STOP_WAIT seconds for the running jobs to record `status: interrupted`."""
+    if signal_name(interrupt) != "SIGINT":
+        for child in multiprocessing.active_children():
+            with contextlib.suppress(OSError):
+                os.kill(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_WAIT
+    waiting = set(running)
+    while waiting and time.monotonic() < deadline:
+        try:
+            trial, _ = done.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        waiting.discard(trial.number)
