@@ -30,7 +30,8 @@ def test_quick_benchmark_prints_its_table(tmp_path):
         "fixed cost per job",
         "parallel grid (joblib)",
         "pruning: median vs none (lr search)",
-        "pruning: joblib n_jobs=2 vs 1",
+        "pruning: joblib n_jobs=2 vs joblib n_jobs=1",
+        "pruning: joblib n_jobs=2 vs n_jobs=1 in-process",
         "search overhead per trial, 4-6 vs 1-3",
     ]
     adder = table.set_index("benchmark").loc["adder"]
