@@ -82,6 +82,32 @@ def test_a_different_grid_into_a_used_folder_is_refused_and_nothing_changes(tmp_
     assert snapshot(sweep) == before
 
 
+def test_a_logger_added_on_a_re_run_is_the_same_grid(tmp_path):
+    """`logger=...` says where results are recorded, not what a job trains: the re-run
+    resumes the grid (finished jobs kept) instead of refusing a 'different sweep'."""
+    assert grid(tmp_path, "model.hidden=3,4", "logger=none").returncode == 0
+    sweep = tmp_path / "sweep"
+    before = snapshot(sweep)
+    again = grid(tmp_path, "model.hidden=3,4", "logger=csv")
+    assert again.returncode == 0, again.stderr
+    assert "2 of 2 jobs already finished, kept and skipped: 0, 1" in again.stdout
+    after = snapshot(sweep)
+    assert {k: after[k] for k in before if k.split("/")[0] in "01"} == {
+        k: v for k, v in before.items() if k.split("/")[0] in "01"
+    }
+
+
+def test_job_identity_leaves_out_recording_only_overrides():
+    from sweeper.sweeps.sweep_folder import identity, recording_only
+
+    assert identity(["model.hidden=3", "logger=[csv,tensorboard]"]) == identity(["model.hidden=3"])
+    assert identity(["+logger.mlflow.tracking_uri=x", "task.data_root=/d", "loss='mse'"]) == {
+        "loss=mse"
+    }
+    assert recording_only("logger/tensorboard") and not recording_only("loggers")
+    assert identity(["device=cpu"]) != identity([])  # device can change results: kept
+
+
 def test_add_numbers_new_jobs_after_existing_ones_and_skips_finished_points(tmp_path):
     assert grid(tmp_path, "model.hidden=3,4").returncode == 0
     sweep = tmp_path / "sweep"

@@ -34,7 +34,13 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sweeper.core.record import BadFile, read_bytes, read_metrics
 from sweeper.reports.tables import read_table
-from sweeper.sweeps.sweep_folder import HYDRA_DIR, find_job_folders, is_job_folder, job_overrides
+from sweeper.sweeps.sweep_folder import (
+    HYDRA_DIR,
+    find_job_folders,
+    is_job_folder,
+    job_overrides,
+    recording_only,
+)
 
 # results.csv starts with `job`, then the override columns, then `status`: the
 # columns in between are the keys a sweep set, which `sweeper.compare` joins on.
@@ -50,7 +56,6 @@ TRIAL_KEYS = ("pruning.storage", "pruning.study", "pruning.trial")
 # it may be downloaded. Two sweeps that differ only in these are the same configurations,
 # so they are no results.csv columns (and so no pivot row or compare join key). Keys
 # that can change the numbers stay columns, `device` (bf16 on a GPU) included.
-RECORDING_KEYS = ("logger", "output_dir", "task.data_root", "task.download")
 
 
 @dataclass
@@ -90,12 +95,12 @@ def job_name(job: Path, folder: Path) -> str:
 def is_setting(key: str) -> bool:
     """Whether an override key is a configuration column: not Hydra's own (`hydra.*`,
     `hydra/launcher`), a search's trial identity (`TRIAL_KEYS`) or a recording-only key
-    (`RECORDING_KEYS` and the keys under them: `logger`, `logger.mlflow.tracking_uri`,
+    (`sweep_folder.RECORDING_KEYS` and the keys under them: `logger`, `logger.mlflow.tracking_uri`,
     `logger/tensorboard`)."""
     key = key.strip().lstrip("+~")
     if not key or key.startswith(("hydra.", "hydra/")) or key in TRIAL_KEYS:
         return False
-    return not any(key == k or key.startswith((f"{k}.", f"{k}/")) for k in RECORDING_KEYS)
+    return not recording_only(key)
 
 
 def parse_overrides(lines: list[str]) -> dict[str, str]:

@@ -143,9 +143,26 @@ def normalize_override(override: str) -> str:
     return f"{key.strip()}{sep}{value}"
 
 
+# Override keys that say where or how a job's results are recorded, not what it trains
+# (and the keys under them: `logger.mlflow.tracking_uri`, `logger/tensorboard`): no part
+# of a job's identity, no configuration column of the collected tables.
+RECORDING_KEYS = ("logger", "output_dir", "task.data_root", "task.download")
+
+
+def recording_only(key: str) -> bool:
+    """Whether an override key (`+`/`~` prefixes allowed) is one of `RECORDING_KEYS` or
+    under one."""
+    key = key.strip().lstrip("+~")
+    return any(key == k or key.startswith((f"{k}.", f"{k}/")) for k in RECORDING_KEYS)
+
+
 def identity(overrides: Iterable[str]) -> frozenset[str]:
-    """What makes two jobs the same job: their overrides, in any order and quoting."""
-    return frozenset(normalize_override(o) for o in overrides)
+    """What makes two jobs the same job: their overrides, in any order and quoting,
+    except the recording-only ones (`logger=tensorboard` added on a re-run is the
+    same grid)."""
+    return frozenset(
+        normalize_override(o) for o in overrides if not recording_only(str(o).partition("=")[0])
+    )
 
 
 def job_status(folder: Path) -> str:
