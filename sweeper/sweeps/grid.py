@@ -44,7 +44,6 @@ from typing import Any
 
 # Private (sweeper.core.private_apis says why): Hydra's basic sweeper, the grid's base class.
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobStatus
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -58,6 +57,7 @@ from sweeper.sweeps.sweep_folder import (
     existing_jobs,
     identity,
     job_status,
+    job_subdir,
     next_job_number,
 )
 
@@ -201,15 +201,8 @@ class GridSweeper(BasicSweeper):
     def _folder(self, point: Point, number: int) -> Path:
         """The job folder Hydra will give `point` as job `number` (resolving the subdir)."""
         cfg = self._compose(point, number)
-        hydra_config = HydraConfig.instance()
-        previous = hydra_config.cfg
-        try:
-            hydra_config.set_config(cfg)  # ${hydra:...} in the subdir resolves per job
-            subdir = str(OmegaConf.select(cfg, "hydra.sweep.subdir"))
-            root = str(OmegaConf.select(cfg, "hydra.sweep.dir"))
-        finally:
-            if previous is not None:
-                hydra_config.cfg = previous
+        subdir = job_subdir(cfg)  # ${hydra:...} in the subdir resolves per job
+        root = str(OmegaConf.select(cfg, "hydra.sweep.dir"))
         return Path(os.path.abspath(os.path.join(root, subdir)))
 
     def _plan(self, points: list[Point], sweep_dir: Path) -> list[Point]:

@@ -555,8 +555,6 @@ class SearchSweeper(Sweeper):
         exists, so a misspelt key (`task.epochz=choice(1,2)`) is refused in one line rather
         than failing trial 0 and entering the study's space; and refuse a
         `hydra.sweep.subdir` that gives two trials the same folder."""
-        from hydra.core.hydra_config import HydraConfig
-
         params = {}
         for name, distribution in space.distributions.items():
             choices = getattr(distribution, "choices", None)
@@ -567,21 +565,17 @@ class SearchSweeper(Sweeper):
         except Exception as error:  # Hydra's composition errors (unknown key, bad type)
             lines = [line.strip() for line in str(error).splitlines() if line.strip()]
             raise SearchError(f"search space: {lines[0] if lines else error}") from None
+        from sweeper.sweeps.sweep_folder import job_subdir
+
         folders = []
-        hydra_config = HydraConfig.instance()
-        previous = hydra_config.cfg
         try:
             for number in (0, 1):
-                with read_write(cfg.hydra), open_dict(cfg):  # set_config made it read-only
+                with read_write(cfg.hydra), open_dict(cfg):  # job_subdir makes it read-only
                     cfg.hydra.job.num = cfg.hydra.job.id = number
-                hydra_config.set_config(cfg)  # ${hydra:...} in the subdir resolves per trial
-                folders.append(str(OmegaConf.select(cfg, "hydra.sweep.subdir")))
+                folders.append(job_subdir(cfg))  # ${hydra:...} in the subdir resolves per trial
         except Exception as error:  # a subdir that needs what only a running job has
             log.debug("hydra.sweep.subdir not checked before the first trial: %s", error)
             return cfg
-        finally:
-            if previous is not None:
-                hydra_config.cfg = previous
         if folders[0] == folders[1]:
             raise SearchError(
                 f"hydra.sweep.subdir={folders[0]} gives every trial the same folder; "

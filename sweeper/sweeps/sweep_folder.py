@@ -21,6 +21,7 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -246,3 +247,20 @@ def claim_job_numbers(root: str | Path, count: int) -> int:
             for path in taken:
                 path.unlink(missing_ok=True)
             start = next_job_number(root)
+
+
+def job_subdir(cfg: Any) -> str:
+    """`hydra.sweep.subdir` of a composed job config, resolved as Hydra resolves it for
+    that job: `${hydra:job.num}` and the like read Hydra's global config, which is set
+    to `cfg` meanwhile (and made read-only by Hydra), then put back."""
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import OmegaConf
+
+    hydra_config = HydraConfig.instance()
+    previous = hydra_config.cfg
+    try:
+        hydra_config.set_config(cfg)
+        return str(OmegaConf.select(cfg, "hydra.sweep.subdir"))
+    finally:
+        if previous is not None:
+            hydra_config.cfg = previous
