@@ -250,6 +250,31 @@ def test_report_counts_pruned_trials_apart_and_marks_them_on_the_plot(tmp_path):
     assert [t.get_text() for t in axes.get_legend().get_texts()][-1] == "Pruned (last epoch value)"
 
 
+@pytest.mark.parametrize(("status", "state"), [("pruned", "PRUNED"), ("ok", "COMPLETE")])
+def test_a_killed_search_s_finished_run_is_told_from_its_job_number(tmp_path, status, state):
+    """The search was SIGKILLed after the job finished but before it told the trial, so
+    the trial has no `job_dir` yet: only the job number and sweep folder recorded at
+    launch. The resumed search finds job 3 by its number and tells the trial from it."""
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}", direction="maximize")
+    trial = study.ask()
+    trial.report(0.2, 2)
+    sweep = tmp_path / "sweep"
+    job = sweep / "3"
+    (job / ".hydra").mkdir(parents=True)
+    (job / ".hydra" / "config.yaml").write_text("seed: 0\n")
+    (job / ".hydra" / "hydra.yaml").write_text("hydra:\n  job:\n    num: 3\n")
+    (job / ".hydra" / "overrides.yaml").write_text("- optim.lr=0.01\n")
+    (job / "metrics.json").write_text(json.dumps({"status": status, "objective": 0.9}))
+    trial.set_user_attr("job_number", 3)
+    trial.set_user_attr("sweep_dir", str(sweep))
+    handled = fail_stale_trials(study, grace_period=10, now=trial.datetime_start.timestamp() + 60)
+    assert handled == [f"0 (told from {job.resolve()})"]
+    told = study.trials[0]
+    assert told.state.name == state and told.value == (0.2 if status == "pruned" else 0.9)
+    assert told.user_attrs["job_dir"] == str(job.resolve())
+    assert told.user_attrs["status"] == status
+
+
 def test_a_stale_trial_whose_run_was_pruned_is_told_pruned(tmp_path):
     study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}", direction="maximize")
     trial = study.ask()

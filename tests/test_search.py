@@ -429,6 +429,8 @@ def test_a_short_trial_frees_its_slot_at_once(tmp_path):
     ended = {n: (job / "metrics.json").stat().st_mtime for n, job in jobs.items()}
     assert ended[1] <= started[2] < ended[0], (started, ended)
     assert len({job.name for job in jobs.values()}) == 3  # three job folders, none shared
+    # recorded at launch, so a killed search's resume finds each trial's job (stale_trials)
+    assert all(jobs[n].name == str(trials.loc[n, "user_attrs_job_number"]) for n in jobs)
 
 
 @pytest.mark.slow

@@ -735,6 +735,13 @@ class SearchSweeper(Sweeper):
             overrides += trial_overrides(self.storage, study.study_name, trial.number)
         return trial, overrides
 
+    def _mark_job(self, trial: Any, number: int) -> None:
+        """Record the trial's job number and sweep folder before its job starts, so that a
+        search killed before telling it can still be told from the job's metrics.json
+        when resumed (`stale_trials.job_dir_of`)."""
+        trial.set_user_attr("job_number", number)
+        trial.set_user_attr("sweep_dir", str(self.sweep_dir.resolve()))
+
     def _tell(self, study: Any, trial: Any, ret: Any) -> bool:
         """Tell `trial` its job's outcome (`ret`: a JobReturn, or the exception the
         launcher raised for it); True if the trial failed."""
@@ -783,6 +790,8 @@ class SearchSweeper(Sweeper):
             beat = Heartbeat(self.pending, self.heartbeat_interval) if self.storage else None
             try:
                 first = claim_job_numbers(self.sweep_dir, batch)
+                for i, (trial, _) in enumerate(asked):
+                    self._mark_job(trial, first + i)
                 returns = self.launcher.launch([o for _, o in asked], initial_job_idx=first)
             finally:
                 if beat is not None:
@@ -824,6 +833,7 @@ class SearchSweeper(Sweeper):
                     beat = Heartbeat([trial], self.heartbeat_interval) if self.storage else None
                     running[trial.number] = (trial, beat)
                     number = claim_job_numbers(self.sweep_dir, 1)
+                    self._mark_job(trial, number)
                     threading.Thread(
                         target=launch, args=(trial, overrides, number), daemon=True
                     ).start()

@@ -86,12 +86,30 @@ def _trial_of(study: Any, frozen: Any) -> Any:
     return optuna.trial.Trial(study, frozen._trial_id)
 
 
-def _finished_record(frozen: Any) -> dict[str, Any] | None:
+def job_dir_of(frozen: Any) -> str | None:
+    """The trial's job folder: `job_dir` (set when its job returned) or, for a trial whose
+    search was killed before that, the folder of job `job_number` under `sweep_dir` (both
+    set when the job was launched)."""
+    from sweeper.sweeps.sweep_folder import existing_jobs
+
     job_dir = frozen.user_attrs.get("job_dir")
+    if job_dir:
+        return str(job_dir)
+    number, root = frozen.user_attrs.get("job_number"), frozen.user_attrs.get("sweep_dir")
+    if isinstance(number, int) and isinstance(root, str):
+        for job in existing_jobs(root):
+            if job.number == number:
+                return str(job.folder.resolve())
+    return None
+
+
+def _finished_record(frozen: Any) -> tuple[str, dict[str, Any]] | None:
+    """(job folder, metrics.json record) of a trial whose run finished, else None."""
+    job_dir = job_dir_of(frozen)
     if not job_dir:
         return None
     found = run_status(job_dir)
-    return found.record if found.finished else None
+    return (job_dir, found.record) if found.finished and found.record is not None else None
 
 
 def told_value(record: dict[str, Any]) -> float | list[float] | None:
@@ -133,7 +151,8 @@ def fail_stale_trials(study: Any, grace_period: float, now: float | None = None)
         attrs = frozen.system_attrs
         beat = attrs.get(HEARTBEAT)
         started = frozen.datetime_start.timestamp() if frozen.datetime_start else now
-        record = _finished_record(frozen)
+        finished = _finished_record(frozen)
+        record = finished[1] if finished else None
         if _dead_here(attrs.get(WORKER)):
             why = f"its process {attrs[WORKER]} is gone"
         elif isinstance(beat, (int, float)):
@@ -144,21 +163,24 @@ def fail_stale_trials(study: Any, grace_period: float, now: float | None = None)
             continue
         else:
             why = f"no heartbeat at all, started {now - started:.0f} s ago"
-        if record is not None:  # its run finished before the trial was told: use it
+        if finished is not None:  # its run finished before the trial was told: use it
+            job_dir, record = finished
             value = told_value(record)
             try:
+                trial = _trial_of(study, frozen)
+                trial.set_user_attr("job_dir", job_dir)
+                trial.set_user_attr("status", str(record.get("status")))
+                if record.get("reason"):
+                    trial.set_user_attr("reason", str(record.get("reason"))[:500])
                 if record.get("status") == "pruned":  # its last reported value stays
                     study.tell(frozen.number, state=optuna.trial.TrialState.PRUNED)
                 elif value is not None:
                     study.tell(frozen.number, value)
                 else:
-                    trial = _trial_of(study, frozen)
-                    trial.set_user_attr("status", str(record["status"]))
-                    trial.set_user_attr("reason", str(record.get("reason"))[:500])
                     study.tell(frozen.number, state=optuna.trial.TrialState.FAIL)
             except (RuntimeError, ValueError):  # finished by someone else meanwhile
                 continue
-            handled.append(f"{frozen.number} (told from {frozen.user_attrs['job_dir']})")
+            handled.append(f"{frozen.number} (told from {job_dir})")
             continue
         try:
             trial = _trial_of(study, frozen)
