@@ -2,14 +2,18 @@
 
 `fit` calls every observer's `epoch_end` after each epoch it trains, and `train`
 calls `run_end` once with the run's record just before metrics.json is written.
-Pruners (stop a search's hopeless trial) and experiment loggers (TensorBoard,
-MLflow) are observers; `build_observers(cfg, out_dir)` is the one place that
+Pruners (stop a search's hopeless trial), experiment loggers (TensorBoard,
+MLflow) and the orphan guard (stop a job whose launching process is gone) are
+observers; `build_observers(cfg, out_dir)` is the one place that
 decides, from a job's config, which ones a run gets. The loop itself never
 knows which observers it has.
 """
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -17,6 +21,8 @@ from omegaconf import DictConfig
 
 if TYPE_CHECKING:
     from sweeper.core.record import RunRecord
+
+log = logging.getLogger(__name__)
 
 
 class EpochObserver(Protocol):
@@ -45,8 +51,46 @@ def build_observers(cfg: DictConfig, out_dir: Path) -> list[EpochObserver]:
     from sweeper.sweeps.pruning import pruning_observer
 
     observers: list[EpochObserver] = []
+    guard = orphan_guard()
+    if guard is not None:
+        observers.append(guard)
     pruner = pruning_observer(cfg)  # a search's trial with a pruner on
     if pruner is not None:
         observers.append(pruner)
     observers.extend(build_loggers(cfg, out_dir))
     return observers
+
+
+class OrphanGuard:
+    """Stops a job whose launching process is gone. A job in a worker process (joblib's
+    loky workers) outlives a SIGKILLed search or grid: it would train on unseen and
+    write a result for a trial the resumed search has already told FAIL. After every
+    epoch it compares `os.getppid()` with the parent's pid at the start (a process
+    whose parent died is re-parented; loky's parent handle has no sentinel to wait
+    on); the run then ends as interrupted (`interrupted by SIGHUP in epoch N`,
+    checkpoint kept), as if its terminal had hung up."""
+
+    def __init__(self, parent_pid: int) -> None:
+        self.parent_pid = parent_pid
+
+    def epoch_end(self, row: dict[str, Any]) -> None:
+        from sweeper.core.interrupt import Interrupted
+
+        if os.getppid() != self.parent_pid:
+            log.warning(
+                "the process that launched this job (pid %s) is gone: stopping after epoch %s",
+                self.parent_pid,
+                row.get("epoch"),
+            )
+            raise Interrupted("SIGHUP")
+
+    def run_end(self, record: RunRecord) -> None:
+        pass
+
+
+def orphan_guard() -> OrphanGuard | None:
+    """An OrphanGuard for a job running in a multiprocessing child (a joblib worker);
+    None in a process of its own (a command line, Hydra's basic launcher, SLURM)."""
+    if multiprocessing.parent_process() is None:
+        return None
+    return OrphanGuard(os.getppid())
