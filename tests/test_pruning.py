@@ -115,6 +115,20 @@ def test_an_objective_without_per_epoch_values_cannot_be_pruned(make_cfg, metric
     assert "objective.metric=" in str(error.value) and "pruner=none" in str(error.value)
 
 
+def test_a_multi_objective_search_cannot_be_pruned_and_the_message_lists_the_metrics(make_cfg):
+    cfg = make_cfg(
+        "pruner=median",
+        "objective.metric=[val_accuracy,parameters]",
+        "objective.direction=[maximize,minimize]",
+    )
+    with pytest.raises(ConfigError) as error:
+        check_pruning(cfg, "sqlite:///x.db")
+    assert str(error.value) == (
+        "objective.metric=[val_accuracy,parameters]: Optuna cannot prune a multi-objective "
+        "study; use pruner=none"
+    )
+
+
 def test_unknown_pruner_on_the_command_line():
     assert unknown_pruner(["task=adder", "pruner=median"]) is None
     assert unknown_pruner(["pruner=median,none", "pruner=choice(a,b)"]) is None  # sweeps

@@ -176,7 +176,8 @@ def epoch_metric(cfg: DictConfig) -> str:
     metric = OmegaConf.select(cfg, "objective.metric", default=None)
     if isinstance(metric, (list, tuple, ListConfig)):
         raise ConfigError(
-            f"objective.metric={list(metric)}: Optuna cannot prune a multi-objective study; "
+            f"objective.metric=[{','.join(map(str, metric))}]: Optuna cannot prune a "
+            "multi-objective study; "
             "use pruner=none"
         )
     cls = task_class(OmegaConf.select(cfg, "task._target_"))
