@@ -49,7 +49,15 @@ from omegaconf import DictConfig
 from sweeper.core.artifacts import write_csv, write_text
 from sweeper.reports.plots import plot_sweep_curves
 from sweeper.reports.report import REPORT, write_report
-from sweeper.reports.results import UNSET, Sweep, inside_job_folder, label, load_sweep
+from sweeper.reports.results import (
+    UNSET,
+    Sweep,
+    inside_job_folder,
+    job_counts,
+    key_text,
+    label,
+    load_sweep,
+)
 from sweeper.reports.stats import (
     Summary,
     by_config,
@@ -130,10 +138,31 @@ def objective_heading(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICAT
     what = " / ".join(f"{m} ({metric_split(m)})" for m in names) or "(unknown metric)"
     if replicated(sweep, replicate_key):
         return f"objective: {what}, mean ± 95 % CI half-width (n) over {replicate_key}"
+    if is_search(sweep):  # trials are configurations: confirm re-runs the best over seeds
+        how = f"python -m sweeper.confirm {sweep.folder} --seeds 5"
+    else:
+        how = f"sweep {replicate_key}=0,1,2,3,4"
     return (
         f"objective: {what}; one job per configuration (n = 1): no confidence intervals "
-        f"(sweep {replicate_key}=0,1,2,3,4 for them)"
+        f"({how} for them)"
     )
+
+
+SEARCH_FILES = ("best_trial.yaml", "trials.csv")  # what an Optuna search leaves in its folder
+SEARCH_SWEEPER = "search"  # the `hydra/sweeper` choice of a search's jobs (conf/hydra/sweeper)
+
+
+def is_search(sweep: Sweep) -> bool:
+    """Whether the folder holds an Optuna search (its files, or a job run by the search
+    sweeper: collect also runs as the search's callback), not a grid."""
+    from sweeper.reports.results import config_value
+
+    if any((sweep.folder / name).is_file() for name in SEARCH_FILES):
+        return True
+    if sweep.results.empty or "job_dir" not in sweep.results:
+        return False
+    job = Path(str(sweep.results["job_dir"].iloc[0]))
+    return config_value(job, "hydra/sweeper") == SEARCH_SWEEPER
 
 
 def results_by_config(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY):
@@ -168,8 +197,8 @@ def pivot_objective(
     # Numbers in increasing order (an Optuna search's learning rates); words as swept.
     numeric = [k for k in keys if pd.api.types.is_numeric_dtype(results[k])]
     results = results.sort_values(numeric, kind="stable") if numeric else results
-    for key in numeric:  # 0.0012345 stays readable instead of rounding to 0.0012
-        results[key] = results[key].map(lambda v: UNSET if pd.isna(v) else f"{v:g}")
+    for key in numeric:  # 0.0012345 stays readable instead of rounding to 0.0012; 5 not 5.0
+        results[key] = results[key].map(key_text)
     for key in keys:  # a key a job did not have: shown, not dropped from the table
         results[key] = results[key].astype(object).where(results[key].notna(), UNSET)
     if len(keys) == 1:
@@ -294,10 +323,8 @@ def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE
             specs = results["objectives"].dropna().astype(str).unique()
             metrics = "; ".join(specs) if len(specs) else metrics
         ok = results[results["status"] == "ok"]
-        n_pruned = int((results["status"] == "pruned").sum())
         lines += [
-            f"Objective: `{metrics}`; {len(ok)} of {len(results)} collected jobs ok"
-            + (f", {n_pruned} pruned." if n_pruned else ".")
+            f"Objective: `{metrics}`; {job_counts(results, 'collected jobs')}."
             + (f" Swept: {', '.join(f'`{k}`' for k in sweep.swept)}." if sweep.swept else ""),
             "",
             objective_heading(sweep, replicate_key) + ":",
@@ -417,13 +444,19 @@ def write_error(error: OSError) -> str:
 
 
 def report(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> str:
-    """What the terminal shows: the pivot table under a line naming its metric and split,
-    the best configuration by mean (replicated sweeps), the jobs with no value of a
+    """What the terminal shows: how many jobs are ok, failed and pruned (`job_counts`; the
+    pivot's (n) counts only the ok ones), the pivot table under a line naming its metric and
+    split, the best configuration by mean (replicated sweeps), the jobs with no value of a
     metric, then what was skipped and why."""
     lines = [f"{sweep.folder}: {len(sweep.results)} jobs collected"]
-    if inside_job_folder(sweep.folder):
+    in_job = inside_job_folder(sweep.folder)
+    if in_job:
         lines[0] += " (a job folder: nothing written into it)"
     if not sweep.results.empty:
+        counts = job_counts(sweep.results)  # the cells' (n) leave these out: say so here
+        if (sweep.results["status"] != "ok").any() and not in_job:
+            counts += ": see summary.md"
+        lines.append(counts)
         legend = legend_lines(sweep, replicate_key)  # the heading, then the best by mean
         lines.append(legend[0])
         lines.append(pivot_objective(sweep, replicate_key).to_string())

@@ -24,8 +24,8 @@ Per configuration and metric (named with its split: `test_accuracy (test split)`
 A and B as `mean ± 95 % CI half-width (n)` (bounds clipped to the metric's range),
 B - A with its interval, the test (`sweeper.reports.stats`: paired t when the same
 seeds are on both sides, else Welch; for skewed samples of n >= 10 a permutation p
-and a BCa bootstrap interval; an exact permutation test when a side, or every paired
-difference, has no spread), its
+and a BCa bootstrap interval; an exact permutation test only where t is undefined:
+every paired difference the same, or both unpaired sides constant), its
 p Holm-adjusted over all rows of that metric, and a verdict (`A better`, `B better`,
 `no evidence`) that follows the metric's direction. Left out of the statistics and
 counted per side: `A failed` / `B failed` the jobs that failed and the ok jobs with
@@ -651,7 +651,7 @@ def main(argv: list[str] | None = None) -> int:
     if (table[["A n", "B n"]].max(axis=None)) <= 1:
         print(
             f"n = 1 on both sides: differences without intervals or tests "
-            f"(sweep {args.replicate_key}=0,1,2,3,4 for them)"
+            f"({_more_seeds(inputs, args.replicate_key)} for them)"
         )
     print(printable(table, shown, result.objective_metric).to_string(index=False))
     if args.out:
@@ -679,6 +679,21 @@ SWEEP_FILES = (
     "trials.csv",
     "pareto_front.csv",
 )
+
+
+def _more_seeds(inputs: list[Path], replicate_key: str) -> str:
+    """How to get replicates: `sweep seed=0,1,2,3,4`, or for an Optuna search's folder (or
+    its results.csv), whose trials are configurations of their own, confirm's command."""
+    from sweeper.collect import SEARCH_FILES
+
+    searches = [
+        p if p.is_dir() else p.parent
+        for p in inputs
+        if any(((p if p.is_dir() else p.parent) / name).is_file() for name in SEARCH_FILES)
+    ]
+    if searches:
+        return " and ".join(f"python -m sweeper.confirm {s} --seeds 5" for s in searches)
+    return f"sweep {replicate_key}=0,1,2,3,4"
 
 
 def _sweep_output(given: Path, out: Path) -> bool:

@@ -18,8 +18,10 @@ named with `--trial N` that is not the single best, `adder-lr-confirm-trial<N>`)
 inside it: collect finds job folders at any depth, so confirm jobs inside the
 search folder would become rows of the search's results.csv the next time the
 study is resumed. The grid is collected as usual (`SWEEP_DIR-confirm/results.csv`,
-`results_by_config.csv`, ...); then this prints the search's value beside the
-mean ± 95 % CI over the seeds of the objective and the main metrics. Running it
+`results_by_config.csv`, ...); then this prints the search's value, with the
+trial's own test figures beside its validation one (best_trial.yaml `metrics`, or
+the trial's metrics.json for `--trial N`), and beside each the mean ± 95 % CI over
+the seeds of the objective and the main metrics. Running it
 again resumes the same grid (finished jobs are kept); other `--seeds` are
 refused by the grid sweeper (add `hydra.sweeper.add=true` to add seeds).
 
@@ -49,6 +51,8 @@ from sweeper.reports.stats import format_summary, metric_split, summarize
 from sweeper.sweeps.pareto import show_value
 
 METRICS = ("objective", "val_accuracy", "test_accuracy", "extrapolation_accuracy")
+# A trial's own figures shown beside the seeds' (what the search reports beside its best).
+TRIAL_METRICS = ("val_accuracy", "test_accuracy", "test_exact_accuracy", "extrapolation_accuracy")
 DROPPED = ("hparams_search", "hydra", "seed")
 
 
@@ -258,9 +262,11 @@ def command(sweep_dir: Path, seeds: int, extra: list[str], trial: int | None = N
 
 
 def summary(sweep_dir: Path, best: dict, folder: Path | None = None) -> str:
-    """The trial's value(s) in the search beside the seeds' mean ± 95 % CI (n), per metric;
-    `folder`: the confirm grid's folder (default `confirm_dir(sweep_dir)`). A trial of a
-    multi-objective search (`values`) gets a line per objective."""
+    """The trial's value(s) in the search beside the seeds' mean ± 95 % CI (n), per metric,
+    with its own held-out (test) figures (`trial_metrics`) on the first line and each of its
+    figures beside the seeds' (`; the trial: 0.9812`); `folder`: the confirm grid's folder
+    (default `confirm_dir(sweep_dir)`). A trial of a multi-objective search (`values`) gets
+    a line per objective."""
     from sweeper.reports.results import load_sweep
 
     folder = folder or confirm_dir(sweep_dir)
@@ -275,25 +281,37 @@ def summary(sweep_dir: Path, best: dict, folder: Path | None = None) -> str:
         directions = best.get("directions") if isinstance(best.get("directions"), dict) else {}
         targets = [(m, _number(v), str(directions.get(m, "maximize"))) for m, v in values.items()]
         shown = ", ".join(f"{_with_split(m)} = {show_value(v)}" for m, v, _ in targets)
-        first = f"{which} {best.get('number')} of the search: {shown} (one seed)"
+        first = f"{which} {best.get('number')} of the search: {shown}"
     else:
         value = _number(best.get("value"))
         given = results["objective_direction"].dropna().astype(str)
         targets = [("objective", value, given.iloc[0] if len(given) else "maximize")]
         first = (
             f"{which} {best.get('number')} of the search: objective {metric} "
-            f"({metric_split(metric)}) = {value:.4f} (one seed)"
+            f"({metric_split(metric)}) = {value:.4f}"
         )
+    own = trial_metrics(best)
+    held_out = [
+        f"{m} {own[m]:.4f} ({metric_split(m)})"
+        for m in own
+        if m != metric and metric_split(m) not in ("validation split", "run")
+    ]
+    first += "".join(f"; {part}" for part in held_out) + " (one seed)"
     lines = [
         first,
         f"re-run over {len(results)} seeds ({len(results) - len(ok)} failed), "
-        "mean ± 95 % CI half-width (n):",
+        "mean ± 95 % CI half-width (n), beside the trial's own (one seed):",
     ]
     names = [*METRICS, *(m for m, _, _ in targets if m not in METRICS)]
     for name in names:
         if name in ok:
             shown = f"objective ({metric})" if name == "objective" else name
-            lines.append(f"  {shown}: {format_summary(summarize(ok[name]))}")
+            if values:  # multi-objective: each objective's own value, then its figures
+                trial = _number(values.get(name, own.get(name)))
+            else:
+                trial = value if name == "objective" else _number(own.get(name))
+            beside = "" if math.isnan(trial) else f"; the trial: {show_value(trial)}"
+            lines.append(f"  {shown}: {format_summary(summarize(ok[name]))}{beside}")
     for name, value, direction in targets:
         if name not in ok:
             continue
@@ -303,6 +321,30 @@ def summary(sweep_dir: Path, best: dict, folder: Path | None = None) -> str:
         prefix = f"{name}: " if values else ""
         lines.append(prefix + _verdict(value, seeds, direction != "minimize"))
     return "\n".join(lines)
+
+
+def trial_metrics(trial: dict) -> dict[str, float]:
+    """The searched trial's own validation and test figures ({metric: value}, one seed):
+    best_trial.yaml's `metrics` (the search writes them for its best trial), else the
+    `metrics` of the trial's own metrics.json (`--trial N`); {} when neither can be read."""
+    found = trial.get("metrics")
+    if not isinstance(found, dict) and trial.get("job_dir"):
+        from sweeper.core.record import run_status
+
+        record = run_status(Path(str(trial["job_dir"]))).record or {}
+        found = record.get("metrics")
+        found = (
+            {k: v for k, v in found.items() if k in TRIAL_METRICS}
+            if isinstance(found, dict)
+            else {}
+        )
+    if not isinstance(found, dict):
+        return {}
+    return {
+        str(k): float(v)
+        for k, v in found.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
 
 
 def _with_split(metric: str) -> str:

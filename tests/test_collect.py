@@ -338,6 +338,8 @@ def test_jobs_without_hydra_folder_are_found_by_metrics_json(tmp_path):
 
 
 DROP = object()  # a key left out of the record
+# An ok record whose objective is NaN, infinite, null or missing is no malformed file but a
+# failed run: a counted row (tests/test_stats_fixes.py), not in this list.
 BAD_METRICS = {
     "list": ("[1, 2]", "metrics.json: a JSON list, not an object"),
     "string": ('"ok"', "metrics.json: a JSON str, not an object"),
@@ -359,11 +361,6 @@ BAD_METRICS = {
     "objective true": ({"objective": True}, "metrics.json: objective is True, not a number"),
     "objective list": ({"objective": [1]}, "metrics.json: objective is [1], not a number"),
     "objective dict": ({"objective": {}}, "metrics.json: objective is {}, not a number"),
-    "objective null ok": ({"objective": None}, "metrics.json: objective is null, not a number"),
-    "objective missing": ({"objective": DROP}, "metrics.json: status ok but no objective"),
-    "objective nan": ('{"status": "ok", "objective": NaN}', "objective is nan, not a finite"),
-    "objective inf": ('{"status": "ok", "objective": Infinity}', "objective is inf, not a finite"),
-    "objective 1e999": ('{"status": "ok", "objective": 1e999}', "objective is inf, not a finite"),
     "objective 10**30": ({"objective": 10**30}, "objective is 1000000000000000000000000000000"),
     "objective 5000 digits": ('{"status": "ok", "objective": ' + "9" * 5000 + "}", "not usable"),
     "deep nesting": ("[" * 100_000 + "]" * 100_000, "metrics.json: not usable JSON"),

@@ -299,7 +299,43 @@ def read_metrics(path: Path) -> dict[str, Any]:
         raise BadFile(f"metrics.json: not JSON ({error})") from None
     except (ValueError, RecursionError) as error:  # 5000-digit integers, [[[[...]]]]
         raise BadFile(f"metrics.json: not usable JSON ({type(error).__name__})") from None
-    return check_record(record)
+    return check_record(no_objective_fails(record))
+
+
+def no_objective_fails(record: Any) -> Any:
+    """An `ok` record whose objective has no value (NaN, ±inf, null, missing; for a
+    multi-objective run, any of its `objectives` values) as the failed run it is for
+    collect: status `failed`, reason `objective is NaN` (`... is inf`, `... is null`,
+    `no objective`), so the job stays a counted row of its configuration instead of
+    being skipped. Anything else is returned as it is (a malformed objective, text or a
+    too-long integer, is still `check_record`'s to refuse).
+
+    Only collect's reader (`read_metrics`) applies it; `run_status`, which searches
+    and their stale-trial code read, leaves the record alone: there such a run is a
+    FAIL trial already (`sweeper.sweeps.stale_trials.told_value`)."""
+    if not isinstance(record, dict) or record.get("status") != "ok":
+        return record
+    why = _no_value(record, "objective", "objective")
+    objectives = record.get("objectives")
+    if why is None and isinstance(objectives, list):
+        for i, entry in enumerate(objectives):
+            if isinstance(entry, dict):
+                why = why or _no_value(entry, "value", f"objectives[{i}].value")
+    if why is None:
+        return record
+    return {**record, "status": "failed", "reason": why}
+
+
+def _no_value(record: dict, key: str, name: str) -> str | None:
+    """`objective is NaN` when record[key] is missing, null or a non-finite float; else None."""
+    if key not in record:
+        return f"no {name}"
+    value = record[key]
+    if value is None:
+        return f"{name} is null"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{name} is {'NaN' if math.isnan(value) else value}"
+    return None
 
 
 def read_record(path: Path) -> RunRecord:

@@ -132,8 +132,17 @@ def _mean_with_band(
     return line
 
 
-def _means(rows: pd.DataFrame, x: str, y: str) -> list[float]:
-    return [summarize(group[y]).mean for _, group in rows.groupby(x)]
+def _drawn(*axes: Axes) -> list[float]:
+    """Every y value drawn on `axes`: the lines (means, faint replicates, grey others) and
+    the bands' edges, so an axis limit taken from them cuts no band (finite ones only)."""
+    values: list[float] = []
+    for ax in axes:
+        for line in ax.get_lines():
+            values += [float(v) for v in line.get_ydata()]
+        for collection in ax.collections:  # fill_between's bands
+            for path in collection.get_paths():
+                values += [float(v) for v in path.vertices[:, 1]]
+    return [v for v in values if math.isfinite(v)]
 
 
 def _legend_beside(figure: Figure, handles: list[Any], names: list[str], plot_width: float) -> None:
@@ -194,8 +203,7 @@ def plot_sweep_curves(
             handles.append(
                 _mean_with_band(accuracy, rows, "epoch", column, markersize=3, **colours[name])
             )
-        shown = [v for _, rows, _ in configurations for v in _means(rows, "epoch", column)]
-        _epoch_axis(accuracy, column, shown)
+        _epoch_axis(accuracy, column, _drawn(accuracy))  # the bands too, not just the means
         accuracy.set_title(CURVE_PANELS[2][1])
         _legend_beside(figure, handles, [name for name, _, _ in configurations], 13.5)
         width = figure.get_size_inches()[0]
@@ -222,16 +230,13 @@ def plot_accuracy_vs_length(
     colours = palette(name for name, _, _ in configurations)
     trained = by_length[by_length["split"] == "test"]["length"]
     span = (trained.min() - 0.5, trained.max() + 0.5)
-    limits = accuracy_limits(
-        v for _, rows, _ in configurations for v in _means(rows, "length", "accuracy")
-    )
     with figure_style():
         if len(configurations) <= 1:
             figure = Figure(figsize=(9, 5))
             ax = figure.subplots()
             ax.axvspan(*span, color=SHADE, zorder=0, linewidth=0)
             handles = [_length_line(ax, rows, colours[name]) for name, rows, _ in configurations]
-            _length_axis(ax, limits)
+            _length_axis(ax, accuracy_limits(_drawn(ax)))  # the bands too, not just the means
             ax.set_ylabel(ylabel)
             ax.set_xlabel("sequence length")
             ax.set_title(title)
@@ -242,7 +247,7 @@ def plot_accuracy_vs_length(
             width = figure.get_size_inches()[0]
             figure.subplots_adjust(left=0.9 / width, right=8.9 / width, bottom=0.1, top=0.93)
         else:
-            figure = _small_multiples(configurations, colours, span, limits)
+            figure = _small_multiples(configurations, colours, span)
             figure.suptitle(
                 f"{title}\nshaded: training lengths; squares: lengths never trained on; "
                 "grey: the other configurations",
@@ -286,9 +291,9 @@ def _small_multiples(
     configurations: list[Any],
     colours: dict[str, dict[str, Any]],
     span: tuple[float, float],
-    limits: tuple[float, float],
 ) -> Figure:
-    """One small panel per configuration: its line in colour over the others in grey."""
+    """One small panel per configuration: its line in colour over the others in grey; one
+    accuracy range for all, spanning every panel's lines and bands."""
     count = len(configurations)
     columns = math.ceil(math.sqrt(count * 1.4))
     rows_ = math.ceil(count / columns)
@@ -308,6 +313,8 @@ def _small_multiples(
         _length_line(ax, rows, colours[name], markersize=3)
         ax.set_title(textwrap.fill(name, 34), fontsize=8)
         ax.tick_params(labelsize=7)
+    limits = accuracy_limits(_drawn(*axes.flat[:count]))
+    for ax in axes.flat[:count]:
         _length_axis(ax, limits)
     width, height = figure.get_size_inches()
     figure.subplots_adjust(

@@ -41,7 +41,7 @@ from sweeper.core.artifacts import write_text
 from sweeper.core.record import BadFile, read_bytes
 from sweeper.reports.report_assets import CSS, ERROR_HOOK, TABLES
 from sweeper.reports.report_tables import config_label, esc, fmt, html_table, pivot_html
-from sweeper.reports.results import FIRST, UNSET, Sweep
+from sweeper.reports.results import FIRST, UNSET, Sweep, job_counts
 from sweeper.reports.stats import metric_columns, no_value
 from sweeper.reports.tables import read_table
 from sweeper.sweeps.pareto import Front, collected_front
@@ -219,7 +219,6 @@ def report_html(sweep: Sweep, pivot: pd.DataFrame | None, legend: Sequence[str] 
     if results.empty:
         head.append('<p class="empty">No finished jobs: nothing to tabulate yet.</p>')
     else:
-        ok = results[results["status"] == "ok"]
         swept = ", ".join(f"<code>{esc(k)}</code>" for k in sweep.swept)
         if front is not None:
             objective = "Objectives " + (
@@ -238,7 +237,7 @@ def report_html(sweep: Sweep, pivot: pd.DataFrame | None, legend: Sequence[str] 
             objective = f"Objective <code>{esc(metric)}</code> ({esc(direction)})"
         head.append(
             f'<p class="meta">{objective}; '
-            f"{len(ok)} of {len(results)} collected jobs ok"
+            f"{esc(job_counts(results, 'collected jobs'))}"
             + (f"; swept: {swept}" if swept else "")
             + ".</p>"
         )

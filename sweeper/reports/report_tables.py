@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sweeper.reports.results import FIRST
+from sweeper.reports.results import FIRST, key_text
 
 
 def esc(value: Any) -> str:
@@ -24,7 +24,8 @@ def esc(value: Any) -> str:
 
 
 def fmt(value: Any, key: bool = False, integral: bool = False) -> str:
-    """A cell as shown: 4 decimals for metrics, `%g` for swept keys (0.00443038), `–` if missing.
+    """A cell as shown: 4 decimals for metrics, `key_text` for swept keys (0.00443038, 5), `–`
+    if missing.
 
     Integers, and floats of a column that holds only whole numbers (`integral`:
     epochs read back as floats), print as integers."""
@@ -38,8 +39,10 @@ def fmt(value: Any, key: bool = False, integral: bool = False) -> str:
         value = float(value)
         if math.isinf(value):
             return str(value)
-        if key or (integral and value.is_integer()):
-            return f"{value:.6g}" if abs(value) < 1e15 else str(value)
+        if key:  # as the pivot and the labels spell it: 5, not 5.0; 1234567 in full
+            return key_text(value)
+        if integral and value.is_integer():
+            return str(int(value)) if abs(value) < 1e15 else str(value)
         return f"{value:.4f}" if value == 0 or 1e-3 <= abs(value) < 1e5 else f"{value:.4g}"
     return str(value)
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
@@ -272,10 +273,41 @@ def _with_keys(frames: list[pd.DataFrame], key_table: pd.DataFrame) -> pd.DataFr
 def label(row: pd.Series, keys: list[str]) -> str:
     """A configuration's name in legends and lists: `model.hidden=3, loss=mse` (or its job).
 
-    A key the job did not have reads `foo=(unset)`."""
+    Values as `key_text` spells them (`model.hidden=5`, not `5.0`, even from a row of
+    floats); a key the job did not have reads `foo=(unset)`."""
     if not keys:
         return f"job {row[FIRST]}"
-    return ", ".join(f"{k}={UNSET if _missing(row.get(k)) else row[k]}" for k in keys)
+    return ", ".join(f"{k}={key_text(row.get(k))}" for k in keys)
+
+
+def key_text(value: Any) -> str:
+    """A configuration key's value as the pivot, labels and lists show it: whole numbers
+    without `.0` (`5`, also for 5.0 read back from a table of floats, and 1234567 in full),
+    other numbers with `%g` (0.00182394), booleans as `true`/`false`, a missing value as
+    `(unset)`, anything else as its text."""
+    if _missing(value):
+        return UNSET
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value)).lower()
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:g}"
+    return str(value)
+
+
+def job_counts(results: pd.DataFrame, noun: str = "jobs") -> str:
+    """`9 of 11 jobs ok, 1 failed, 1 pruned` (the failed and pruned parts only when there
+    are any): how many of a sweep's collected jobs the statistics use, and why not the rest."""
+    status = results["status"] if "status" in results else pd.Series("ok", index=results.index)
+    ok, pruned = int((status == "ok").sum()), int((status == "pruned").sum())
+    failed = len(results) - ok - pruned
+    text = f"{ok} of {len(results)} {noun} ok"
+    text += f", {failed} failed" if failed else ""
+    return text + (f", {pruned} pruned" if pruned else "")
 
 
 def _missing(value: Any) -> bool:

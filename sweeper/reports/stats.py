@@ -34,16 +34,20 @@ Rules, in one place:
     input gives the same table (test `permutation, BCa CI` / `paired permutation,
     BCa CI`). Below that n a bootstrap is no better than t (it under-covers at
     n = 5), so t is used and the skew is the reader's to see.
-  * no spread on a side (every seed gives the same number: accuracies of 1.0),
-    or the same paired difference for every seed: the t statistic's normal
-    approximation is meaningless there (p would be 0), so the p-value is a
-    permutation test (`scipy.stats.permutation_test`; exact, every relabelling,
-    while there are at most `RESAMPLES` of them: 2^n sign flips paired,
-    C(na + nb, na) splits unpaired), test `permutation (exact)` or `paired
-    permutation (exact)`. Its smallest p is 2 / that count (0.1 for 3 vs 3
-    unpaired, 0.25 for 3 pairs), never 0. Identical constant sides: p = 1, `no
-    evidence`. The interval stays the t interval where one side has spread and
-    is the point where neither does.
+  * the t statistic undefined: every paired difference the same (paired: its
+    spread is 0; up to float noise, `constant`), or both sides constant
+    (Welch: va + vb = 0). A t-test would divide by ~0 (p = 0), so the p-value
+    is a permutation test (`scipy.stats.permutation_test`; exact, every
+    relabelling, while there are at most `RESAMPLES` of them: 2^n sign flips
+    paired, C(na + nb, na) splits unpaired), test `permutation (exact)` or
+    `paired permutation (exact)`. Its smallest p is 2 / that count (0.1 for 3
+    vs 3 unpaired, 0.25 for 3 pairs, 0.0625 for 5), never 0. Identical
+    constant sides: p = 1, `no evidence`. The interval is the point. ONE
+    constant side (every seed 1.0 against seeds that vary) is no such case:
+    the t statistic still has the other side's spread (paired: the
+    differences vary), so the t-test is used; an exact permutation test there
+    could never go below 2 / 2^n and would call 0.75 vs 1.0 over five seeds
+    `no evidence`.
 - Holm's step-down correction over a family of p-values (scipy has no Holm:
   `false_discovery_control` is Benjamini-Hochberg/Yekutieli, statsmodels is not
   a dependency, and Holm is five lines: `holm`).
@@ -402,16 +406,13 @@ def _paired(sa: Summary, sb: Summary, a: np.ndarray, b: np.ndarray) -> Compariso
     d = b - a
     mean = float(d.mean())
     n = len(d)
-    if constant(d) or constant(a) or constant(b):  # no spread: t would divide by ~0
-        if constant(d):
-            low = high = mean
-            if constant(np.concatenate([a, b])):  # identical constant sides
-                return Comparison(sa, sb, 0.0, 0.0, 0.0, _permutation_name(True, True), 1.0)
-        else:
-            scale = d.std(ddof=1) / math.sqrt(n)
-            low, high = (float(v) for v in sps.t.interval(CONFIDENCE, n - 1, mean, scale))
+    # The paired t statistic divides by the spread of the differences: undefined only when
+    # every difference is the same. A constant side (every seed 1.0) is no such case.
+    if constant(d):
+        if constant(np.concatenate([a, b])):  # identical constant sides
+            return Comparison(sa, sb, 0.0, 0.0, 0.0, _permutation_name(True, True), 1.0)
         p, exact = _permutation((d,), paired=True)
-        return Comparison(sa, sb, mean, low, high, _permutation_name(True, exact), p)
+        return Comparison(sa, sb, mean, mean, mean, _permutation_name(True, exact), p)
     if _skewed(d):
         low, high = _bootstrap((d,), _mean_of)
         p, _ = _permutation((d,), paired=True)
@@ -424,15 +425,13 @@ def _paired(sa: Summary, sb: Summary, a: np.ndarray, b: np.ndarray) -> Compariso
 def _welch(sa: Summary, sb: Summary, a: np.ndarray, b: np.ndarray) -> Comparison:
     diff = float(b.mean() - a.mean())
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    if constant(a) or constant(b):  # no spread on a side: t would divide by (nearly) 0
-        if constant(a) and constant(b):
-            low = high = diff
-            if constant(np.concatenate([a, b])):  # identical constant sides
-                return Comparison(sa, sb, 0.0, 0.0, 0.0, _permutation_name(False, True), 1.0)
-        else:
-            low, high = _welch_interval(diff, va, vb, len(a), len(b))
+    # Welch's statistic divides by sqrt(va + vb): undefined only when both sides are
+    # constant. One constant side (every seed 1.0) leaves the other's spread: t is fine.
+    if constant(a) and constant(b):
+        if constant(np.concatenate([a, b])):  # identical constant sides
+            return Comparison(sa, sb, 0.0, 0.0, 0.0, _permutation_name(False, True), 1.0)
         p, exact = _permutation((b, a), paired=False)
-        return Comparison(sa, sb, diff, low, high, _permutation_name(False, exact), p)
+        return Comparison(sa, sb, diff, diff, diff, _permutation_name(False, exact), p)
     if _skewed(a, b):
         low, high = _bootstrap((b, a), _mean_difference)
         p, _ = _permutation((b, a), paired=False)

@@ -341,6 +341,8 @@ def front_lines(results: pd.DataFrame, keys: Sequence[str]) -> list[str]:
     """summary.md's lines for a multi-objective sweep: its objectives and the best
     (non-dominated) ok jobs with each objective's value; [] for a single-objective sweep
     (`collected_front`)."""
+    from sweeper.reports.results import key_text  # values as the pivot shows them: 5, not 5.0
+
     front = collected_front(results)
     if front is None:
         return []
@@ -351,7 +353,7 @@ def front_lines(results: pd.DataFrame, keys: Sequence[str]) -> list[str]:
     lines = [f"## Best jobs (Pareto front over {front.spec})", ""]
     for _, row in front.best.iterrows():
         values = ", ".join(f"{m} {show_value(row[m])}" for m in front.metrics)
-        where = ", ".join(f"{k}={row[k]}" for k in keys if k in row.index)
+        where = ", ".join(f"{k}={key_text(row[k])}" for k in keys if k in row.index)
         lines.append(f"- job {row['job']}" + (f" ({where})" if where else "") + f": {values}")
     return [*lines, ""]
 
