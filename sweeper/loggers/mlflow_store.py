@@ -25,6 +25,7 @@ MLflow itself does not solve:
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,16 +107,15 @@ def store_lock(uri: str) -> Iterator[None]:
     if path is None or fcntl is None:
         yield
         return
-    try:
-        handle = open(path, "a")  # noqa: SIM115 (held open for the whole block)
+    try:  # only locked, never written: a descriptor, mode from the umask as any new file
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as error:
         raise StoreError(f"cannot open the lock file {path}: {error.strerror}") from None
-    with handle:
+    try:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
 
 
 def check_database(uri: str, timeout: float = CONNECT_TIMEOUT) -> None:
