@@ -48,7 +48,7 @@ from omegaconf import DictConfig
 
 from sweeper.core.artifacts import write_csv, write_text
 from sweeper.reports.plots import plot_sweep_curves
-from sweeper.reports.report import REPORT, write_report
+from sweeper.reports.report import REPORT, logger_failures, write_report
 from sweeper.reports.results import (
     UNSET,
     Sweep,
@@ -354,6 +354,12 @@ def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE
                 for _, r in jobs.iterrows()
             ]
             lines.append("")
+        trackers = logger_failures(results)  # the run trained; a tracker missed it
+        if trackers:
+            rows = {str(r["job"]): r for _, r in results.iterrows()}
+            lines += ["## Logger failures", ""]
+            lines += [f"- job {j} ({label(rows[j], sweep.swept)}): {why}" for j, why in trackers]
+            lines.append("")
         missing = no_value_lines(sweep)
         if missing:
             lines += ["## Jobs with no value of a metric", ""]
@@ -407,7 +413,7 @@ def write_outputs(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KE
                 written += cls.sweep_figures(rows, labels, folder)
     # last: it inlines the figures
     pivot = pivot_objective(sweep, replicate_key)
-    written.append(write_report(sweep, pivot, legend_lines(sweep, replicate_key)))
+    written.append(write_report(sweep, pivot, legend_lines(sweep, replicate_key), labels))
     return written
 
 
@@ -441,6 +447,11 @@ def write_error(error: OSError) -> str:
     """`cannot write to DIR: Permission denied`: the path and the reason, one line."""
     where = error.filename if error.filename is not None else "the sweep folder"
     return f"cannot write to {where}: {error.strerror or error}"
+
+
+def written_names(paths: list[Path]) -> str:
+    """`summary.md, results.csv, ..., report.html`: the files collect wrote, by name."""
+    return ", ".join(path.name for path in paths) or "nothing"
 
 
 def report(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> str:
@@ -485,7 +496,7 @@ class CollectCallback(Callback):
             if why:
                 log.warning("sweeper: warning: %s; every job is its own configuration", why)
             try:
-                write_outputs(sweep, key)
+                written = write_outputs(sweep, key)
             except OSError as error:  # a read-only or full disk: one line, the sweep is done
                 log.info("%s", report(sweep, key))
                 log.error("could not collect %s: %s", folder, write_error(error))
@@ -496,7 +507,7 @@ class CollectCallback(Callback):
         except Exception:  # collecting must never turn a finished sweep into a crash
             log.exception("could not collect %s", folder)
             return
-        log.info("collected %s into results.csv and summary.md\n%s", folder, report(sweep, key))
+        log.info("collected %s: wrote %s\n%s", folder, written_names(written), report(sweep, key))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -526,11 +537,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(report(sweep, key))
         try:
-            write_outputs(sweep, key)
+            written = write_outputs(sweep, key)
         except OSError as error:
             print(f"sweeper collect: error: {write_error(error)}", file=sys.stderr)
             status = max(status, 1)
             continue
+        if written:
+            print(f"wrote {written_names(written)} into {folder}")
         if sweep.results.empty:
             print(
                 f"sweeper collect: error: {folder}: no finished job folders to collect",

@@ -21,7 +21,10 @@ any MLflow URI works, e.g. `http://server:5000`):
 
 An unreachable server costs each job at most a few seconds: unless the user set
 them, MLflow's HTTP retries and timeout are lowered (`MLFLOW_HTTP_REQUEST_MAX_RETRIES`
-2, `MLFLOW_HTTP_REQUEST_TIMEOUT` 10 s) in the job's process.
+2, `MLFLOW_HTTP_REQUEST_TIMEOUT` 10 s) in the job's process. A database URI (SQLite,
+PostgreSQL, MySQL, MSSQL) is checked first with a 5 s connect timeout, and opened
+under a lock so parallel jobs do not race to create a new store
+(`sweeper.loggers.mlflow_store`). Passwords in the URI are shown as `***`.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ import logging
 import os
 import re
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig
@@ -46,6 +48,13 @@ from sweeper.loggers.base import (
     missing_package,
     one_line,
     ran_as,
+)
+from sweeper.loggers.mlflow_store import (
+    StoreError,
+    check_database,
+    local_store,
+    shown_uri,
+    store_lock,
 )
 
 if TYPE_CHECKING:
@@ -93,27 +102,21 @@ def run_name(place: JobPlace, overrides: dict[str, str]) -> str:
     return name if len(name) <= MAX_NAME else name[: MAX_NAME - 3] + "..."
 
 
-def local_store(uri: str) -> Path | None:
-    """The database file of a `sqlite:///` URI (relative to the current folder unless
-    absolute), else None."""
-    prefix = "sqlite:///"
-    if not uri.startswith(prefix) or uri == prefix + ":memory:":
-        return None
-    return Path(uri[len(prefix) :].split("?", 1)[0])
-
-
 class MlflowLogger(Guarded):
     """One job's MLflow run: created at the start, terminated by `run_end`."""
 
     name = "mlflow"
 
     def describe(self, error: Exception) -> str:
+        if isinstance(error, StoreError):  # already one line of ours
+            return str(error)
         return short_reason(error)
 
     def __init__(self, cfg: DictConfig, place: JobPlace) -> None:
         super().__init__()
         settings = cfg.logger.mlflow
         self.uri = str(settings.get("tracking_uri") or DEFAULT_URI)
+        self.where = f"tracking URI {shown_uri(self.uri)}"
         self.place = place
         self.log_artifacts = bool(settings.get("log_artifacts", True))
         self.client: Any = None
@@ -131,11 +134,16 @@ class MlflowLogger(Guarded):
         logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
         overrides = job_overrides()
         params = job_params(cfg)
-        where = f"tracking URI {self.uri}"
-        self.client = self.guard(where, lambda: self._connect(MlflowClient))
-        self.run_id = self.guard(where, lambda: self._start(run_name(place, overrides), params))
+        opened = self.guard(self.where, lambda: self._connect(MlflowClient))
+        if opened is not None:
+            self.client, experiment_id = opened
+            name = run_name(place, overrides)
+            self.run_id = self.guard(self.where, lambda: self._start(experiment_id, name, params))
 
-    def _connect(self, client_class: type) -> Any:
+    def _connect(self, client_class: type) -> tuple[Any, str]:
+        """The client and the experiment's id. A database store is checked first (one
+        line, no MLflow retries, when it cannot be reached) and opened under a lock, so
+        parallel jobs do not race to create its tables or the experiment."""
         store = local_store(self.uri)
         if store is not None:
             try:
@@ -144,7 +152,10 @@ class MlflowLogger(Guarded):
                 raise RuntimeError(f"cannot make {store.parent}: a file is in the way") from None
             except OSError as error:
                 raise RuntimeError(f"cannot make {store.parent}: {error.strerror}") from None
-        return client_class(tracking_uri=self.uri)
+        with store_lock(self.uri):
+            check_database(self.uri)
+            self.client = client_class(tracking_uri=self.uri)
+            return self.client, self._experiment_id()
 
     def _experiment_id(self) -> str:
         """The experiment's id, creating it (another job may be creating it right now)."""
@@ -163,7 +174,7 @@ class MlflowLogger(Guarded):
             )
         return experiment.experiment_id
 
-    def _start(self, name: str, params: dict[str, Any]) -> str:
+    def _start(self, experiment_id: str, name: str, params: dict[str, Any]) -> str:
         from mlflow.entities import Param
 
         tags = {
@@ -171,7 +182,7 @@ class MlflowLogger(Guarded):
             "sweeper.job_dir": str(self.place.out_dir),
             "sweeper.sweep": label(self.place.sweep_dir or self.place.out_dir),
         }
-        run = self.client.create_run(self._experiment_id(), run_name=name, tags=tags)
+        run = self.client.create_run(experiment_id, run_name=name, tags=tags)
         run_id = run.info.run_id
         self.client.log_batch(
             run_id, params=[Param(k, str(v)[:MAX_PARAM]) for k, v in params.items()]
@@ -182,7 +193,7 @@ class MlflowLogger(Guarded):
         """The epoch's history values as metrics at step = epoch."""
         if self.run_id is not None:
             step = int(row["epoch"])
-            self.guard(f"tracking URI {self.uri}", lambda: self._metrics(epoch_values(row), step))
+            self.guard(self.where, lambda: self._metrics(epoch_values(row), step))
 
     def _metrics(self, values: dict[str, float], step: int) -> None:
         from mlflow.entities import Metric
@@ -195,12 +206,12 @@ class MlflowLogger(Guarded):
         """Final metrics, tags and artifacts, then the run's status (even after a failure
         of the rest, so no run stays RUNNING)."""
         if self.run_id is not None:
-            self.guard(f"tracking URI {self.uri}", lambda: self._end(record))
+            self.guard(self.where, lambda: self._end(record))
             status = STATUS.get(record.status, "FAILED")
             try:
                 self.client.set_terminated(self.run_id, status)
             except Exception as error:  # reported once, like any other failure
-                self.fail(f"tracking URI {self.uri}: {short_reason(error)}")
+                self.fail(f"{self.where}: {short_reason(error)}")
         self.report(record)
 
     def _end(self, record: RunRecord) -> None:

@@ -13,12 +13,20 @@
 - `accuracy_limits(values)`: a y range for accuracies that spans at least
   `MIN_ACCURACY_SPAN` below 1.0, so a 0.06 % dip is drawn as the small thing it
   is, and a line at exactly 1.0 sits inside the axes, not on its frame.
+- `web_palette(names)`: the same colours and markers as plotly takes them (hex
+  colours, plotly symbol names) plus a dash pattern per configuration, so
+  report.html's interactive figures match the PNGs and identical curves stay
+  apart.
+- `wrap_title(text, width, fontsize)`: a title wrapped to the figure's width; with
+  `RC`'s `axes.formatter.limits`, numbers from 10 000 up (a diverged loss) tick as
+  `2, 4, 6, 8` under a `1e5` offset, so no tick label is cut at the figure's edge.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -37,8 +45,26 @@ RC: dict[str, Any] = {
     "axes.axisbelow": True,
     "legend.fontsize": 8,
     "legend.frameon": False,
+    # Scientific offset (x1e5) from 10^4 up and below 10^-3: tick labels stay short.
+    "axes.formatter.limits": (-3, 4),
 }
 MARKERS = ("o", "^", "v", "D", "P", "X", "*", "<", ">", "h")  # no "s": squares mark extrapolation
+# matplotlib marker -> plotly's symbol of the same shape (report.html's figures).
+PLOTLY_SYMBOLS = {
+    "o": "circle",
+    "^": "triangle-up",
+    "v": "triangle-down",
+    "D": "diamond",
+    "P": "cross",
+    "X": "x",
+    "*": "star",
+    "<": "triangle-left",
+    ">": "triangle-right",
+    "h": "hexagon",
+}
+# plotly line dashes, one per configuration in turn: neighbours differ in dash as well
+# as marker, and the (marker, dash) pair repeats only every 30 configurations.
+DASHES = ("solid", "dot", "dash")
 MIN_ACCURACY_SPAN = 0.1  # an accuracy axis shows at least 1.0 - 0.1 .. 1.0
 LEGEND_ROWS = 18  # legend entries per column before a new column starts
 
@@ -75,6 +101,30 @@ def palette(names: Iterable[str]) -> dict[str, dict[str, Any]]:
         name: {"color": color, "marker": MARKERS[i % len(MARKERS)]}
         for i, (name, color) in enumerate(zip(unique, colors(len(unique))))
     }
+
+
+def web_palette(names: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Per configuration name (first-seen order): `color` ("#1f77b4"), `symbol` (plotly's
+    name of the PNG marker: "circle") and `dash` ("solid", "dot", "dash"): the PNG's
+    colour and marker (`palette`) for plotly traces."""
+    from matplotlib.colors import to_hex
+
+    styles = palette(names)
+    return {
+        name: {
+            "color": to_hex(style["color"]),
+            "symbol": PLOTLY_SYMBOLS[style["marker"]],
+            "dash": DASHES[i % len(DASHES)],
+        }
+        for i, (name, style) in enumerate(styles.items())
+    }
+
+
+def wrap_title(text: str, width: float, fontsize: float) -> str:
+    """`text` wrapped (line by line) to fit `width` inches at `fontsize` points: a
+    character of DejaVu Sans averages about 0.6 of the font size, with a margin."""
+    per_line = max(20, int(width * 72 / (0.62 * fontsize)))
+    return "\n".join(textwrap.fill(line, per_line) or line for line in text.split("\n"))
 
 
 def _round_numbers(text: str, digits: int) -> str:

@@ -37,6 +37,7 @@ from sweeper.reports.plot_style import (
     legend_columns,
     palette,
     short_labels,
+    wrap_title,
 )
 from sweeper.reports.stats import metric_range, summarize
 
@@ -62,8 +63,10 @@ def plot_run_curves(history: pd.DataFrame, path: str | Path, title: str) -> Path
             ax.plot(history["epoch"], history[column], marker="o", markersize=3)
             _epoch_axis(ax, column, history[column])
             ax.set_title(label)
-        figure.suptitle(title)
-        figure.subplots_adjust(left=0.05, right=0.99, bottom=0.14, top=0.82, wspace=0.2)
+        text = wrap_title(title, 12.5, 12)
+        figure.suptitle(text)
+        extra = text.count("\n") * 0.22 / 3.8  # a wrapped title's further lines, in figure
+        figure.subplots_adjust(left=0.05, right=0.99, bottom=0.14, top=0.82 - extra, wspace=0.2)
         return save_figure(path, figure)
 
 
@@ -88,6 +91,18 @@ def _configurations(frame: pd.DataFrame, labels: dict[str, str]):
         jobs = rows["job"].nunique()
         shown = short.get(name, name)
         yield (shown if jobs == 1 else f"{shown} (n={jobs})"), rows, jobs
+
+
+def _colours(configurations: list[Any], labels: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Each shown configuration's colour and marker: `palette` over every configuration of
+    `labels` (first-seen order), not only those this figure draws, so a configuration has
+    the same colour in every figure of the sweep and in report.html (`report_plots`)."""
+    styles = palette(labels.values())
+    return {
+        shown: styles[labels[str(rows["job"].iloc[0])]]
+        for shown, rows, _ in configurations
+        if str(rows["job"].iloc[0]) in labels
+    } or palette(name for name, _, _ in configurations)
 
 
 def _mean_with_band(
@@ -183,7 +198,7 @@ def plot_sweep_curves(
         value = (losses or {}).get(job)
         kind_of[name] = "" if value is None or pd.isna(value) else str(value)
     kinds = list(dict.fromkeys(kind_of.values())) or [""]
-    colours = palette(name for name, _, _ in configurations)
+    colours = _colours(configurations, labels)
     with figure_style():
         figure = Figure(figsize=(13.5, 2.6 + 1.6 * len(kinds)))
         grid = figure.add_gridspec(len(kinds), 3)
@@ -227,7 +242,7 @@ def plot_accuracy_vs_length(
     where lines in one panel would hide each other.
     """
     configurations = list(_configurations(by_length, labels))
-    colours = palette(name for name, _, _ in configurations)
+    colours = _colours(configurations, labels)
     trained = by_length[by_length["split"] == "test"]["length"]
     span = (trained.min() - 0.5, trained.max() + 0.5)
     with figure_style():
@@ -239,20 +254,21 @@ def plot_accuracy_vs_length(
             _length_axis(ax, accuracy_limits(_drawn(ax)))  # the bands too, not just the means
             ax.set_ylabel(ylabel)
             ax.set_xlabel("sequence length")
-            ax.set_title(title)
+            ax.set_title(wrap_title(title, 8, 12))
             names = [name for name, _, _ in configurations]
             handles.append(Patch(color=SHADE))
             names.append("training lengths (shaded)")
             _legend_beside(figure, handles, names, 9)
             width = figure.get_size_inches()[0]
-            figure.subplots_adjust(left=0.9 / width, right=8.9 / width, bottom=0.1, top=0.93)
+            lines = ax.get_title().count("\n")
+            top = 0.93 - lines * 0.24 / 5
+            figure.subplots_adjust(left=0.9 / width, right=8.9 / width, bottom=0.1, top=top)
         else:
-            figure = _small_multiples(configurations, colours, span)
-            figure.suptitle(
+            text = (
                 f"{title}\nshaded: training lengths; squares: lengths never trained on; "
-                "grey: the other configurations",
-                fontsize=10,
+                "grey: the other configurations"
             )
+            figure = _small_multiples(configurations, colours, span, text)
             figure.supxlabel("sequence length")
             figure.supylabel(ylabel)
         return save_figure(path, figure)
@@ -291,13 +307,19 @@ def _small_multiples(
     configurations: list[Any],
     colours: dict[str, dict[str, Any]],
     span: tuple[float, float],
+    title: str,
 ) -> Figure:
     """One small panel per configuration: its line in colour over the others in grey; one
-    accuracy range for all, spanning every panel's lines and bands."""
+    accuracy range for all, spanning every panel's lines and bands; under `title` wrapped
+    to the figure's width (the figure grows to hold its lines)."""
     count = len(configurations)
     columns = math.ceil(math.sqrt(count * 1.4))
     rows_ = math.ceil(count / columns)
-    figure = Figure(figsize=(2.7 * columns + 0.6, 2.25 * rows_ + 1.0))
+    width = 2.7 * columns + 0.6
+    title = wrap_title(title, width - 0.3, 10)
+    title_height = 0.2 * (title.count("\n") + 1)  # inches, at fontsize 10
+    figure = Figure(figsize=(width, 2.25 * rows_ + 0.6 + title_height))
+    figure.suptitle(title, fontsize=10)
     axes = figure.subplots(rows_, columns, sharex=True, sharey=True, squeeze=False)
     for ax in axes.flat[count:]:
         ax.set_visible(False)
@@ -321,7 +343,7 @@ def _small_multiples(
         left=0.85 / width,
         right=1 - 0.1 / width,
         bottom=0.6 / height,
-        top=1 - 0.8 / height,
+        top=1 - (0.4 + title_height) / height,
         hspace=0.4,
         wspace=0.1,
     )

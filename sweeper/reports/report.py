@@ -13,7 +13,8 @@ URIs) are all inside the file. It holds:
   to hide a configuration), and for Optuna searches the optimisation history;
 - the results table, sortable and filterable; columns that hold one value in
   every job are listed once above it instead;
-- failed jobs with their reasons, skipped folders and unusable files;
+- failed jobs with their reasons, skipped folders and unusable files, and the
+  trackers that failed in a job (metrics.json's `logger_errors`: `logger_failures`);
 - for searches (trials.csv / best_trial.yaml in the folder) the best trial and
   every trial;
 - every PNG figure in the sweep folder.
@@ -38,7 +39,7 @@ import pandas as pd
 import yaml
 
 from sweeper.core.artifacts import write_text
-from sweeper.core.record import BadFile, read_bytes
+from sweeper.core.record import BadFile, read_bytes, run_status
 from sweeper.reports.report_assets import CSS, ERROR_HOOK, TABLES
 from sweeper.reports.report_tables import config_label, esc, fmt, html_table, pivot_html
 from sweeper.reports.results import FIRST, UNSET, Sweep, job_counts
@@ -203,9 +204,31 @@ def _reasons(items: list[tuple[str, str]]) -> str:
     return f'<ul class="reasons">{lines}</ul>'
 
 
-def report_html(sweep: Sweep, pivot: pd.DataFrame | None, legend: Sequence[str] = ()) -> str:
+def logger_failures(results: pd.DataFrame) -> list[tuple[str, str]]:
+    """(job, line) for each tracker failure a job recorded (metrics.json's `logger_errors`,
+    `mlflow: tracking URI ...: cannot reach it (...)`), in the table's order; a job whose
+    metrics.json cannot be read again is left out (collect lists it already)."""
+    if results.empty or "job_dir" not in results.columns:
+        return []
+    found = []
+    for _, row in results.iterrows():
+        record = run_status(row["job_dir"]).record if isinstance(row["job_dir"], str) else None
+        errors = record.get("logger_errors") if isinstance(record, dict) else None
+        if isinstance(errors, list):
+            found += [(str(row[FIRST]), str(e)) for e in errors if isinstance(e, str)]
+    return found
+
+
+def report_html(
+    sweep: Sweep,
+    pivot: pd.DataFrame | None,
+    legend: Sequence[str] = (),
+    configs: dict[str, str] | None = None,
+) -> str:
     """The whole page for a collected sweep; `pivot` is the summary's objective pivot,
-    `legend` the lines that say what its cells are and which configuration is best.
+    `legend` the lines that say what its cells are and which configuration is best,
+    `configs` job -> configuration as the PNG figures name it (the swept keys but the
+    replicate key), so the interactive figures give it the PNGs' colour.
 
     Never raises for the content of the sweep folder: unusable files are listed."""
     from sweeper.reports import report_plots  # plotly: imported only when a report is written
@@ -262,9 +285,11 @@ def report_html(sweep: Sweep, pivot: pd.DataFrame | None, legend: Sequence[str] 
             pareto_plot = report_plots.pareto_figure(front, labels)
             body = pareto_html(sweep, front, pareto_plot, search=trials is not None)
             sections.append(_section("pareto", "Pareto front", body))
-        plots = report_plots.sweep_plots(sweep, labels)
+        plots = report_plots.sweep_plots(sweep, labels, configs)
     if trials is not None:
-        plots += report_plots.search_plots(trials, best_trial)
+        metrics = [] if results.empty else results["objective_metric"].dropna().unique()
+        metric = str(metrics[0]) if len(metrics) == 1 else None
+        plots += report_plots.search_plots(trials, best_trial, metric)
     if plots:
         nav.append(("plots", "Interactive plots"))
         sections.append(_section("plots", "Interactive plots", "".join(plots)))
@@ -275,7 +300,11 @@ def report_html(sweep: Sweep, pivot: pd.DataFrame | None, legend: Sequence[str] 
     if failed_body:
         nav.append(("problems", "Failed and skipped"))
         sections.append(
-            _section("problems", "Failed jobs, skipped folders, unusable files", failed_body)
+            _section(
+                "problems",
+                "Failed jobs, skipped folders, unusable files, logger failures",
+                failed_body,
+            )
         )
     if trials is not None or best_trial is not None:
         nav.append(("search", "Search"))
@@ -390,7 +419,7 @@ def results_html(sweep: Sweep) -> str:
 
 def problems_html(sweep: Sweep, problems: list[tuple[str, str]]) -> str:
     """Failed jobs and pruned trials (apart) with their reasons, skipped folders, unusable
-    files; '' when there are none."""
+    files, trackers that failed in a job (`logger_failures`); '' when there are none."""
     body = ""
     results = sweep.results
     if not results.empty:
@@ -416,6 +445,13 @@ def problems_html(sweep: Sweep, problems: list[tuple[str, str]]) -> str:
         ]
         if items:
             body += f"<h3>Jobs with no value of a metric ({len(items)})</h3>" + _reasons(items)
+        rows = {str(r[FIRST]): r for _, r in results.iterrows()}
+        items = [
+            (f"job {job} ({config_label(rows[job], sweep.swept)})", line)
+            for job, line in logger_failures(results)
+        ]
+        if items:  # the run trained; only the tracker missed it
+            body += f"<h3>Logger failures ({len(items)})</h3>" + _reasons(items)
     if sweep.skipped:
         body += f"<h3>Skipped folders ({len(sweep.skipped)})</h3>" + _reasons(sweep.skipped)
     notes = [*sweep.notes, *problems]
@@ -509,9 +545,15 @@ def _pareto_trials_table(front: list[dict], folder: Path) -> str:
     return html_table(frame, "pareto-trials", keys=keys)
 
 
-def write_report(sweep: Sweep, pivot: pd.DataFrame | None, legend: Sequence[str] = ()) -> Path:
+def write_report(
+    sweep: Sweep,
+    pivot: pd.DataFrame | None,
+    legend: Sequence[str] = (),
+    configs: dict[str, str] | None = None,
+) -> Path:
     """Write `report.html` into the sweep folder (atomically); returns its path. `legend`:
-    lines shown above the pivot (`sweeper.collect.legend_lines`).
+    lines shown above the pivot (`sweeper.collect.legend_lines`); `configs`: job ->
+    configuration label, as the PNG figures got it (their colours).
 
     Raises OSError naming the file or folder if it cannot be written."""
-    return write_text(sweep.folder / REPORT, report_html(sweep, pivot, legend))
+    return write_text(sweep.folder / REPORT, report_html(sweep, pivot, legend, configs))

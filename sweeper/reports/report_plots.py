@@ -6,6 +6,13 @@ gives the same bytes; the page inlines plotly.js once (`plotly_js`), so it
 opens without a network. plotly writes the figure data as JSON with `<`
 escaped (`\\u003c`), so labels from job folders cannot close the script.
 plotly is imported here only, when a report is written: a job never pays for it.
+
+The figures follow the PNGs' legibility rules (`sweeper.reports.plot_style`): each
+configuration has the PNGs' colour and marker (`web_palette`, never plotly's
+10-colour cycle, which repeats), plus a dash pattern, so identical curves stay
+apart; every accuracy axis spans `accuracy_limits` (at least 0.9-1.0, never below
+0), not plotly's autorange (-0.5 to 1.5 around a single 1.0, or 0.492-0.508 for a
+1.5-point gap).
 """
 
 from __future__ import annotations
@@ -55,13 +62,48 @@ def _finite(values: pd.Series) -> pd.Series:
     return numbers.map(lambda v: not pd.isna(v) and math.isfinite(v))
 
 
-def objective_figure(sweep: Sweep, labels: dict[str, str]) -> str:
+def _is_accuracy(metric: str | None) -> bool:
+    """Whether `metric` (or each of `a, b`) is an accuracy (values in [0, 1]:
+    `stats.metric_range`)."""
+    from sweeper.reports.stats import metric_range
+
+    names = [m.strip() for m in str(metric or "").split(",") if m.strip()]
+    return bool(names) and all(metric_range(m) == (0.0, 1.0) for m in names)
+
+
+def _accuracy_range(values: Any) -> list[float]:
+    """[bottom, top] of an accuracy axis for `values`, as the PNGs (`accuracy_limits`)."""
+    from sweeper.reports.plot_style import accuracy_limits
+
+    numbers = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").dropna()
+    return list(accuracy_limits(float(v) for v in numbers))
+
+
+def _styles(configs: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Job -> its configuration's `color`, `symbol` and `dash` (`plot_style.web_palette`
+    over the configurations of `configs`, in first-seen order, as the PNGs)."""
+    from sweeper.reports.plot_style import web_palette
+
+    styles = web_palette(configs.values())
+    return {job: styles[name] for job, name in configs.items()}
+
+
+DEFAULT_STYLE = {"color": "#7f7f7f", "symbol": "circle", "dash": "solid"}
+
+
+def objective_figure(
+    sweep: Sweep, labels: dict[str, str], configs: dict[str, str] | None = None
+) -> str:
     """The objective of every ok job against its configuration; '' when no job has one.
 
     One numeric swept key (an Optuna learning rate): a scatter over that key, on
     a log axis when it spans a factor of 10 or more. Otherwise a dot per job on
-    a row per configuration, so repeated seeds show as several dots."""
+    a row per configuration, so repeated seeds show as several dots. `configs`: job ->
+    configuration (colours and markers as the PNGs; default `labels`). An accuracy
+    objective gets an accuracy axis (`accuracy_limits`)."""
     import plotly.graph_objects as go
+
+    styles = _styles(configs or labels)
 
     results = sweep.results
     ok = results[(results["status"] == "ok") & _finite(results["objective"])]
@@ -70,26 +112,37 @@ def objective_figure(sweep: Sweep, labels: dict[str, str]) -> str:
     metric = ", ".join(sorted(ok["objective_metric"].dropna().astype(str).unique())) or "objective"
     names = [labels[str(j)] for j in ok[FIRST]]
     hover = [_hover(f"job {j}", n) for j, n in zip(ok[FIRST], names)]
+    look = [styles.get(str(j), DEFAULT_STYLE) for j in ok[FIRST]]
+    marker = dict(color=[m["color"] for m in look], symbol=[m["symbol"] for m in look])
+    accuracy = _accuracy_range(ok["objective"]) if _is_accuracy(metric) else None
     figure = go.Figure()
     keys = sweep.swept
     if len(keys) == 1 and pd.api.types.is_numeric_dtype(ok[keys[0]]):
         x = ok[keys[0]].astype(float)
         figure.add_trace(
-            go.Scatter(x=x, y=ok["objective"], mode="markers", text=hover, marker=dict(size=9))
+            go.Scatter(
+                x=x, y=ok["objective"], mode="markers", text=hover, marker=dict(size=9, **marker)
+            )
         )
         logarithmic = bool((x > 0).all() and x.max() >= 10 * x.min())
         figure.update_xaxes(title_text=keys[0], type="log" if logarithmic else "linear")
-        figure.update_yaxes(title_text=metric)
+        figure.update_yaxes(title_text=metric, range=accuracy)
         figure.update_layout(**LAYOUT)
     else:
         order = list(dict.fromkeys(names))
         figure.add_trace(
-            go.Scatter(x=ok["objective"], y=names, mode="markers", text=hover, marker=dict(size=10))
+            go.Scatter(
+                x=ok["objective"],
+                y=names,
+                mode="markers",
+                text=hover,
+                marker=dict(size=10, **marker),
+            )
         )
         figure.update_yaxes(
             categoryorder="array", categoryarray=order[::-1], title_text="", automargin=True
         )
-        figure.update_xaxes(title_text=metric)
+        figure.update_xaxes(title_text=metric, range=accuracy)
         figure.update_layout(**{**LAYOUT, "height": max(260, 110 + 28 * len(order))})
     figure.update_traces(hovertemplate="%{text}<br>objective %{y:.4f}<extra></extra>")
     if not (len(keys) == 1 and pd.api.types.is_numeric_dtype(ok[keys[0]])):
@@ -98,9 +151,16 @@ def objective_figure(sweep: Sweep, labels: dict[str, str]) -> str:
     return _html(figure, "plot-objective")
 
 
-def curves_figure(sweep: Sweep, labels: dict[str, str]) -> str:
-    """Validation accuracy per epoch, a line per job; '' without history.csv files."""
+def curves_figure(
+    sweep: Sweep, labels: dict[str, str], configs: dict[str, str] | None = None
+) -> str:
+    """Validation accuracy per epoch, a line per job; '' without history.csv files.
+
+    A job's line has its configuration's colour, marker and dash (`configs`: job ->
+    configuration, default `labels`); the y axis spans `accuracy_limits`."""
     import plotly.graph_objects as go
+
+    styles = _styles(configs or labels)
 
     history = sweep.history
     if history.empty or not {"epoch", "val_accuracy"} <= set(history.columns):
@@ -112,19 +172,23 @@ def curves_figure(sweep: Sweep, labels: dict[str, str]) -> str:
         name = names.get(str(job), f"job {job}")
         name = f"{name} (job {job})" if repeated or not sweep.swept else name
         rows = rows.sort_values("epoch")
+        look = styles.get(str(job), DEFAULT_STYLE)
         figure.add_trace(
             go.Scatter(
                 x=rows["epoch"],
                 y=rows["val_accuracy"],
                 mode="lines+markers",
                 name=name,
-                marker=dict(size=5),
+                marker=dict(size=6, color=look["color"], symbol=look["symbol"]),
+                line=dict(color=look["color"], dash=look["dash"]),
                 text=[_hover(f"job {job}")] * len(rows),
                 hovertemplate="%{text}<br>epoch %{x}<br>val accuracy %{y:.4f}<extra></extra>",
             )
         )
     figure.update_xaxes(title_text="epoch", dtick=1 if history["epoch"].max() <= 20 else None)
-    figure.update_yaxes(title_text="validation accuracy")
+    figure.update_yaxes(
+        title_text="validation accuracy", range=_accuracy_range(history["val_accuracy"])
+    )
     figure.update_layout(
         **LAYOUT,
         title_text="validation accuracy per epoch (click a legend entry to hide it)",
@@ -133,20 +197,26 @@ def curves_figure(sweep: Sweep, labels: dict[str, str]) -> str:
     return _html(figure, "plot-curves")
 
 
-def sweep_plots(sweep: Sweep, labels: dict[str, str]) -> list[str]:
+def sweep_plots(
+    sweep: Sweep, labels: dict[str, str], configs: dict[str, str] | None = None
+) -> list[str]:
     """The figures every collected sweep gets (none empty); `labels`: job -> legend name,
-    its numbers rounded as in the PNG figures (`plot_style.short_labels`)."""
+    its numbers rounded as in the PNG figures (`plot_style.short_labels`); `configs`: job
+    -> its configuration as the PNGs name it (the swept keys but the replicate key), so
+    each configuration gets the PNGs' colour and marker (default: `labels`)."""
     from sweeper.reports.plot_style import short_labels
 
     short = short_labels(list(labels.values()))
     labels = {job: short[name] for job, name in labels.items()}
-    figures = (objective_figure(sweep, labels), curves_figure(sweep, labels))
+    figures = (objective_figure(sweep, labels, configs), curves_figure(sweep, labels, configs))
     return [html for html in figures if html]
 
 
-def search_plots(trials: pd.DataFrame, best: dict | None) -> list[str]:
+def search_plots(trials: pd.DataFrame, best: dict | None, metric: str | None = None) -> list[str]:
     """An Optuna search's history: each finished trial's value and the best so far; none for
-    a multi-objective search (no single best so far: its Pareto figure shows the trials)."""
+    a multi-objective search (no single best so far: its Pareto figure shows the trials).
+    `metric`: the objective's metric (else best_trial.yaml's); an accuracy gets an
+    accuracy axis (`accuracy_limits`)."""
     import plotly.graph_objects as go
 
     multi = "pareto" in trials.columns or any(c.startswith("values_") for c in trials.columns)
@@ -189,7 +259,10 @@ def search_plots(trials: pd.DataFrame, best: dict | None) -> list[str]:
         )
     )
     figure.update_xaxes(title_text="trial number", dtick=1 if len(trials) <= 20 else None)
-    figure.update_yaxes(title_text="objective value")
+    if metric is None and isinstance(best, dict) and isinstance(best.get("best"), dict):
+        metric = best["best"].get("objective_metric")
+    accuracy = _accuracy_range(values) if _is_accuracy(metric) else None
+    figure.update_yaxes(title_text=metric or "objective value", range=accuracy)
     figure.update_layout(**LAYOUT, title_text="optimisation history")
     return [_html(figure, "plot-history")]
 
@@ -233,8 +306,15 @@ def pareto_figure(front: Front, labels: dict[str, str]) -> str:
             )
         )
     arrows = {"maximize": "higher is better", "minimize": "lower is better"}
-    figure.update_xaxes(title_text=f"{x_text} ({arrows.get(front.directions[0], '')})")
-    figure.update_yaxes(title_text=f"{y_text} ({arrows.get(front.directions[1], '')})")
+    ranges = [
+        _accuracy_range(front.ok[m]) if _is_accuracy(m) else None for m in (x_metric, y_metric)
+    ]
+    figure.update_xaxes(
+        title_text=f"{x_text} ({arrows.get(front.directions[0], '')})", range=ranges[0]
+    )
+    figure.update_yaxes(
+        title_text=f"{y_text} ({arrows.get(front.directions[1], '')})", range=ranges[1]
+    )
     more = (
         f"; {len(front.metrics) - 2} more objective(s) in the hover"
         if len(front.metrics) > 2
