@@ -26,7 +26,8 @@ from hydra.types import RunMode
 from omegaconf import open_dict
 
 from conftest import CONF_DIR, ROOT, SMALL_RUN
-from sweeper.core.epoch_log import IN_PROCESS_LAUNCHER, bars_disabled
+from sweeper.core.epoch_log import bars_disabled
+from sweeper.core.private_apis import BASIC_LAUNCHER as IN_PROCESS_LAUNCHER
 
 
 def test_bars_follow_the_terminal_in_the_users_own_process():

@@ -62,3 +62,18 @@ def test_functional_adam_and_sgd_divide_the_gradients_by_grad_scale():
 
     for kind in ("sgd", "adam"):
         assert torch.equal(step(kind, scaled=True), step(kind, scaled=False))
+
+
+def test_hydras_basic_launcher_is_known_by_its_name():
+    """The search keeps batches with Hydra's in-process launcher and refills slots with any
+    other (sweeper.sweeps.search.concurrent_launcher): both decided by this name."""
+    from sweeper.core.private_apis import BASIC_LAUNCHER, runs_jobs_in_process
+
+    module, _, name = BASIC_LAUNCHER.rpartition(".")
+    basic = getattr(importlib.import_module(module), name)
+    assert runs_jobs_in_process(basic.__new__(basic))
+
+    class Elsewhere:  # e.g. hydra_plugins' JoblibLauncher
+        pass
+
+    assert not runs_jobs_in_process(Elsewhere())

@@ -30,8 +30,6 @@ from typing import Any
 
 NAME = "sweeper.epochs"
 log = logging.getLogger(NAME)
-# The one Hydra launcher that runs a multirun's jobs in the sweep's own process.
-IN_PROCESS_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 
 
 def bars_disabled() -> bool | None:
@@ -53,8 +51,10 @@ def bars_disabled() -> bool | None:
     hydra = HydraConfig.get()
     if hydra.mode != RunMode.MULTIRUN:
         return None
+    from sweeper.core.private_apis import BASIC_LAUNCHER  # the in-process launcher, by name
+
     target = str(hydra.launcher.get("_target_", "")) if hydra.launcher else ""
-    return None if target in ("", IN_PROCESS_LAUNCHER) else True
+    return None if target in ("", BASIC_LAUNCHER) else True
 
 
 def epoch_line(row: dict[str, Any], epochs: int) -> str:
