@@ -100,3 +100,12 @@ def mnist_root(tmp_path: Path) -> Path:
         write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
     return tmp_path / "data"
+
+
+def default_sigint() -> None:
+    """`preexec_fn` for a command a test interrupts with SIGINT: a shell starts background
+    jobs (`cmd &`, nohup) with SIGINT ignored and Python keeps it ignored, so the
+    command gets the default disposition a terminal's Ctrl-C meets."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

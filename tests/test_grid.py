@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from test_cli import sweeper
 
-from conftest import ROOT, SMALL_RUN
+from conftest import ROOT, SMALL_RUN, default_sigint
 
 pytestmark = pytest.mark.slow
 
@@ -177,6 +177,7 @@ def test_interrupting_a_grid_collects_what_finished_and_says_what_was_cut_off(tm
         + ["trainer.epochs=1,200", "trainer.patience=0", "trainer.stop_accuracy=null", "-m"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=default_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -132,8 +132,7 @@ def test_joblib_grid_into_a_new_store_logs_every_run(tmp_path, monkeypatch):
     result = sweeper(
         *SMALL_RUN,
         "trainer.epochs=1",
-        "model.hidden=3,5",
-        "loss=mse,ce",
+        "model.hidden=3,5",  # two jobs, started together: the race
         "logger=mlflow",
         "logger.mlflow.log_artifacts=false",
         "hydra/launcher=joblib",
@@ -148,8 +147,8 @@ def test_joblib_grid_into_a_new_store_logs_every_run(tmp_path, monkeypatch):
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("sweep")
     runs = client.search_runs([experiment.experiment_id])
-    assert sorted(r.data.tags["sweeper.job"] for r in runs) == ["0", "1", "2", "3"]
+    assert sorted(r.data.tags["sweeper.job"] for r in runs) == ["0", "1"]
     assert all(r.info.status == "FINISHED" for r in runs)
-    for job in range(4):
+    for job in range(2):
         record = json.loads((tmp_path / "sweep" / str(job) / "metrics.json").read_text())
         assert record["logger_errors"] == []
