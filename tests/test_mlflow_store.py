@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 from pathlib import Path
 
 import pytest
 from test_cli import sweeper
+from test_loggers import closed_port, no_telemetry  # noqa: F401 - no_telemetry: autouse fixture
 
 from conftest import SMALL_RUN
 from sweeper.core.train import train
@@ -31,17 +31,6 @@ TWO_EPOCHS = (
     "trainer.stop_accuracy=null",
 )
 RETRY_WARNING = "SQLAlchemy engine could not be created"  # MLflow's, once per retry
-
-
-@pytest.fixture(autouse=True)
-def no_telemetry(monkeypatch):
-    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_database_uris_and_their_lock_files(tmp_path):
