@@ -66,7 +66,7 @@ def test_functional_adam_and_sgd_divide_the_gradients_by_grad_scale():
 
 def test_hydras_basic_launcher_is_known_by_its_name():
     """The search keeps batches with Hydra's in-process launcher and refills slots with any
-    other (sweeper.sweeps.search.concurrent_launcher): both decided by this name."""
+    other (sweeper.sweeps.search.SearchSweeper._run): both decided by this name."""
     from sweeper.core.private_apis import BASIC_LAUNCHER, runs_jobs_in_process
 
     module, _, name = BASIC_LAUNCHER.rpartition(".")

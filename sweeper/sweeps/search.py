@@ -719,7 +719,10 @@ class SearchSweeper(Sweeper):
         if self.custom_search_space:
             extend = instantiate({"_target_": self.custom_search_space, "_partial_": True})
         progress = SearchProgress(self.n_trials)  # a line per trial told, on a terminal
-        if self.n_jobs > 1 and concurrent_launcher(self.launcher):
+        # Several launch() calls at once from threads need a launcher that runs jobs in
+        # other processes (joblib, submitit); Hydra's basic one runs each job in this
+        # process (working directory, logging, Hydra's global config): batches.
+        if self.n_jobs > 1 and not runs_jobs_in_process(self.launcher):
             self._run_rolling(study, space, extend, progress)
         else:
             self._run_batches(study, space, extend, progress)
@@ -857,14 +860,6 @@ class SearchSweeper(Sweeper):
             raise
         if stopping is not None:
             raise stopping
-
-
-def concurrent_launcher(launcher: Any) -> bool:
-    """Whether `launcher` runs its jobs outside this process (joblib, submitit, ...), so
-    that several `launch` calls may run at once from threads. Hydra's basic launcher
-    runs each job in this process (working directory, logging, Hydra's global config):
-    only one at a time."""
-    return not runs_jobs_in_process(launcher)
 
 
 def _next_done(done: queue.Queue) -> tuple[Any, Any]:
