@@ -31,6 +31,8 @@ def fmt(value: Any, key: bool = False, integral: bool = False) -> str:
     epochs read back as floats), print as integers."""
     if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
         return "–"
+    if key:  # as the pivot and the labels spell it: 5, not 5.0; 1234567 in full
+        return key_text(value)
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value)).lower()
     if isinstance(value, (int, np.integer)):
@@ -39,8 +41,6 @@ def fmt(value: Any, key: bool = False, integral: bool = False) -> str:
         value = float(value)
         if math.isinf(value):
             return str(value)
-        if key:  # as the pivot and the labels spell it: 5, not 5.0; 1234567 in full
-            return key_text(value)
         if integral and value.is_integer():
             return str(int(value)) if abs(value) < 1e15 else str(value)
         return f"{value:.4f}" if value == 0 or 1e-3 <= abs(value) < 1e5 else f"{value:.4g}"
