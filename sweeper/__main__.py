@@ -60,9 +60,15 @@ gc.enable()
 log = logging.getLogger("sweeper")
 
 
-@hydra.main(version_base="1.3", config_path="conf", config_name="config")
-def main(cfg: DictConfig) -> float | list[float]:
+def train_job(cfg: DictConfig) -> float | list[float]:
+    """The task function Hydra runs for every job: `run_job` (below)."""
     return run_job(cfg, multirun=HydraConfig.get().mode == RunMode.MULTIRUN)
+
+
+# The search sweeper asks this about its jobs (metrics.json, the task's metrics, collect)
+# instead of treating them as a plain app's (sweeper.sweeps.app_jobs).
+train_job.sweeper_jobs = "sweeper.sweeps.sweeper_jobs:SweeperJobs"  # type: ignore[attr-defined]
+main = hydra.main(version_base="1.3", config_path="conf", config_name="config")(train_job)
 
 
 def run_job(cfg: DictConfig, multirun: bool) -> float | list[float]:

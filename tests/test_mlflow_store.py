@@ -68,7 +68,7 @@ def test_store_lock_excludes_a_second_process(tmp_path):
 @pytest.mark.parametrize(
     "uri, start",
     [
-        ("postgresql://u:secret@127.0.0.1:{port}/db", "cannot reach it (connection to server"),
+        ("postgresql://u:secret@127.0.0.1:{port}/db", "cannot reach it (connection failed"),
         ("mssql+pyodbc://u:secret@127.0.0.1:{port}/db", "cannot use it ("),
         ("nosuchdb+x://u@127.0.0.1/db", None),  # no database MLflow knows: MLflow's own error
     ],

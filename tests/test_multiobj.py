@@ -139,7 +139,7 @@ def multi_study(tmp_path: Path) -> optuna.Study:
         directions=["maximize", "minimize"],
         sampler=optuna.samplers.NSGAIISampler(seed=0),
     )
-    space = {"h": optuna.distributions.IntUniformDistribution(1, 10)}
+    space = {"h": optuna.distributions.IntDistribution(1, 10)}
     for h, values, status in [
         (2, [0.6, 20.0], "ok"),
         (5, [0.9, 50.0], "ok"),

@@ -27,7 +27,12 @@ from sweeper.sweeps.search import (
     warn_test_objective,
     write_report,
 )
-from sweeper.sweeps.search_space import build_space, check_compatible
+from sweeper.sweeps.search_space import (
+    build_space,
+    check_compatible,
+    grid_choices,
+    refuse_empty,
+)
 
 # Runs sweeper's CLI after patching the training step, to inject failures into chosen jobs.
 INJECT = """
@@ -112,18 +117,19 @@ def test_password_is_masked_in_errors():
 
 
 def test_empty_inverted_and_missing_search_spaces():
-    ok = optuna.distributions.LogUniformDistribution(1e-4, 0.1)
+    ok = optuna.distributions.FloatDistribution(1e-4, 0.1, log=True)
     check_search_space({"optim.lr": ok})
     with pytest.raises(SearchError, match="optim.lr is empty or inverted"):
-        check_search_space({"optim.lr": optuna.distributions.UniformDistribution(0.1, 0.1)})
-    with pytest.raises(SearchError, match="search space is empty"):
-        check_search_space({})
+        check_search_space({"optim.lr": optuna.distributions.FloatDistribution(0.1, 0.1)})
+    check_search_space({})  # an empty space is the app's to refuse (AppJobs.check_space)
+    stepped = optuna.distributions.IntDistribution(3, 3, step=1)  # range(3,4): one value
+    check_search_space({"model.hidden": stepped})
 
 
 def test_report_picks_the_best_successful_trial(tmp_path):
     study = optuna.create_study(direction="maximize")
     for value, status in ((0.5, "ok"), (0.9, "ok"), (-math.inf, "failed")):
-        trial = study.ask({"optim.lr": optuna.distributions.LogUniformDistribution(1e-4, 0.1)})
+        trial = study.ask({"optim.lr": optuna.distributions.FloatDistribution(1e-4, 0.1, log=True)})
         trial.set_user_attr("status", status)
         trial.set_user_attr("job_dir", f"/jobs/{trial.number}")
         study.tell(trial, value)
@@ -143,7 +149,7 @@ def test_best_trial_reports_the_test_figures_beside_the_validation_objective(tmp
     record = {"status": "ok", "objective": 0.97, "objective_metric": "val_accuracy"}
     (job / "metrics.json").write_text(json.dumps({**record, "metrics": metrics}))
     study = optuna.create_study(direction="maximize")
-    trial = study.ask({"optim.lr": optuna.distributions.LogUniformDistribution(1e-4, 0.1)})
+    trial = study.ask({"optim.lr": optuna.distributions.FloatDistribution(1e-4, 0.1, log=True)})
     trial.set_user_attr("job_dir", str(job))
     study.tell(trial, 0.97)
     write_report(study, tmp_path, None)
@@ -370,14 +376,11 @@ def fresh_postgres_url() -> str:
         if os.environ.get("CI"):
             pytest.fail("CI must start PostgreSQL and set SWEEPER_TEST_POSTGRES_URL (.ci/run)")
         pytest.skip("no PostgreSQL server: set SWEEPER_TEST_POSTGRES_URL (see .ci/run)")
-    import psycopg2
+    import psycopg  # psycopg 3: SQLAlchemy 2.1's driver for postgresql:// URLs
 
     name = f"sweeper_{uuid.uuid4().hex[:12]}"
-    connection = psycopg2.connect(server)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {name}")
-    connection.close()
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
     return server.rsplit("/", 1)[0] + f"/{name}"
 
 
@@ -488,8 +491,15 @@ def test_discrete_sweeps_mean_what_a_grid_runs(line, values, group_options):
     space = build_space([], [line], group_options)
     key = line.split("=", 1)[0]
     distribution = space.distributions[key]
-    assert isinstance(distribution, optuna.distributions.CategoricalDistribution)
-    assert list(distribution.choices) == values
+    if "range(" in line:  # a stepped int or float distribution over the same values
+        assert isinstance(
+            distribution,
+            (optuna.distributions.IntDistribution, optuna.distributions.FloatDistribution),
+        )
+        assert distribution.step is not None and not distribution.log
+    else:
+        assert isinstance(distribution, optuna.distributions.CategoricalDistribution)
+    assert grid_choices({key: distribution})[key] == values
     grid = list(dict.fromkeys(basic_sweeper_values(line)))
     assert [space.overrides({key: v})[0] for v in values] == [f"{key}={g}" for g in grid]
 
@@ -518,9 +528,10 @@ def test_intervals_and_fixed_values(group_options):
         ["model.hidden=interval(2, 8)", "task=adder", "task.extrapolation_lengths=[24]"],
         group_options,
     )
-    assert space.distributions["optim.lr"] == optuna.distributions.LogUniformDistribution(1e-4, 0.1)
+    log_lr = optuna.distributions.FloatDistribution(1e-4, 0.1, log=True)
+    assert space.distributions["optim.lr"] == log_lr
     # Hydra reads interval() as floats even between integers
-    assert space.distributions["model.hidden"] == optuna.distributions.UniformDistribution(2, 8)
+    assert space.distributions["model.hidden"] == optuna.distributions.FloatDistribution(2, 8)
     assert space.fixed == {"task": "adder", "task.extrapolation_lengths": "[24]"}
     assert space.overrides({"optim.lr": 0.01, "model.hidden": 4.5}) == [
         "optim.lr=0.01",
@@ -536,8 +547,10 @@ def test_a_key_fixed_on_the_command_line_leaves_the_space(group_options, caplog)
         space = build_space(params, ["optim.lr=0.02"], group_options)
     assert list(space.distributions) == ["model.hidden"] and space.fixed == {"optim.lr": "0.02"}
     assert "optim.lr is fixed by the command line" in caplog.text
+    emptied = build_space(params[:1], ["optim.lr=0.02"], group_options)
+    assert emptied.distributions == {}  # a plain app runs the fixed config; sweeper's refuse:
     with pytest.raises(SearchError, match="search space is empty: optim.lr is fixed by the comm"):
-        build_space(params[:1], ["optim.lr=0.02"], group_options)
+        refuse_empty(emptied)
 
 
 @pytest.mark.parametrize(
@@ -559,9 +572,16 @@ def test_spaces_a_search_cannot_run_are_refused(line, message, group_options):
         build_space([], [line], group_options)
 
 
-def test_no_space_at_all_is_refused(group_options):
+def test_no_space_at_all_is_refused_for_sweeper_jobs_only(group_options, caplog):
+    from sweeper.sweeps.app_jobs import AppJobs
+    from sweeper.sweeps.sweeper_jobs import SweeperJobs
+
+    space = build_space([], ["task=adder"], group_options)
     with pytest.raises(SearchError, match="the search space is empty: set hydra.sweeper.params"):
-        build_space([], ["task=adder"], group_options)
+        SweeperJobs().check_space(space)
+    with caplog.at_level("WARNING"):
+        AppJobs().check_space(space)  # hydra-optuna-sweeper's way: every trial runs the config
+    assert "every trial runs the fixed config" in caplog.text
 
 
 def stored_study(*distributions: dict) -> optuna.Study:
@@ -571,18 +591,18 @@ def stored_study(*distributions: dict) -> optuna.Study:
     return study
 
 
-LOG_LR = {"optim.lr": optuna.distributions.LogUniformDistribution(1e-4, 0.1)}
+LOG_LR = {"optim.lr": optuna.distributions.FloatDistribution(1e-4, 0.1, log=True)}
 
 
 @pytest.mark.parametrize(
     ("new", "asked"),
     [
         (
-            {"optim.lr": optuna.distributions.UniformDistribution(0.001, 0.3)},
+            {"optim.lr": optuna.distributions.FloatDistribution(0.001, 0.3)},
             "interval(0.001, 0.3)",
         ),
         (
-            {"optim.lr": optuna.distributions.UniformDistribution(1e-4, 0.1)},
+            {"optim.lr": optuna.distributions.FloatDistribution(1e-4, 0.1)},
             "interval(0.0001, 0.1)",
         ),
         (
@@ -614,9 +634,15 @@ def test_choices_in_another_order_are_another_space():
         check_compatible(study, other, "db")
 
 
-def test_plots_that_cannot_be_drawn_are_skipped(tmp_path, caplog):
+def test_plots_that_cannot_be_drawn_are_skipped(tmp_path, caplog, monkeypatch):
+    from optuna.visualization import matplotlib as optuna_plots
+
+    def cannot(study):
+        raise ValueError("no parameters to slice")
+
+    monkeypatch.setattr(optuna_plots, "plot_slice", cannot)
     study = optuna.create_study(direction="maximize")
-    for value in (0.5, 0.6):  # no parameters at all: no slice plot to draw
+    for value in (0.5, 0.6):
         trial = study.ask()
         trial.set_user_attr("status", "ok")
         study.tell(trial, value)
@@ -710,18 +736,24 @@ def test_stale_trials_are_failed_and_live_ones_left_alone(tmp_path):
         Heartbeat,
         fail_stale_trials,
         this_worker,
+        trial_id,
     )
 
     study = running_study(tmp_path)
     live, remote_dead, local_dead, ancient, fresh = (study.ask(LOG_LR) for _ in range(5))
     Heartbeat([live], interval=0.05).stop()  # just beaten, by this (live) process
-    remote_dead.set_system_attr(WORKER, "elsewhere/0:1")
-    remote_dead.set_system_attr(HEARTBEAT, time.time() - 100)
+    storage = remote_dead.storage
+
+    def set_attr(trial, key, value):
+        storage.set_trial_system_attr(trial_id(storage, study.study_name, trial.number), key, value)
+
+    set_attr(remote_dead, WORKER, "elsewhere/0:1")
+    set_attr(remote_dead, HEARTBEAT, time.time() - 100)
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], text=True, capture_output=True
     ).stdout.strip()
-    local_dead.set_system_attr(WORKER, this_worker(int(gone)))
-    local_dead.set_system_attr(HEARTBEAT, time.time())  # fresh, but its process is gone
+    set_attr(local_dead, WORKER, this_worker(int(gone)))
+    set_attr(local_dead, HEARTBEAT, time.time())  # fresh, but its process is gone
     handled = fail_stale_trials(study, grace_period=60)
     assert handled == [
         f"{remote_dead.number} (no heartbeat for 100 s)",

@@ -25,9 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-import torch
-
 
 def current_umask() -> int:
     """The process's umask, read without changing it where possible.
@@ -94,13 +91,15 @@ def write_json(path: str | Path, data: Any) -> Path:
     return write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
-def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
+def write_csv(path: str | Path, frame: Any) -> Path:
     """Write a DataFrame as CSV without its index, atomically."""
     return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def save_torch(path: str | Path, obj: Any) -> Path:
     """`torch.save(obj)` atomically."""
+    import torch  # only jobs save tensors: the sweepers import this module without torch
+
     return atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 

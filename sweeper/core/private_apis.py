@@ -33,6 +33,16 @@ behaviour sweeper relies on, so an upgrade that changes it fails there first.
   the fused kernel clips by dividing every gradient, with no extra pass over
   them; tests pin that the step equals one on gradients divided beforehand.
 
+- `optuna.study.Study._storage`: the storage of a study loaded or created by name,
+  for the stale-trial check (sweeper.sweeps.stale_trials), which sets attributes on
+  RUNNING trials this process did not ask. Optuna 4 removed `Trial.set_system_attr`
+  and has no public handle on such a trial; the storage's own methods are public.
+  `study_storage` reads it; a test pins that it is the storage the study writes to.
+- `optuna.trial.Trial(study, trial_id)`: a job's handle on the trial its search asked
+  (sweeper.sweeps.pruning, sweeper.trial), to `report` and `should_prune` from the job's
+  process; Optuna documents the constructor as not for direct use and offers no other
+  handle on an existing trial. `trial_handle` builds it.
+
 hydra-optuna-sweeper's private `_impl` is not used: sweeper.sweeps.search drives
 Optuna's public ask/tell API itself, with the plugin's configuration keys.
 """
@@ -40,8 +50,7 @@ Optuna's public ask/tell API itself, with the plugin's configuration keys.
 from __future__ import annotations
 
 import atexit
-
-import torch
+from typing import Any
 
 __all__ = [
     "BASIC_LAUNCHER",
@@ -49,6 +58,8 @@ __all__ = [
     "cpu_has_native_bf16",
     "run_exit_handlers",
     "runs_jobs_in_process",
+    "study_storage",
+    "trial_handle",
 ]
 
 BASIC_SWEEPER = (
@@ -63,6 +74,8 @@ CPU_BF16_CHECKS = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU has AVX512-BF16 or AMX (torch's own private checks); False when
     this torch lacks them."""
+    import torch
+
     return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in CPU_BF16_CHECKS)
 
 
@@ -75,3 +88,18 @@ def runs_jobs_in_process(launcher: object) -> bool:
     """Whether `launcher` is Hydra's basic launcher (jobs run one at a time in this process)."""
     kind = type(launcher)
     return any(f"{k.__module__}.{k.__qualname__}" == BASIC_LAUNCHER for k in kind.__mro__)
+
+
+def study_storage(study: Any) -> Any:
+    """The storage `study` reads and writes (Optuna's private `Study._storage`)."""
+    return study._storage
+
+
+def trial_handle(study: Any, number: int) -> Any:
+    """A writable `optuna.trial.Trial` on trial `number` of `study`, asked by another process."""
+    import optuna
+
+    storage = study._storage
+    study_id = storage.get_study_id_from_name(study.study_name)
+    trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, number)
+    return optuna.trial.Trial(study, trial_id)

@@ -78,6 +78,8 @@ def search_objective(
         check_available(objective, task_metrics, str(OmegaConf.select(cfg, "task.name")))
     except ObjectiveError as error:
         raise SearchError(str(error)) from None
+    if sweeper_direction is None:  # hydra.sweeper.direction: null follows objective.direction
+        return objective
     directions = _directions(sweeper_direction)
     for name in directions:
         if name not in ("maximize", "minimize"):

@@ -35,6 +35,8 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sweeper.core.config import ConfigError
 from sweeper.reports.results import TRIAL_KEYS
+from sweeper.sweeps.reporting import job_storage
+from sweeper.sweeps.reporting import quoted as _quoted
 
 log = logging.getLogger(__name__)
 
@@ -215,26 +217,6 @@ def check_pruning(cfg: DictConfig, storage: str | None) -> Any:
     return make_pruner(name, options)
 
 
-def job_storage(url: str) -> str:
-    """`url` with a relative SQLite path made absolute, so a job finds the study from any folder."""
-    from pathlib import Path
-
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        return "sqlite:///" + str(Path(url.removeprefix("sqlite:///")).expanduser().resolve())
-    return url
-
-
-def _quoted(text: str) -> str:
-    """`text` as a single-quoted Hydra override value. Hydra reads a backslash literally
-    unless a run of them precedes a quote or the closing quote: those runs are doubled
-    and each quote escaped."""
-
-    def escape(match: re.Match) -> str:
-        return match.group(1) * 2 + ("\\'" if match.group(2) else "")
-
-    return "'" + re.sub(r"(\\*)('|$)", escape, text) + "'"
-
-
 def trial_overrides(storage: str, study_name: str, number: int) -> list[str]:
     """The overrides that tell a search's job its study and trial (`TRIAL_KEYS`, `pruning.*`
     in config.yaml; collect leaves them out of results.csv's setting columns)."""
@@ -276,11 +258,11 @@ class PruningObserver:
         """The job's handle on its trial, through the storage's public lookups."""
         import optuna
 
+        from sweeper.core.private_apis import trial_handle
+
         storage = _storage(self.storage)
-        study_id = storage.get_study_id_from_name(self.study_name)
-        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, self.number)
         study = optuna.load_study(study_name=self.study_name, storage=storage, pruner=self.pruner)
-        return optuna.trial.Trial(study, trial_id)
+        return trial_handle(study, self.number)
 
     def epoch_end(self, row: dict[str, Any]) -> None:
         """Report `row[metric]` at step `row["epoch"]`; raise Pruned if the pruner says so."""

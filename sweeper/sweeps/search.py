@@ -68,21 +68,29 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from sweeper.core.config import ConfigError
 from sweeper.core.interrupt import exit_code, signal_name
 from sweeper.core.private_apis import runs_jobs_in_process
-from sweeper.core.record import run_status as read_status
+from sweeper.sweeps.app_jobs import AppJobs, instantiate_checked, jobs_of
+from sweeper.sweeps.reporting import literal_sqlite
 from sweeper.sweeps.objectives import Objective
-from sweeper.sweeps.pareto import (
-    default_sampler,
-    search_objective,
-    trial_values,
-    write_multi_report,
+from sweeper.sweeps.search_space import (
+    SearchError,
+    SearchSpace,
+    build_space,
+    check_compatible,
+    distribution_from_config,
+    grid_choices,
 )
-from sweeper.sweeps.pruning import check_pruning, tell_pruned, trial_overrides
-from sweeper.sweeps.search_space import SearchError, SearchSpace, build_space, check_compatible
+from sweeper.sweeps.sweeper_jobs import trial_outcome, warn_test_objective
 
-__all__ = ["SearchError", "SearchSweeper", "connect_storage", "write_report"]
+__all__ = [
+    "SearchError",
+    "SearchSweeper",
+    "connect_storage",
+    "trial_outcome",
+    "warn_test_objective",
+    "write_report",
+]
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +110,11 @@ def _masked(url: str | None) -> str:
 
 def _where(url: str | None) -> str:
     """Where a study lives, for messages: the SQLite file, or the masked URL."""
-    if url and url.startswith("sqlite:///"):
-        return str(Path(url.removeprefix("sqlite:///")).expanduser().resolve())
+    from sweeper.sweeps.reporting import sqlite_file
+
+    path = sqlite_file(url)
+    if path is not None:
+        return str(Path(path).expanduser().resolve())
     return _masked(url)
 
 
@@ -118,8 +129,10 @@ def connect_storage(url: str | None) -> Any:
             f"hydra.sweeper.storage={url!r} is not a database URL "
             "(e.g. sqlite:///search.db or postgresql://user@host/db)"
         )
-    sqlite_file = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
-    if sqlite_file and sqlite_file != ":memory:":
+    from sweeper.sweeps.reporting import sqlite_file as file_of
+
+    sqlite_file = file_of(url)
+    if sqlite_file:
         folder = Path(sqlite_file).expanduser().parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -144,27 +157,16 @@ def connect_storage(url: str | None) -> Any:
 
 
 def check_search_space(distributions: dict[str, Any]) -> None:
-    """Refuse an empty space and intervals a sampler cannot draw from (low >= high)."""
-    if not distributions:
-        raise SearchError(
-            "the search space is empty: set hydra.sweeper.params or pass e.g. "
-            "'optim.lr=tag(log, interval(0.0001, 0.1))'"
-        )
+    """Refuse intervals a sampler cannot draw from (low >= high; a stepped range may
+    hold one value). An empty space is the app's to refuse (AppJobs.check_space)."""
     for name, distribution in distributions.items():
         low, high = getattr(distribution, "low", None), getattr(distribution, "high", None)
-        if low is not None and high is not None and not low < high:
+        stepped = getattr(distribution, "step", None) is not None
+        if low is not None and high is not None and not (low <= high if stepped else low < high):
             raise SearchError(
                 f"search interval for {name} is empty or inverted: "
                 f"low={low}, high={high} (need low < high)"
             )
-
-
-def run_status(job_dir: str | Path) -> tuple[str, str | None, dict[str, Any] | None]:
-    """(status, reason, record) from a job folder's metrics.json, or ("missing", why, None)."""
-    found = read_status(job_dir)
-    if found.status == "unreadable":
-        return "missing", found.reason, None
-    return found.status, found.reason, found.record
 
 
 def finished_trials(study: Any) -> list[Any]:
@@ -214,13 +216,22 @@ def _plots(study: Any, sweep_dir: Path) -> None:
 
 
 def write_report(
-    study: Any, sweep_dir: Path, storage: str | None, objective: Objective | None = None
+    study: Any,
+    sweep_dir: Path,
+    storage: str | None,
+    objective: Objective | None = None,
+    jobs: AppJobs | None = None,
 ) -> dict[str, Any]:
     """Write trials.csv, best_trial.yaml, optimization_results.yaml, plots; the best record.
 
     A multi-objective study (`objective` names its metrics) gets pareto_front.csv and
-    its plots instead, and the record lists every Pareto-optimal trial (sweeper.sweeps.pareto)."""
+    its plots instead, and the record lists every Pareto-optimal trial (sweeper.sweeps.pareto).
+    `jobs` adds its details of the best run (sweeper's jobs: their test figures)."""
     from sweeper.core.artifacts import atomic_write, write_csv
+    from sweeper.sweeps.pareto import write_multi_report
+    from sweeper.sweeps.sweeper_jobs import best_run_metrics
+
+    details = jobs.best_details if jobs is not None else best_run_metrics
 
     sweep_dir.mkdir(parents=True, exist_ok=True)
     trials = finished_trials(study)
@@ -239,6 +250,7 @@ def write_report(
             "storage": _masked(storage),
             "finished_trials": len(trials),
             "failed_trials": len(trials) - len(good),
+            "pruned_trials": 0,  # Optuna cannot prune a multi-objective study
         }
         return write_multi_report(study, objective, sweep_dir, record)
     write_csv(sweep_dir / "trials.csv", study.trials_dataframe())
@@ -260,7 +272,7 @@ def write_report(
             "value": best.value,
             "params": best.params,
             "job_dir": best.user_attrs.get("job_dir"),
-            **best_run_metrics(best.user_attrs.get("job_dir")),
+            **details(best.user_attrs.get("job_dir")),
         }
     text = OmegaConf.to_yaml(OmegaConf.create(record))
     atomic_write(sweep_dir / "best_trial.yaml", lambda tmp: tmp.write_text(text))
@@ -275,24 +287,6 @@ def write_report(
     return record
 
 
-# Reported beside a search's objective (a validation metric): the held-out figures.
-REPORTED_BESIDE = ("val_accuracy", "test_accuracy", "test_exact_accuracy", "extrapolation_accuracy")
-
-
-def best_run_metrics(job_dir: str | Path | None) -> dict[str, Any]:
-    """The best trial's objective metric name and its run's validation and test metrics
-    (`REPORTED_BESIDE`), from its metrics.json: {"objective_metric": ..., "metrics": {...}};
-    {} when the folder or record cannot be read."""
-    if not job_dir:
-        return {}
-    _, _, found = run_status(job_dir)
-    metrics = found.get("metrics") if isinstance(found, dict) else None
-    if not isinstance(metrics, dict):
-        return {}
-    shown = {k: float(metrics[k]) for k in REPORTED_BESIDE if isinstance(metrics.get(k), float)}
-    return {"objective_metric": str(found.get("objective_metric")), "metrics": shown}
-
-
 def _describe_best(best: dict[str, Any]) -> str:
     """`val_accuracy 0.9990 (test_accuracy 0.9985, ...)`, or the bare value."""
     metric = best.get("objective_metric", "value")
@@ -300,75 +294,7 @@ def _describe_best(best: dict[str, Any]) -> str:
     return f"{metric} {best['value']:.4f}" + (f" ({beside})" if beside else "")
 
 
-def warn_test_objective(metric: Any) -> str | None:
-    """The warning for a search whose objective is measured on test data, else None."""
-    from sweeper.reports.stats import metric_split
-
-    split = metric_split(str(metric))
-    if not split.startswith("test"):
-        return None
-    return (
-        f"sweeper: warning: objective.metric={metric} is measured on the {split}: the search "
-        "would choose its best trial on test data; search a validation metric "
-        "(objective.metric=val_accuracy, every task's default) and read the test figure beside it"
-    )
-
-
-def trial_outcome(ret: Any, count: int = 1) -> tuple[float | list[float] | None, dict[str, str]]:
-    """(value, user attrs) for one trial from its JobReturn; value None means a FAIL trial.
-    With `count` objectives (> 1) the value is the list of the run's `count` values.
-
-    A run refused by config validation (metrics.json `reason: config: ...`), an
-    interrupted one, or one that raised inside Hydra's launcher is a FAIL; any
-    other run is COMPLETE with the value it returned (a diverged run returns the
-    worst value: the sampler learns from it).
-    """
-    attrs: dict[str, str] = {}
-    hydra_cfg = getattr(ret, "hydra_cfg", None)
-    job_dir = OmegaConf.select(hydra_cfg, "hydra.runtime.output_dir") if hydra_cfg else None
-    status, reason = "missing", None
-    if job_dir:
-        status, reason, _ = run_status(job_dir)
-        attrs["job_dir"] = str(Path(job_dir).resolve())
-    try:
-        value: Any = ret.return_value  # re-raises what the job raised
-    except Exception as error:
-        attrs["status"] = "failed"
-        attrs["reason"] = f"{type(error).__name__}: {error}"[:500]
-        return None, attrs
-    attrs["status"] = status
-    if reason:
-        attrs["reason"] = str(reason)[:500]
-    if status == "interrupted" or str(reason or "").startswith("config:"):
-        return None, attrs
-    if count > 1:  # a multi-objective study: one value per objective (sweeper.sweeps.pareto)
-        numbers, why = trial_values(value, count)
-        if numbers is None:
-            attrs.setdefault("reason", str(why))
-        return numbers, attrs
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        attrs.setdefault("reason", f"the run returned {value!r}, not a number")
-        return None, attrs
-    if math.isnan(number):
-        attrs.setdefault("reason", "the run returned NaN")
-        return None, attrs
-    return number, attrs
-
-
 METRICS_ATTR = "objective_metrics"  # the study's user attr naming its objective metric(s)
-
-
-def _task_metrics(cfg: DictConfig) -> list[str]:
-    """The metrics a trial's task produces (to check objective.metric before any trial)."""
-    from sweeper.core.config import ConfigError
-    from sweeper.core.train import metric_names
-
-    try:
-        return metric_names(cfg)
-    except ConfigError as error:
-        raise SearchError(str(error)) from None
 
 
 def check_same_metrics(study: Any, objective: Objective, where: str) -> None:
@@ -407,8 +333,10 @@ class SearchSweeper(Sweeper):
         total_trials: bool = False,
         heartbeat_interval: float = 20.0,
         grace_period: float = 120.0,
+        pruner: Any = None,
     ) -> None:
-        self.sampler = sampler
+        self.sampler = sampler  # a config (_target_ and options) or a sampler
+        self.pruner_config = pruner  # hydra.sweeper.pruner (AppJobs.pruner reads it)
         self.direction = direction
         self.storage = storage
         self.study_name = study_name
@@ -426,6 +354,7 @@ class SearchSweeper(Sweeper):
         self.finished_now: list[int] = []  # trial numbers told in this run
         self.pruner: Any = None  # the study's Optuna pruner (sweeper.sweeps.pruning), None: off
         self.created = False  # whether this run created the study (else it resumes one)
+        self.jobs: AppJobs = AppJobs()  # what the app's jobs are (setup: the task function's)
 
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
@@ -436,6 +365,10 @@ class SearchSweeper(Sweeper):
             config=config, hydra_context=hydra_context, task_function=task_function
         )
         self.sweep_dir = Path(config.hydra.sweep.dir)
+        self.jobs = jobs_of(task_function)
+        # A study file inside the sweep folder is that file, whatever its folder's name holds
+        # (`?`, `#`, `%` would otherwise be read as a URL's query, fragment or escapes).
+        self.storage = literal_sqlite(self.storage, str(config.hydra.sweep.dir))
 
     # ------------------------------------------------------------------ the command
     def sweep(self, arguments: list[str]) -> None:
@@ -447,7 +380,7 @@ class SearchSweeper(Sweeper):
         except KeyboardInterrupt as interrupt:
             print("sweeper: interrupted before any trial ran", file=sys.stderr)
             sys.exit(exit_code(interrupt))
-        warning = warn_test_objective(OmegaConf.select(self.config, "objective.metric"))
+        warning = self.jobs.warning(self.config)
         if warning:
             log.warning("%s", warning)
         before = len(finished_trials(study))
@@ -457,7 +390,7 @@ class SearchSweeper(Sweeper):
                     "%s study %s in %s: %d trials before this run, %d to run now",
                     "new" if self.created else "resumed",
                     study.study_name,
-                    _masked(self.storage),
+                    _where(self.storage),
                     before,
                     self.n_trials,
                 )
@@ -492,11 +425,12 @@ class SearchSweeper(Sweeper):
                 best["job_dir"],
             )
         elif record["finished_trials"]:
-            self._collect()
-            pruned = " or were pruned" if record["pruned_trials"] else ""
+            self.jobs.collect(self.sweep_dir)
+            pruned = " or were pruned" if record.get("pruned_trials") else ""
+            where = self.jobs.failures_where(self.sweep_dir)
             print(
                 f"sweeper: error: all {record['finished_trials']} trials of study "
-                f"{record['study']} failed{pruned}; reasons in {self.sweep_dir}/summary.md",
+                f"{record['study']} failed{pruned}; reasons in {where}",
                 file=sys.stderr,
             )
             sys.exit(1)
@@ -506,15 +440,9 @@ class SearchSweeper(Sweeper):
             import optuna
 
             study = optuna.load_study(study_name=study.study_name, storage=self.storage)
-        return write_report(study, self.sweep_dir, self.storage, self.objective)
-
-    def _collect(self) -> None:
-        from sweeper.collect import collect
-
-        try:
-            collect(self.sweep_dir)
-        except Exception:  # collecting must not hide why the search stopped
-            log.exception("could not collect %s", self.sweep_dir)
+        record = write_report(study, self.sweep_dir, self.storage, self.objective, self.jobs)
+        self.jobs.finish(study, self.sweep_dir, self.objective)
+        return record
 
     def _stop_interrupted(self, study: Any, code: int) -> None:
         """Ctrl-C / SIGTERM: fail the batch's trials, report what finished, exit `code`
@@ -532,7 +460,7 @@ class SearchSweeper(Sweeper):
             cut.append(str(trial.number))
         self.pending = []
         self._report(study)
-        self._collect()
+        self.jobs.collect(self.sweep_dir)
         what = f"trial(s) {', '.join(cut)} cut off" if cut else "no trial was running"
         print(
             f"sweeper: interrupted: {what}; {len(self.finished_now)} finished in this run; "
@@ -583,30 +511,62 @@ class SearchSweeper(Sweeper):
             )
         return cfg
 
-    def _refuse_searched_replicates(self, space: SearchSpace) -> None:
-        """A replicate key (`seed`, or the collect callback's `replicate_key`) in the space
-        would be tuned: the search would pick its luckiest seed. Refused in one line."""
-        key = OmegaConf.select(self.config, "hydra.callbacks.collect.replicate_key") or "seed"
-        if key in space.distributions:
-            raise SearchError(
-                f"{key} is the replicate key: a search would tune it and report its luckiest "
-                f"value; fix it ({key}=0) and re-run the best trial over seeds afterwards: "
-                "python -m sweeper.confirm SWEEP_DIR --seeds 5"
+    def deprecated_search_space(self) -> dict[str, Any]:
+        """hydra-optuna-sweeper's deprecated `hydra.sweeper.search_space` as distributions,
+        with its warnings: ignored (warned) when `params` is given too."""
+        if self.search_space is None:
+            return {}
+        if self.params is not None:
+            warnings.warn(
+                "Both hydra.sweeper.params and hydra.sweeper.search_space are configured; "
+                "hydra.sweeper.params defines the search space",
+                UserWarning,
+                stacklevel=2,
             )
+            return {}
+        warnings.warn(
+            "`hydra.sweeper.search_space` is deprecated (as in hydra-optuna-sweeper): "
+            "configure the space with hydra.sweeper.params, e.g. x: interval(-5, 5)",
+            UserWarning,
+            stacklevel=2,
+        )
+        entries = self.search_space
+        if isinstance(entries, DictConfig):
+            entries = OmegaConf.to_container(entries, resolve=True)
+        if not isinstance(entries, dict):
+            raise SearchError(
+                f"hydra.sweeper.search_space must map keys to distributions, got {entries!r}"
+            )
+        return {str(k): distribution_from_config(str(k), v) for k, v in entries.items()}
 
-    def _check_fixed_values(self, cfg: DictConfig, space: SearchSpace) -> None:
-        """Check the composed trial `cfg` as a job would (sweeper.core.train.Preflight): a bad
-        value the command line fixed (`model.hidden=0`, a model that does not fit the
-        task) is refused before the study exists. A searched key's bad value is left to
-        its trial, which fails on its own (a FAIL trial, not an aborted search)."""
-        from sweeper.core.train import Preflight
+    def _space(self, arguments: list[str]) -> SearchSpace:
+        """The space of `params`, the deprecated `search_space` and the command line."""
+        params = [f"{k!s}={v}" for k, v in (self.params or {}).items()]
+        space = build_space(params, list(arguments), self._group_options)
+        for name, distribution in self.deprecated_search_space().items():
+            if name not in space.distributions and name not in space.fixed:
+                space.distributions[name] = distribution
+        check_search_space(space.distributions)
+        self.jobs.check_space(space, self.config)
+        return space
 
-        try:
-            Preflight().check(cfg)
-        except ConfigError as error:
-            if not str(error).startswith(tuple(space.distributions)):
-                raise SearchError(str(error)) from None
-            log.debug("the first sample of a searched key fails its check: %s", error)
+    def _make_sampler(self) -> Any:
+        """The configured sampler (`hydra.sweeper.sampler`), checked; a sampler object
+        (a test's) is used as it is."""
+        import optuna
+
+        sampler = self.sampler
+        if not isinstance(sampler, (dict, DictConfig)):
+            return sampler
+        target = str(OmegaConf.select(OmegaConf.create(sampler), "_target_") or "")
+        if target.rpartition(".")[2] == "GridSampler":  # the grid is the space's values
+            node = dict(OmegaConf.to_container(OmegaConf.create(sampler), resolve=True))
+            node["_partial_"] = True
+            return instantiate_checked(node, "hydra.sweeper.sampler")
+        made = instantiate_checked(sampler, "hydra.sweeper.sampler")
+        if not isinstance(made, optuna.samplers.BaseSampler):
+            raise SearchError(f"hydra.sweeper.sampler._target_={target} is not an Optuna sampler")
+        return made
 
     def _prepare(self, arguments: list[str]) -> tuple[Any, SearchSpace]:
         """Checks and set-up before any trial; returns the (created or loaded) study and space."""
@@ -615,10 +575,18 @@ class SearchSweeper(Sweeper):
         from sweeper.sweeps.optuna_setup import create_or_load, plain_optuna_logging
         from sweeper.sweeps.stale_trials import fail_stale_trials
 
-        if self.search_space is not None:
+        if isinstance(self.n_trials, bool) or not isinstance(self.n_trials, int):
+            raise SearchError(f"hydra.sweeper.n_trials={self.n_trials!r} must be an integer")
+        if self.n_trials < 0:
             raise SearchError(
-                "hydra.sweeper.sweeps.search_space is not supported: give the space as "
-                "hydra.sweeper.params (e.g. optim.lr: tag(log, interval(0.0001, 0.1)))"
+                f"hydra.sweeper.n_trials={self.n_trials} must be at least 0 "
+                "(0: only report the study)"
+            )
+        if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs < 1:
+            raise SearchError(f"hydra.sweeper.n_jobs={self.n_jobs!r} must be an integer >= 1")
+        if not 0.0 <= float(self.max_failure_rate) <= 1.0:
+            raise SearchError(
+                f"hydra.sweeper.max_failure_rate={self.max_failure_rate} must be between 0 and 1"
             )
         if not 0 < self.heartbeat_interval < self.grace_period:
             raise SearchError(
@@ -626,20 +594,24 @@ class SearchSweeper(Sweeper):
                 f"hydra.sweeper.heartbeat_interval={self.heartbeat_interval} (> 0); "
                 "a few intervals is safe"
             )
-        params = [f"{k!s}={v}" for k, v in (self.params or {}).items()]
-        space = build_space(params, list(arguments), self._group_options)
-        check_search_space(space.distributions)
-        self._refuse_searched_replicates(space)
+        space = self._space(arguments)
         trial_cfg = self._check_trials_compose(space)
-        self.objective = search_objective(self.direction, trial_cfg, _task_metrics(trial_cfg))
-        self._check_fixed_values(trial_cfg, space)
-        self.sampler = default_sampler(self.sampler, self.config, self.objective)
+        self.objective = self.jobs.objective(self.direction, trial_cfg)
+        self.jobs.check_trial(trial_cfg, space)
+        self.sampler = self._make_sampler()
+        if self.jobs.kind == "sweeper":  # NSGA-II for its multi-objective searches
+            from sweeper.sweeps.pareto import default_sampler
+
+            self.sampler = default_sampler(self.sampler, self.config, self.objective)
         directions = list(self.objective.directions)
         self._grid_sampler(space)
-        try:
-            self.pruner = check_pruning(self.config, self.storage)
-        except ConfigError as error:
-            raise SearchError(str(error)) from None
+        self.pruner = self.jobs.pruner(self.config, self.storage, self.objective)
+        if self.jobs.prunes(self.pruner) and self.storage is None:
+            if not runs_jobs_in_process(self.launcher):
+                raise SearchError(
+                    "hydra.sweeper.pruner needs a study its jobs can reach from other "
+                    "processes: set hydra.sweeper.storage (e.g. sqlite:///search.db), not null"
+                )
         try:
             self.sweep_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -690,7 +662,8 @@ class SearchSweeper(Sweeper):
         return study, space
 
     def _grid_sampler(self, space: SearchSpace) -> None:
-        """hydra-optuna-sweeper's `sampler: grid`: build it over the choices, cap n_trials."""
+        """hydra-optuna-sweeper's `sampler: grid`: build it over the space's values (choices,
+        stepped ranges), cap n_trials at the grid's size."""
         import optuna
 
         sampler = self.sampler
@@ -698,16 +671,10 @@ class SearchSweeper(Sweeper):
             isinstance(sampler, functools.partial) and sampler.func is optuna.samplers.GridSampler
         ):
             return
-        grid = {}
-        for name, distribution in space.distributions.items():
-            if not isinstance(distribution, optuna.distributions.CategoricalDistribution):
-                raise SearchError(
-                    f"search space for {name}: the grid sampler needs choice() or range() "
-                    "values, not an interval"
-                )
-            grid[name] = list(distribution.choices)
+        grid = grid_choices(space.distributions)
         self.sampler = sampler(grid)
         self.n_trials = min(self.n_trials, math.prod(len(v) for v in grid.values()))
+        log.info("sampler grid: %d trials at most (the grid's size)", self.n_trials)
 
     # ------------------------------------------------------------------ the trials
     def _run(self, study: Any, space: SearchSpace) -> None:
@@ -734,8 +701,13 @@ class SearchSweeper(Sweeper):
         if extend is not None:
             extend(self.config, trial)
         overrides = space.overrides(trial.params)
-        if self.pruner is not None:  # the job reports to its trial
-            overrides += trial_overrides(self.storage, study.study_name, trial.number)
+        if self.jobs.kind != "sweeper" or self.jobs.prunes(self.pruner):
+            # the job reports to its trial (sweeper.report; sweeper's jobs when pruned)
+            overrides += self.jobs.trial_overrides(self.storage, study.study_name, trial.number)
+        if self.storage is None:  # jobs in this process reach an in-memory study here
+            from sweeper.sweeps.reporting import register_live
+
+            register_live(study.study_name, trial)
         return trial, overrides
 
     def _mark_job(self, trial: Any, number: int) -> None:
@@ -753,12 +725,16 @@ class SearchSweeper(Sweeper):
         if isinstance(ret, BaseException):
             value, attrs = None, {"status": "failed", "reason": f"launcher: {ret!r}"[:500]}
         else:
-            value, attrs = trial_outcome(ret, len(self.objective.metrics))
+            value, attrs = self.jobs.outcome(ret, len(self.objective.metrics))
         for key, text in attrs.items():
             trial.set_user_attr(key, text)
+        if self.storage is None:
+            from sweeper.sweeps.reporting import forget_live
+
+            forget_live(study.study_name, trial.number)
         failed = False
         if attrs.get("status") == "pruned":
-            tell_pruned(study, trial, self.config)
+            self.jobs.tell_pruned(study, trial, self.config)
         elif value is None:
             failed = True
             log.warning("trial %d failed: %s", trial.number, attrs.get("reason"))

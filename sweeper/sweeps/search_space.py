@@ -1,25 +1,34 @@
 """A search's space, read with Hydra's own override grammar, so it means what a grid means.
 
 `build_space` turns `hydra.sweeper.params` and the command line's overrides into
-Optuna distributions plus the fixed overrides every trial runs with:
+Optuna distributions plus the fixed overrides every trial runs with, as
+hydra-optuna-sweeper reads them except where noted:
 
-- `range(...)`, `choice(...)`, `a,b,c` and `glob(...)` become a categorical
+- `choice(...)`, `a,b,c`, `shuffle(...)` and `glob(...)` become a categorical
   distribution over exactly the values Hydra's basic sweeper runs for them
-  (`range(2,6)` is 2, 3, 4, 5; `range(0.1,0.5,0.1)` the same floats Hydra makes;
-  `glob(*)` over a config group its options);
+  (`glob(*)` over a config group its options);
+- `range(a, b, step)` becomes a stepped int or float distribution over the values
+  Hydra's own `range` makes, which stop *before* `b` as Python's do (`range(2,6)`
+  is 2..5, `IntDistribution(2, 5)`). hydra-optuna-sweeper includes `b`
+  (`IntDistribution(2, 6)`); sweeper keeps Hydra's meaning so that a search and a
+  grid over the same text run the same values;
+- `interval(a, b)` is a uniform float distribution, `int(interval(a, b))` a uniform
+  int one, and `tag(log, ...)` makes either log-uniform;
 - the values of a config group (`model`, `loss`) are option names, checked
   against the group and quoted where Hydra would read them as numbers
   (a numbered group's `size='3'`), so a sampled value always names the option's file;
-- `interval(a, b)` is a uniform float distribution (`tag(log, interval(a, b))`:
-  log-uniform), as Hydra parses it: integer keys take `range()` or `choice()`;
 - a key fixed on the command line that `hydra.sweeper.params` searches is fixed:
-  the command line wins and the key leaves the space (logged).
+  the command line wins and the key leaves the space (logged);
+- hydra-optuna-sweeper's deprecated `hydra.sweeper.search_space` (`key: {type:
+  float, low: 0, high: 1, log: false, step: null}`) is read too, with its warning
+  (`params` wins when both are given).
 
 Anything a search cannot do (an empty value list, an option the group does not
-have, an empty or inverted interval, a space left empty) raises SearchError with
-one line naming the key. `check_compatible` refuses to resume a study whose
-stored trials were drawn from another space. `describe` writes a distribution the
-way the command line spells it.
+have, an empty or inverted interval) raises SearchError with one line naming the
+key. An empty space is allowed: every trial runs the fixed config, as in
+hydra-optuna-sweeper. `check_compatible` refuses to resume a study whose stored
+trials were drawn from another space. `describe` writes a distribution the way the
+command line spells it.
 """
 
 from __future__ import annotations
@@ -37,17 +46,15 @@ from hydra.core.override_parser.types import (
     IntervalSweep,
     Override,
     QuotedString,
+    RangeSweep,
     Transformer,
 )
 from hydra.errors import HydraException
 from optuna.distributions import (
     BaseDistribution,
     CategoricalDistribution,
-    DiscreteUniformDistribution,
-    IntLogUniformDistribution,
-    IntUniformDistribution,
-    LogUniformDistribution,
-    UniformDistribution,
+    FloatDistribution,
+    IntDistribution,
 )
 
 log = logging.getLogger(__name__)
@@ -110,12 +117,33 @@ def _interval(key: str, line: str, sweep: IntervalSweep) -> BaseDistribution:
             f"search interval for {key} is empty or inverted: low={low}, high={high} "
             "(need low < high)"
         )
-    # Hydra's interval() is always a float interval (integer keys: use range() or choice()).
-    if "log" in sweep.tags:
-        if low <= 0:
-            raise SearchError(f"search space for {key}: {line!r}: a log interval needs low > 0")
-        return LogUniformDistribution(low, high)
-    return UniformDistribution(low, high)
+    log_scale = "log" in sweep.tags
+    if log_scale and low <= 0:
+        raise SearchError(f"search space for {key}: {line!r}: a log interval needs low > 0")
+    # Hydra's interval() is a float interval; int(interval(a, b)) an int one.
+    if isinstance(low, int) and isinstance(high, int):
+        return IntDistribution(low, high, log=log_scale)
+    return FloatDistribution(float(low), float(high), log=log_scale)
+
+
+def _range(key: str, line: str, override: Override) -> BaseDistribution | None:
+    """A stepped int or float distribution over the values of Hydra's `range(...)` (which
+    stop before its end), or None for a range read as choices (shuffled, or not numbers)."""
+    sweep = override.value()
+    if not isinstance(sweep, RangeSweep) or sweep.shuffle:
+        return None
+    values = list(override.sweep_iterator())
+    if not values:
+        raise SearchError(f"search space for {key}: {line!r} gives no values")
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if len(numbers) != len(values):
+        return None
+    low, high, step = min(numbers), max(numbers), abs(sweep.step or 1)
+    if all(isinstance(v, int) for v in (*numbers, step)):
+        return IntDistribution(low, high, step=step)
+    if low == high:  # one float value: Optuna's stepped float needs a span
+        return CategoricalDistribution([float(low)])
+    return FloatDistribution(float(low), float(high), step=float(step))
 
 
 def _choices(
@@ -199,24 +227,35 @@ def build_space(
                 space.texts.pop(name, None)
             elif override.is_discrete_sweep():
                 options = group_options(name) if "." not in name else []
+                stepped = None if options else _range(name, line, override)
+                if stepped is not None:
+                    space.distributions[name] = stepped
+                    space.texts.pop(name, None)
+                    continue
                 values, texts = _choices(name, line, override, options)
                 space.distributions[name] = CategoricalDistribution(values)
                 space.texts[name] = texts
             else:  # pragma: no cover - the grammar has no other sweep
                 raise SearchError(f"search space for {key}: {line!r} is not supported")
-    if not space.distributions:
-        if space.fixed_by_command_line:
-            fixed = ", ".join(space.fixed_by_command_line.values())
-            keys = ", ".join(space.fixed_by_command_line)
-            raise SearchError(
-                f"the search space is empty: {keys} is fixed by the command line ({fixed}); "
-                "drop that override to search it, or run without hparams_search"
-            )
-        raise SearchError(
-            "the search space is empty: set hydra.sweeper.params or pass e.g. "
-            "'optim.lr=tag(log, interval(0.0001, 0.1))'"
-        )
     return space
+
+
+def refuse_empty(space: SearchSpace) -> None:
+    """Raise SearchError for a space with nothing to search, naming the command-line
+    overrides that fixed its keys (for apps where a search of one config is a mistake)."""
+    if space.distributions:
+        return
+    if space.fixed_by_command_line:
+        fixed = ", ".join(space.fixed_by_command_line.values())
+        keys = ", ".join(space.fixed_by_command_line)
+        raise SearchError(
+            f"the search space is empty: {keys} is fixed by the command line ({fixed}); "
+            "drop that override to search it, or run without hparams_search"
+        )
+    raise SearchError(
+        "the search space is empty: set hydra.sweeper.params or pass e.g. "
+        "'optim.lr=tag(log, interval(0.0001, 0.1))'"
+    )
 
 
 def _number(x: float) -> str:
@@ -230,18 +269,72 @@ def describe(distribution: BaseDistribution | None) -> str:
         return "(not searched)"
     if isinstance(d, CategoricalDistribution):
         return "choice(" + ", ".join(Transformer.str(c) for c in d.choices) + ")"
-    if isinstance(d, LogUniformDistribution):
-        return f"log interval({_number(d.low)}, {_number(d.high)})"
-    if isinstance(d, IntLogUniformDistribution):
-        return f"log interval({d.low}, {d.high})"
-    if isinstance(d, IntUniformDistribution):
-        step = f" step {d.step}" if d.step != 1 else ""
-        return f"interval({d.low}, {d.high}){step}"
-    if isinstance(d, DiscreteUniformDistribution):
-        return f"interval({_number(d.low)}, {_number(d.high)}) step {d.q}"
-    if isinstance(d, UniformDistribution):
-        return f"interval({_number(d.low)}, {_number(d.high)})"
+    if isinstance(d, IntDistribution):
+        if d.log:
+            return f"log int(interval({d.low}, {d.high}))"
+        if d.step != 1:
+            return f"{d.low}..{d.high} step {d.step}"
+        return f"{d.low}..{d.high}"
+    if isinstance(d, FloatDistribution):
+        if d.step is not None:
+            return f"{_number(d.low)}..{_number(d.high)} step {_number(d.step)}"
+        prefix = "log " if d.log else ""
+        return f"{prefix}interval({_number(d.low)}, {_number(d.high)})"
     return repr(d)
+
+
+def distribution_from_config(name: str, config: Any) -> BaseDistribution:
+    """hydra-optuna-sweeper's deprecated `search_space` entry as a distribution:
+    `{type: categorical, choices: [...]}`, `{type: int|float, low, high, step, log}`.
+    Raises SearchError naming `hydra.sweeper.search_space.<name>`."""
+    where = f"hydra.sweeper.search_space.{name}"
+    if not isinstance(config, dict):
+        raise SearchError(f"{where} must be a mapping with a type, got {config!r}")
+    kind = config.get("type")
+    allowed = {"type", "choices", "low", "high", "step", "log"}
+    unknown = sorted(set(config) - allowed)
+    if unknown:
+        raise SearchError(f"{where}: unknown key {unknown[0]} (keys: {', '.join(sorted(allowed))})")
+    try:
+        if kind == "categorical":
+            choices = config.get("choices")
+            if not choices:
+                raise SearchError(f"{where}: a categorical needs a non-empty choices list")
+            return CategoricalDistribution(list(choices))
+        if kind in ("int", "float"):
+            low, high = config.get("low"), config.get("high")
+            if low is None or high is None:
+                raise SearchError(f"{where}: type {kind} needs low and high")
+            log_scale, step = bool(config.get("log") or False), config.get("step")
+            if kind == "int":
+                return IntDistribution(int(low), int(high), log=log_scale, step=int(step or 1))
+            return FloatDistribution(
+                float(low), float(high), log=log_scale, step=None if step is None else float(step)
+            )
+    except (TypeError, ValueError) as error:
+        raise SearchError(f"{where}: {error}") from None
+    raise SearchError(f"{where}: type must be categorical, int or float, got {kind!r}")
+
+
+def grid_choices(distributions: dict[str, BaseDistribution]) -> dict[str, list[Any]]:
+    """Every value of each distribution, for Optuna's GridSampler (`sampler=grid`): a
+    categorical's choices, a stepped int or float range's values. Raises SearchError for
+    an interval, which has no grid."""
+    grid: dict[str, list[Any]] = {}
+    for name, d in distributions.items():
+        if isinstance(d, CategoricalDistribution):
+            grid[name] = list(d.choices)
+        elif isinstance(d, IntDistribution) and not d.log:
+            grid[name] = list(range(d.low, d.high + 1, d.step))
+        elif isinstance(d, FloatDistribution) and d.step is not None:
+            count = int(round((d.high - d.low) / d.step)) + 1
+            grid[name] = [d.low + i * d.step for i in range(count)]
+        else:
+            raise SearchError(
+                f"search space for {name}: the grid sampler needs choice() or range() "
+                f"values, not {describe(d)}"
+            )
+    return grid
 
 
 def stored_space(study: Any) -> dict[str, list[BaseDistribution]]:

@@ -25,11 +25,12 @@ interrupted`, `reason: stale: ...`) each RUNNING trial of the study that is
 
 A trial a live worker is running always has a heartbeat younger than
 `grace_period` (when that is a few heartbeat intervals) and a live owner, so it
-is never failed. The one private Optuna detail used, a FrozenTrial's `_trial_id`
-(to set attributes on a trial this process did not ask), is fenced in
-`_trial_of`. Optuna's own RDB heartbeat is not used: its stale check reads
-`timedelta.seconds`, which forgets whole days, so a trial killed yesterday at
-this hour would look alive.
+is never failed. Attributes are written through the storage's public API
+(`set_trial_system_attr`, `set_trial_user_attr`, with the trial's id from
+`get_trial_id_from_study_id_trial_number`): Optuna 4 removed `Trial.set_system_attr`,
+and a trial this process did not ask has no public handle. Optuna's own RDB
+heartbeat is not used: it beats only inside `study.optimize`, not for trials run
+by ask and tell.
 """
 
 from __future__ import annotations
@@ -79,11 +80,25 @@ def _dead_here(worker: Any) -> bool:
     return False
 
 
-def _trial_of(study: Any, frozen: Any) -> Any:
-    """A writable handle on a RUNNING trial this process did not ask (private: `_trial_id`)."""
-    import optuna
+def trial_id(storage: Any, study_name: str, number: int) -> int:
+    """The storage's id of trial `number` of study `study_name` (public storage lookups)."""
+    study_id = storage.get_study_id_from_name(study_name)
+    return storage.get_trial_id_from_study_id_trial_number(study_id, number)
 
-    return optuna.trial.Trial(study, frozen._trial_id)
+
+def _set_user_attrs(study: Any, frozen: Any, attrs: dict[str, Any]) -> None:
+    """Set user attributes on a trial this process did not ask, through its storage."""
+    storage = _storage_of(study)
+    number = trial_id(storage, study.study_name, frozen.number)
+    for key, value in attrs.items():
+        storage.set_trial_user_attr(number, key, value)
+
+
+def _storage_of(study: Any) -> Any:
+    """The study's storage (sweeper.core.private_apis says why this is private)."""
+    from sweeper.core.private_apis import study_storage
+
+    return study_storage(study)
 
 
 def job_dir_of(frozen: Any) -> str | None:
@@ -167,11 +182,10 @@ def fail_stale_trials(study: Any, grace_period: float, now: float | None = None)
             job_dir, record = finished
             value = told_value(record)
             try:
-                trial = _trial_of(study, frozen)
-                trial.set_user_attr("job_dir", job_dir)
-                trial.set_user_attr("status", str(record.get("status")))
+                attrs = {"job_dir": job_dir, "status": str(record.get("status"))}
                 if record.get("reason"):
-                    trial.set_user_attr("reason", str(record.get("reason"))[:500])
+                    attrs["reason"] = str(record.get("reason"))[:500]
+                _set_user_attrs(study, frozen, attrs)
                 if record.get("status") == "pruned":  # its last reported value stays
                     study.tell(frozen.number, state=optuna.trial.TrialState.PRUNED)
                 elif value is not None:
@@ -183,9 +197,7 @@ def fail_stale_trials(study: Any, grace_period: float, now: float | None = None)
             handled.append(f"{frozen.number} (told from {job_dir})")
             continue
         try:
-            trial = _trial_of(study, frozen)
-            trial.set_user_attr("status", "interrupted")
-            trial.set_user_attr("reason", f"stale: {why}")
+            _set_user_attrs(study, frozen, {"status": "interrupted", "reason": f"stale: {why}"})
             study.tell(frozen.number, state=optuna.trial.TrialState.FAIL)
         except (RuntimeError, ValueError):  # finished by its worker or failed by another one
             continue
@@ -204,19 +216,22 @@ class Heartbeat:
     def __init__(self, trials: list[Any], interval: float) -> None:
         self.trials = list(trials)
         self.interval = interval
+        self._ids = [
+            (t.storage, trial_id(t.storage, t.study.study_name, t.number)) for t in self.trials
+        ]
         worker = this_worker()
-        for trial in self.trials:
-            trial.set_system_attr(WORKER, worker)
-            trial.set_system_attr(HEARTBEAT, time.time())
+        for storage, number in self._ids:
+            storage.set_trial_system_attr(number, WORKER, worker)
+            storage.set_trial_system_attr(number, HEARTBEAT, time.time())
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sweeper-heartbeat", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            for trial in self.trials:
+            for trial, (storage, number) in zip(self.trials, self._ids):
                 try:
-                    trial.set_system_attr(HEARTBEAT, time.time())
+                    storage.set_trial_system_attr(number, HEARTBEAT, time.time())
                 except Exception as error:  # noqa: BLE001 - a missed beat is not fatal
                     log.debug("heartbeat of trial %s: %s", trial.number, error)
 
