@@ -275,7 +275,7 @@ def test_multi_objective_search_of_four_trials(tmp_path):
     assert "sampler NSGA-II" in said and "Pareto-optimal trial(s)" in said
     study = optuna.load_study(study_name="adder-arch", storage=f"sqlite:///{out / 'optuna.db'}")
     assert len(study.directions) == 2 and len(study.trials) == 4
-    assert all("nsga2:generation" in t.system_attrs for t in study.trials)  # NSGA-II drew them
+    assert all("NSGAIISampler:generation" in t.system_attrs for t in study.trials)  # NSGA-II
     assert all(t.state.name == "COMPLETE" and len(t.values) == 2 for t in study.trials)
     front = pd.read_csv(out / "pareto_front.csv")
     assert len(front) >= 1 and set(front["number"]) <= set(range(4))

@@ -25,12 +25,11 @@ from sweeper.sweeps.pruning import (
     PruningObserver,
     check_pruning,
     epoch_metric,
-    mark_pruned,
     pruner_settings,
     trial_overrides,
     unknown_pruner,
 )
-from sweeper.sweeps.search import write_report
+from sweeper.sweeps.search import mark_pruned, write_report
 from sweeper.sweeps.stale_trials import fail_stale_trials
 
 matplotlib.use("Agg")

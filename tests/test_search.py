@@ -564,12 +564,22 @@ def test_a_key_fixed_on_the_command_line_leaves_the_space(group_options, caplog)
         ("optim.lr=interval(0.01, 0.01)", "optim.lr is empty or inverted"),
         ("optim.lr=tag(log, interval(0, 0.1))", "a log interval needs low > 0"),
         ("optim.lr=choice()", "empty choice is not legal"),
-        ("+extra=choice(1,2)", "cannot be added or deleted"),
+        ("~optim.lr=choice(1,2)", "cannot be deleted"),
     ],
 )
 def test_spaces_a_search_cannot_run_are_refused(line, message, group_options):
     with pytest.raises(SearchError, match=re.escape(message)):
         build_space([], [line], group_options)
+
+
+def test_an_added_searched_key_is_a_plain_apps_but_not_sweepers(group_options):
+    from sweeper.sweeps.sweeper_jobs import SweeperJobs
+
+    space = build_space([], ["+extra=choice(1,2)"], group_options)
+    assert list(space.distributions) == ["+extra"]  # hydra-optuna-sweeper's name for it
+    assert space.overrides({"+extra": 2}) == ["+extra=2"]
+    with pytest.raises(SearchError, match=r"search space for \+extra: a searched key cannot be"):
+        SweeperJobs().check_space(space)
 
 
 def test_no_space_at_all_is_refused_for_sweeper_jobs_only(group_options, caplog):

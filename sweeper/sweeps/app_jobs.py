@@ -107,10 +107,23 @@ def instantiate_checked(node: Any, key: str) -> Any:
 
         return functools.partial(cls, **options)
     try:
-        return cls(**options)
+        import warnings
+
+        with warnings.catch_warnings():
+            # Optuna marks newer samplers experimental (QMC, GP, TPE's constant_liar): the
+            # user chose it; a warning on every search would be noise (and an error under
+            # -W error, which Hydra's own plugin tests run with).
+            warnings.filterwarnings("ignore", category=_experimental_warning())
+            return cls(**options)
     except Exception as error:  # the class's own checks of its values
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise SearchError(f"{key}: {name}: {type(error).__name__}: {first}") from None
+
+
+def _experimental_warning() -> type[Warning]:
+    import optuna
+
+    return optuna.exceptions.ExperimentalWarning
 
 
 class AppJobs:
@@ -194,10 +207,25 @@ class AppJobs:
         attrs["status"] = "ok"
         return number, attrs
 
-    def tell_pruned(self, study: Any, trial: Any, config: DictConfig) -> None:
-        """Tell `trial` PRUNED (Optuna keeps its last reported value)."""
+    def tell_pruned(
+        self, study: Any, trial: Any, config: DictConfig, storage: str | None = None
+    ) -> None:
+        """Tell `trial` PRUNED with the last value its job reported (`sweeper.report`).
+
+        Optuna takes a pruned trial's value from its last intermediate value; the asking
+        process's cached view of a database study does not see what the job reported
+        from its own process, so that value is read from `storage` and reported here."""
         import optuna
 
+        if storage is not None:
+            from sweeper.sweeps.reporting import rdb_storage
+            from sweeper.sweeps.stale_trials import trial_id
+
+            fresh = rdb_storage(storage)
+            reported = fresh.get_trial(trial_id(fresh, study.study_name, trial.number))
+            if reported.intermediate_values:
+                step = max(reported.intermediate_values)
+                trial.report(reported.intermediate_values[step], step)
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
 
     def best_details(self, job_dir: str | None) -> dict[str, Any]:

@@ -17,7 +17,8 @@ while training runs in the job. Here both sides share the study's storage:
   `sweeper.core.train` records that as `status: pruned` with `pruned_at_epoch` (its
   history.csv kept, no model.pt: a pruned run is not tested);
 - the sweeper tells the trial PRUNED (`tell_pruned`; Optuna keeps its last
-  reported value), and `mark_pruned` draws pruned trials on the history plot.
+  reported value), and `sweeper.sweeps.search.mark_pruned` draws pruned trials on the
+  history plot.
 
 Pruning never costs a trial: a job that cannot reach the study, or whose report
 fails (a briefly locked database), logs a warning and trains on unpruned.
@@ -36,6 +37,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from sweeper.core.config import ConfigError
 from sweeper.reports.results import TRIAL_KEYS
 from sweeper.sweeps.reporting import job_storage
+from sweeper.sweeps.reporting import rdb_storage as _storage
 from sweeper.sweeps.reporting import quoted as _quoted
 
 log = logging.getLogger(__name__)
@@ -224,20 +226,6 @@ def trial_overrides(storage: str, study_name: str, number: int) -> list[str]:
     return [f"{key}={value}" for key, value in zip(TRIAL_KEYS, values)]
 
 
-_STORAGES: dict[str, Any] = {}
-
-
-def _storage(url: str) -> Any:
-    """One RDBStorage per URL and process (the jobs of the basic launcher share it), without
-    Optuna's schema check: the sweeper created and checked the schema, and the check reads
-    alembic's migration scripts (0.5 s a job on this machine)."""
-    import optuna
-
-    if url not in _STORAGES:
-        _STORAGES[url] = optuna.storages.RDBStorage(url, skip_compatibility_check=True)
-    return _STORAGES[url]
-
-
 class PruningObserver:
     """Reports a search trial's per-epoch validation value and stops it when the pruner says so.
 
@@ -320,18 +308,3 @@ def tell_pruned(study: Any, trial: Any, cfg: DictConfig) -> None:
     if isinstance(value, (int, float)) and isinstance(epoch, int):
         trial.report(float(value), epoch)
     study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-
-
-def mark_pruned(axes: Any, study: Any) -> None:
-    """Draw the study's PRUNED trials (their last reported value) on Optuna's history plot."""
-    import optuna
-
-    pruned = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.PRUNED,))
-    points = [(t.number, t.value) for t in pruned if t.value is not None]
-    if not points:
-        return
-    numbers, values = zip(*points)
-    axes.scatter(
-        numbers, values, marker="x", color="tab:gray", zorder=3, label="Pruned (last epoch value)"
-    )
-    axes.legend(loc="best")

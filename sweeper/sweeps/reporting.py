@@ -104,6 +104,20 @@ def quoted(text: str) -> str:
     return "'" + re.sub(r"(\\*)('|$)", escape, text) + "'"
 
 
+_STORAGES: dict[str, Any] = {}
+
+
+def rdb_storage(url: str) -> Any:
+    """One RDBStorage per URL and process (the jobs of the basic launcher share it), without
+    Optuna's schema check: the sweeper created and checked the schema, and the check reads
+    alembic's migration scripts (0.5 s a job on this machine)."""
+    import optuna
+
+    if url not in _STORAGES:
+        _STORAGES[url] = optuna.storages.RDBStorage(url, skip_compatibility_check=True)
+    return _STORAGES[url]
+
+
 def job_env(storage: str | None, study_name: str, number: int) -> dict[str, str]:
     """The environment a search's job gets (`hydra.job.env_set`) to find its trial."""
     return {ENV_STORAGE: storage or IN_MEMORY, ENV_STUDY: study_name, ENV_TRIAL: str(number)}
@@ -142,7 +156,7 @@ def current_trial() -> Any:
         from sweeper.core.private_apis import trial_handle
 
         try:
-            study = optuna.load_study(study_name=study_name, storage=storage)
+            study = optuna.load_study(study_name=study_name, storage=rdb_storage(storage))
             _HANDLES[key] = trial_handle(study, int(number))
         except Exception as error:  # noqa: BLE001 - the job runs on, unreported
             _warn_once(study_name, f"cannot reach trial {number} of study {study_name}: {error}")

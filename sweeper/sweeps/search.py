@@ -71,8 +71,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from sweeper.core.interrupt import exit_code, signal_name
 from sweeper.core.private_apis import runs_jobs_in_process
 from sweeper.sweeps.app_jobs import AppJobs, instantiate_checked, jobs_of
-from sweeper.sweeps.reporting import literal_sqlite
 from sweeper.sweeps.objectives import Objective
+from sweeper.sweeps.reporting import literal_sqlite
 from sweeper.sweeps.search_space import (
     SearchError,
     SearchSpace,
@@ -187,6 +187,21 @@ def succeeded(trial: Any) -> bool:
     return ok and trial.value is not None and math.isfinite(trial.value)
 
 
+def mark_pruned(axes: Any, study: Any) -> None:
+    """Draw the study's PRUNED trials (their last reported value) on Optuna's history plot."""
+    import optuna
+
+    pruned = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.PRUNED,))
+    points = [(t.number, t.value) for t in pruned if t.value is not None]
+    if not points:
+        return
+    numbers, values = zip(*points)
+    axes.scatter(
+        numbers, values, marker="x", color="tab:gray", zorder=3, label="Pruned (last epoch value)"
+    )
+    axes.legend(loc="best")
+
+
 def _plots(study: Any, sweep_dir: Path) -> None:
     """Optuna's history and slice plots; one that cannot be drawn is skipped with a log line.
 
@@ -197,7 +212,9 @@ def _plots(study: Any, sweep_dir: Path) -> None:
     from optuna.visualization import matplotlib as optuna_plots
 
     from sweeper.core.artifacts import save_figure
-    from sweeper.sweeps.pruning import mark_pruned
+
+    # matplotlib logs "Using categorical units ..." at INFO for every choice() parameter
+    logging.getLogger("matplotlib.category").setLevel(logging.WARNING)
 
     for name, plot in (
         ("optimization_history.png", optuna_plots.plot_optimization_history),
@@ -355,6 +372,7 @@ class SearchSweeper(Sweeper):
         self.pruner: Any = None  # the study's Optuna pruner (sweeper.sweeps.pruning), None: off
         self.created = False  # whether this run created the study (else it resumes one)
         self.jobs: AppJobs = AppJobs()  # what the app's jobs are (setup: the task function's)
+        self.last_failure = ""  # the last failed trial and why, for the too-many-failures line
 
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
@@ -387,10 +405,10 @@ class SearchSweeper(Sweeper):
         try:
             if self.n_trials > 0:
                 log.info(
-                    "%s study %s in %s: %d trials before this run, %d to run now",
+                    "%s study %s %s: %d trials before this run, %d to run now",
                     "new" if self.created else "resumed",
                     study.study_name,
-                    _where(self.storage),
+                    f"in {_where(self.storage)}" if self.storage else "in memory",
                     before,
                     self.n_trials,
                 )
@@ -524,9 +542,9 @@ class SearchSweeper(Sweeper):
                 stacklevel=2,
             )
             return {}
-        warnings.warn(
-            "`hydra.sweeper.search_space` is deprecated (as in hydra-optuna-sweeper): "
-            "configure the space with hydra.sweeper.params, e.g. x: interval(-5, 5)",
+        warnings.warn(  # hydra-optuna-sweeper's own words
+            "`hydra.sweeper.search_space` is deprecated and will be removed in the next major "
+            "release. Please configure with `hydra.sweeper.params` (e.g. x: interval(-5, 5)).",
             UserWarning,
             stacklevel=2,
         )
@@ -674,7 +692,8 @@ class SearchSweeper(Sweeper):
         grid = grid_choices(space.distributions)
         self.sampler = sampler(grid)
         self.n_trials = min(self.n_trials, math.prod(len(v) for v in grid.values()))
-        log.info("sampler grid: %d trials at most (the grid's size)", self.n_trials)
+        size = math.prod(len(v) for v in grid.values())
+        log.info("sampler grid: %d trials (the grid has %d points)", self.n_trials, size)
 
     # ------------------------------------------------------------------ the trials
     def _run(self, study: Any, space: SearchSpace) -> None:
@@ -734,13 +753,14 @@ class SearchSweeper(Sweeper):
             forget_live(study.study_name, trial.number)
         failed = False
         if attrs.get("status") == "pruned":
-            self.jobs.tell_pruned(study, trial, self.config)
+            self.jobs.tell_pruned(study, trial, self.config, self.storage)
         elif value is None:
             failed = True
+            self.last_failure = f"trial {trial.number}: {attrs.get('reason')}"
             log.warning("trial %d failed: %s", trial.number, attrs.get("reason"))
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            _told(study.tell, trial, state=optuna.trial.TrialState.FAIL)
         else:
-            study.tell(trial, value)
+            _told(study.tell, trial, value)
         self.pending.remove(trial)
         self.finished_now.append(trial.number)
         return failed
@@ -752,7 +772,8 @@ class SearchSweeper(Sweeper):
         if outcomes and failures / len(outcomes) > self.max_failure_rate:
             raise _TooManyFailures(
                 f"{failures} of {len(outcomes)} trials of a batch failed "
-                f"(hydra.sweeper.max_failure_rate={self.max_failure_rate})"
+                f"(hydra.sweeper.max_failure_rate={self.max_failure_rate}); the last: "
+                f"{self.last_failure}"
             )
 
     def _run_batches(self, study: Any, space: SearchSpace, extend: Any, progress: Any) -> None:
@@ -836,6 +857,16 @@ class SearchSweeper(Sweeper):
             raise
         if stopping is not None:
             raise stopping
+
+
+def _told(tell: Any, *args: Any, **kwargs: Any) -> None:
+    """`study.tell(...)`, where Optuna's GridSampler, once its grid is done, calls
+    `study.stop()`, which raises outside `study.optimize`; the trial is told by then."""
+    try:
+        tell(*args, **kwargs)
+    except RuntimeError as error:
+        if "Study.stop" not in str(error):
+            raise
 
 
 def _next_done(done: queue.Queue) -> tuple[Any, Any]:

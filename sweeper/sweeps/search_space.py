@@ -213,11 +213,13 @@ def build_space(
                             line,
                         )
                 continue
-            if override.is_delete() or override.is_add() or override.is_force_add():
+            if override.is_delete():
                 raise SearchError(
                     f"search space for {key}: {line!r}: a searched key cannot be "
-                    "added or deleted; sweep an existing key"
+                    "deleted; sweep an existing key"
                 )
+            if override.is_add() or override.is_force_add():
+                name = key  # `+w`: the trial's override adds the key (hydra-optuna-sweeper's way)
             space.fixed.pop(key, None)
             space.fixed_by_command_line.pop(name, None)
             value = override.value()

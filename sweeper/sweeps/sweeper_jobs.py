@@ -139,6 +139,12 @@ class SweeperJobs(AppJobs):
         """Refuse an empty space and a searched replicate key (`seed`, or the collect
         callback's `replicate_key`): the search would pick its luckiest seed."""
         refuse_empty(space)
+        for name in space.distributions:
+            if name.startswith("+"):
+                raise SearchError(
+                    f"search space for {name}: a searched key cannot be added; sweep a key "
+                    "sweeper's config has (a misspelt key would add a setting no job reads)"
+                )
         key = OmegaConf.select(config, "hydra.callbacks.collect.replicate_key") if config else None
         key = key or "seed"
         if key in space.distributions:
@@ -193,7 +199,9 @@ class SweeperJobs(AppJobs):
     def outcome(self, ret: Any, count: int) -> tuple[float | list[float] | None, dict[str, str]]:
         return trial_outcome(ret, count)
 
-    def tell_pruned(self, study: Any, trial: Any, config: DictConfig) -> None:
+    def tell_pruned(
+        self, study: Any, trial: Any, config: DictConfig, storage: str | None = None
+    ) -> None:
         from sweeper.sweeps.pruning import tell_pruned
 
         tell_pruned(study, trial, config)

@@ -1,0 +1,294 @@
+"""Searches of a plain Hydra app (examples/plain_hydra_app: no torch, no sweeper task):
+sweeper's search sweeper as a drop-in for hydra-optuna-sweeper, run from a temp folder.
+
+Each test copies the example into tmp_path and runs it as a user would
+(`python sphere.py ... -m`), under `-W error` like Hydra's own plugin tests."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT
+
+EXAMPLE = ROOT / "examples" / "plain_hydra_app"
+SPACE = ["x=interval(-5,5)", "y=interval(-5,5)"]
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    """The example app, copied into a fresh folder (its cwd in every run)."""
+    shutil.copytree(EXAMPLE, tmp_path / "app")
+    return tmp_path / "app"
+
+
+def run(app: Path, *args: str, script: str = "sphere.py", check: bool = True):
+    result = subprocess.run(
+        [sys.executable, "-W", "error", script, *args, "-m"],
+        cwd=app,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def trials(sweep: Path) -> pd.DataFrame:
+    return pd.read_csv(sweep / "trials.csv")
+
+
+@pytest.mark.slow
+def test_a_20_trial_search_finds_the_minimum_of_its_trials_and_resumes(app):
+    storage = "hydra.sweeper.storage=sqlite:///${hydra.sweep.dir}/optuna.db"
+    common = [*SPACE, "hydra.sweep.dir=sphere", storage, "hydra.sweeper.study_name=sphere"]
+    first = run(app, *common)
+    sweep = app / "sphere"
+    table = trials(sweep)
+    assert len(table) == 20 and set(table["state"]) == {"COMPLETE"}
+    best = yaml.safe_load((sweep / "best_trial.yaml").read_text())
+    assert best["best"]["value"] == table["value"].min()
+    assert best["direction"] == "minimize"
+    x, y = best["best"]["params"]["x"], best["best"]["params"]["y"]
+    assert math.isclose(best["best"]["value"], x**2 + y**2)
+    results = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
+    assert results == {
+        "name": "optuna",
+        "best_params": best["best"]["params"],
+        "best_value": best["best"]["value"],
+    }
+    assert (sweep / "report.html").read_text().count("Best trial") == 1
+    assert not list(sweep.glob("*/metrics.json"))  # a plain app keeps no sweeper record
+    assert "new study sphere in" in first.stdout + first.stderr
+    # The same command again resumes the study: 5 more trials, numbered on.
+    again = run(app, *common, "hydra.sweeper.n_trials=5")
+    assert "resumed study sphere" in again.stdout + again.stderr
+    study = optuna.load_study(study_name="sphere", storage=f"sqlite:///{sweep}/optuna.db")
+    assert len(study.trials) == 25 and len(trials(sweep)) == 25
+    assert sorted(int(p.name) for p in sweep.iterdir() if p.name.isdigit()) == list(range(25))
+
+
+@pytest.mark.slow
+def test_a_multi_objective_search_writes_its_pareto_front(app):
+    run(
+        app,
+        "objectives=2",
+        "hydra.sweeper.direction=[minimize,minimize]",
+        "x=range(0,5,step=0.5)",
+        "y=range(0,3,step=0.5)",
+        "hydra.sweeper.n_trials=12",
+        "hydra.sweep.dir=multi",
+    )
+    sweep = app / "multi"
+    front = pd.read_csv(sweep / "pareto_front.csv")
+    assert list(front.columns[:3]) == ["number", "values_0", "values_1"] and len(front) >= 1
+    results = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
+    solutions = results["solutions"]
+    assert len(solutions) == len(front)
+    for solution in solutions:
+        x, y = solution["params"]["x"], solution["params"]["y"]
+        assert solution["values"] == pytest.approx(
+            [4 * x**2 + 4 * y**2, (x - 5) ** 2 + (y - 5) ** 2]
+        )
+        assert x % 0.5 == 0 and 0 <= x <= 4.5  # range() stops before its end, as Hydra's does
+
+
+@pytest.mark.slow
+def test_joblib_runs_two_trials_at_once(app):
+    run(
+        app,
+        *SPACE,
+        "hydra/launcher=joblib",
+        "hydra.sweeper.n_jobs=2",
+        "hydra.sweeper.n_trials=6",
+        "hydra.sweeper.storage=sqlite:///${hydra.sweep.dir}/optuna.db",
+        "hydra.sweep.dir=parallel",
+    )
+    table = trials(app / "parallel")
+    assert len(table) == 6 and set(table["state"]) == {"COMPLETE"}
+
+
+@pytest.mark.slow
+def test_a_pruner_stops_trials_that_report_through_sweeper_report(app):
+    run(
+        app,
+        *SPACE,
+        "epochs=6",
+        "hydra/sweeper/pruner=median",
+        "hydra.sweeper.pruner.n_startup_trials=2",
+        "hydra.sweeper.pruner.n_warmup_steps=1",
+        "hydra.sweeper.n_trials=12",
+        "hydra.sweeper.storage=sqlite:///${hydra.sweep.dir}/optuna.db",
+        "hydra.sweep.dir=pruned",
+    )
+    table = trials(app / "pruned")
+    pruned = table[table["state"] == "PRUNED"]
+    assert len(pruned) >= 1 and (table["state"] == "COMPLETE").sum() >= 2
+    assert pruned["value"].notna().all()  # a pruned trial keeps its last reported value
+    study = optuna.load_study(study_name=None, storage=f"sqlite:///{app / 'pruned' / 'optuna.db'}")
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert all(sorted(t.intermediate_values) == list(range(6)) for t in complete)
+
+
+@pytest.mark.slow
+def test_the_lightning_template_way_of_writing_a_search_runs_unchanged(app):
+    # hparams_search/sphere_optuna.yaml names hydra-optuna-sweeper's class, as
+    # lightning-hydra-template's mnist_optuna.yaml does, and sets hydra.mode: MULTIRUN.
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "sphere.py", "hparams_search=sphere_optuna"],
+        cwd=app,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    [sweep] = (app / "multirun").glob("*/*")
+    table = trials(sweep)
+    assert len(table) == 20 and set(table["params_y"]) <= {-4.0, -2.0, 0.0, 2.0, 4.0}
+    best = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
+    assert best["best_value"] == table["value"].min()
+
+
+ODD_APP = """
+import math
+import hydra
+
+
+@hydra.main(version_base=None, config_path=None, config_name=None)
+def main(cfg):
+    kind = cfg.get("kind", "ok")
+    if kind == "raises":
+        raise ValueError("no value for this one")
+    return {"ok": 1.5, "none": None, "text": "1.0x", "notanumber": math.nan, "pair": [1.0, 2.0]}[kind]
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+@pytest.mark.slow
+def test_a_trial_whose_app_returns_no_number_fails_and_the_search_goes_on(app):
+    (app / "odd.py").write_text(textwrap.dedent(ODD_APP))
+    kinds = "+kind=choice(ok,none,text,notanumber,pair,raises)"
+    result = run(
+        app,
+        kinds,
+        "hydra/sweeper=search",
+        "hydra/sweeper/sampler=grid",
+        "hydra.sweep.dir=odd",
+        script="odd.py",
+    )
+    table = trials(app / "odd").set_index("params_+kind")
+    assert table.loc["ok", "state"] == "COMPLETE" and table.loc["ok", "value"] == 1.5
+    reasons = {
+        "none": "the run returned None, not a number",
+        "text": "the run returned '1.0x', not a number",
+        "notanumber": "the run returned NaN",
+        "pair": "the run returned [1.0, 2.0], not a number",
+        "raises": "ValueError: no value for this one",
+    }
+    for kind, reason in reasons.items():
+        assert table.loc[kind, "state"] == "FAIL"
+        assert table.loc[kind, "user_attrs_reason"] == reason
+    assert "best trial" in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_a_wrong_number_of_values_fails_a_multi_objective_trial(app):
+    (app / "odd.py").write_text(textwrap.dedent(ODD_APP))
+    result = run(
+        app,
+        "+kind=choice(pair,ok)",
+        "hydra/sweeper=optuna",
+        "hydra/sweeper/sampler=grid",
+        "hydra.sweeper.direction=[minimize,minimize,minimize]",
+        "hydra.sweep.dir=odd",
+        script="odd.py",
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("sweeper: error: all 2 trials")
+    table = trials(app / "odd").set_index("params_+kind")
+    assert "2 value(s) for 3 objectives" in table.loc["pair", "user_attrs_reason"]
+    assert "1.5: 1 value(s) for 3 objectives" in table.loc["ok", "user_attrs_reason"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["+hydra.sweeper.sampler.gamma_x=1"],
+            "hydra.sweeper.sampler.gamma_x: TPESampler takes no option gamma_x",
+        ),
+        (
+            ["hydra.sweeper.sampler._target_=optuna.samplers.NoSuchSampler"],
+            "hydra.sweeper.sampler._target_=optuna.samplers.NoSuchSampler is not a class",
+        ),
+        (
+            ["hydra/sweeper/sampler=qmc", "hydra.sweeper.sampler.qmc_type=nonsense"],
+            "hydra.sweeper.sampler: QMCSampler: ValueError:",
+        ),
+        (
+            ["hydra.sweeper.storage=postgresql://nobody@127.0.0.1:1/none"],
+            "hydra.sweeper.storage=postgresql://nobody@127.0.0.1:1/none cannot be used",
+        ),
+        (["hydra.sweeper.direction=upward"], "hydra.sweeper.direction='upward' must be"),
+        (["hydra.sweeper.n_trials=-2"], "hydra.sweeper.n_trials=-2 must be at least 0"),
+        (
+            ["hydra/sweeper/pruner=median", "hydra/launcher=joblib"],
+            "hydra.sweeper.pruner needs a study its jobs can reach",
+        ),
+        (
+            ["hydra/sweeper/pruner=median", "hydra.sweeper.direction=[minimize,minimize]"],
+            "Optuna cannot prune a multi-objective study",
+        ),
+        (["x=interval(3,3)"], "search interval for x is empty or inverted"),
+    ],
+)
+def test_bad_settings_are_one_line_before_any_trial(app, args, message):
+    result = run(app, *SPACE[1:], *args, "hydra.sweep.dir=bad", check=False)
+    assert result.returncode == 2, result.stderr[-2000:]
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("sweeper: error: ") and message in line
+    assert not (app / "bad").exists() or not any((app / "bad").glob("0"))
+
+
+@pytest.mark.slow
+def test_a_sweep_folder_named_with_url_characters_holds_its_study(app):
+    folder = "odd?name#with%41 space"
+    result = run(
+        app,
+        *SPACE,
+        f"hydra.sweep.dir='{folder}'",
+        "hydra.sweeper.storage=sqlite:///${hydra.sweep.dir}/optuna.db",
+        "hydra.sweeper.study_name=odd",
+        "hydra.sweeper.n_trials=3",
+    )
+    sweep = app / folder
+    assert (sweep / "optuna.db").is_file() and len(trials(sweep)) == 3
+    assert str(sweep.resolve() / "optuna.db") in result.stdout + result.stderr
+    assert sorted(p.name for p in app.iterdir()) == sorted(
+        [*(p.name for p in EXAMPLE.iterdir()), folder]
+    )
+    # The same command again finds the same study (the file, not a look-alike elsewhere).
+    again = run(
+        app,
+        *SPACE,
+        f"hydra.sweep.dir='{folder}'",
+        "hydra.sweeper.storage=sqlite:///${hydra.sweep.dir}/optuna.db",
+        "hydra.sweeper.study_name=odd",
+        "hydra.sweeper.n_trials=2",
+    )
+    assert "3 trials before this run" in again.stdout + again.stderr
+    assert len(trials(sweep)) == 5
