@@ -41,6 +41,7 @@ from hydra.core.hydra_config import HydraConfig  # noqa: E402
 from hydra.types import RunMode  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
+from hydra_plugins.sweeper_search.configs import unknown_option  # noqa: E402
 from sweeper.core.config import ConfigError  # noqa: E402
 from sweeper.core.interrupt import (  # noqa: E402
     exit_code,
@@ -202,7 +203,11 @@ def cli() -> None:
     except ArgumentError as refused:
         print(f"sweeper: error: {refused}", file=sys.stderr)
         sys.exit(2)
-    error = override_error(sys.argv[1:]) or unknown_pruner(sys.argv[1:])
+    error = (
+        override_error(sys.argv[1:])
+        or unknown_pruner(sys.argv[1:])
+        or unknown_option(sys.argv[1:])  # hydra/sweeper/sampler=..., hydra/sweeper/pruner=...
+    )
     if error:
         print(f"sweeper: error: {error}", file=sys.stderr)
         sys.exit(2)

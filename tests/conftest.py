@@ -1,9 +1,11 @@
-"""Shared fixtures: compose sweeper's config in a temp folder, and tiny MNIST files."""
+"""Shared fixtures: compose sweeper's config in a temp folder, tiny MNIST files, and a
+loopback web server (optuna-dashboard, `mlflow ui`) run for the length of a test."""
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -109,3 +111,106 @@ def default_sigint() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound and let go): an address that refuses
+    connections, or one for a test's server to listen on."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def loopback_get(url: str, body: dict | None = None, timeout: float = 10) -> bytes:
+    """What a loopback server answers: GET, or POST `body` as JSON; never through a proxy
+    that the environment names."""
+    import json
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=timeout) as reply:
+        return reply.read()
+
+
+def get_json(url: str, body: dict | None = None, timeout: float = 10) -> dict:
+    """A loopback JSON API's answer: GET, or POST `body` as JSON."""
+    import json
+
+    return json.loads(loopback_get(url, body, timeout))
+
+
+def console_script(name: str) -> str:
+    """The command `name` of this environment: beside this Python (a venv's bin/), else on
+    PATH; the test is skipped without it."""
+    import shutil
+    import sys
+
+    script = Path(sys.executable).parent / name
+    found = str(script) if script.is_file() else shutil.which(name)
+    if found is None:
+        pytest.skip(f"no {name} command beside {sys.executable} or on PATH")
+    return found
+
+
+def tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:]
+
+
+@contextmanager
+def serving(
+    command: list[str], probe: str, log: Path, cwd: Path, wait: float = 30, env: dict | None = None
+):
+    """Runs a web server (`command` in `cwd`, its output in `log`) until the block ends:
+    yields once GET `probe` answers, within `wait` seconds, else fails with the log's tail.
+    The server's process group (its own session: `mlflow ui` runs its server and job
+    runners as children) is always ended. Its runtime and temporary files go beside the
+    log (XDG_RUNTIME_DIR, TMPDIR): gunicorn, optuna-dashboard's server when installed,
+    would otherwise put its control socket in ~/.gunicorn, replacing a running one's."""
+    import os
+    import signal
+    import subprocess
+    import time
+    import urllib.error
+
+    beside = str(log.parent)
+    environment = {**os.environ, "XDG_RUNTIME_DIR": beside, "TMPDIR": beside, **(env or {})}
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"{command[0]} exited {process.returncode}:\n{tail(log)}")
+            try:
+                loopback_get(probe, timeout=2)
+                break
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{probe} not answering in {wait:.0f} s:\n{tail(log)}")
+                time.sleep(0.2)
+        yield process
+    finally:  # the group's leader gets a grace period, then what is left of the group goes
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()

@@ -283,3 +283,27 @@ def test_every_number_key_refuses_inf_and_nan(make_cfg, key, rule, value):
     with pytest.raises(ConfigError) as error:
         validate(cfg)
     assert str(error.value) == f"{key} {rule}, got {float(value)!r}"
+
+
+@pytest.mark.parametrize("sampler", ["grid", "random", "nsgaii", "qmc", "motpe", "bruteforce"])
+def test_every_sampler_composes_under_the_lr_preset(sampler):
+    # The preset sets sampler.seed: ${seed}; every sampler takes a seed (grid too).
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(
+            "config",
+            overrides=["hparams_search=lr", f"hydra/sweeper/sampler={sampler}", "seed=3"],
+            return_hydra_config=True,
+        )
+    assert cfg.hydra.sweeper.sampler.seed == 3
+    assert cfg.hydra.sweeper.sampler._target_.startswith("optuna.samplers.")
+
+
+def test_the_optuna_name_selects_the_same_sweeper():
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=["hydra/sweeper=optuna"], return_hydra_config=True)
+    assert cfg.hydra.sweeper._target_ == "hydra_plugins.sweeper_search.search_sweeper.SearchSweeper"
+    assert cfg.hydra.sweeper.direction is None  # follows objective.direction for sweeper's jobs

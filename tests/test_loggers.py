@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import socket
 import sys
 from io import StringIO
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 from test_cli import sweeper
 
-from conftest import SMALL_RUN
+from conftest import SMALL_RUN, closed_port, console_script, get_json, loopback_get, serving
 from sweeper.core.checkpoint import Checkpointer
 from sweeper.core.config import ConfigError, validate
 from sweeper.core.epoch_log import epoch_line, log_epoch
@@ -71,12 +70,6 @@ def mlflow_store(tmp_path_factory) -> Path:
 @pytest.fixture(autouse=True)
 def no_telemetry(monkeypatch):
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_tensorboard_run_reads_back_scalars_and_hparams(make_cfg, tmp_path):
@@ -330,23 +323,34 @@ def test_grid_with_tensorboard_compares_the_sweep(tmp_path):
     assert len(results) == 3
 
 
+@pytest.fixture(scope="module")
+def mlflow_grid(tmp_path_factory, mlflow_store) -> Path:
+    """The folder a 2-job grid (`model.hidden=3,5 logger=mlflow`, sweep folder `sweep`) ran
+    in, with the MLflow store it logged into at its default place, mlruns/mlflow.db. Its
+    tests read it; none writes to it."""
+    folder = tmp_path_factory.mktemp("mlflow-grid")
+    (folder / "mlruns").mkdir()
+    shutil.copy(mlflow_store, folder / "mlruns" / "mlflow.db")
+    with pytest.MonkeyPatch.context() as patch:  # no_telemetry is per test
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        patch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+        result = sweeper(
+            *SMALL_RUN,
+            "model.hidden=3,5",
+            "logger=mlflow",
+            "hydra.sweep.dir=sweep",
+            "-m",
+            cwd=folder,
+        )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return folder
+
+
 @pytest.mark.slow
-def test_grid_with_mlflow_is_one_experiment_of_runs(tmp_path, mlflow_store, monkeypatch):
+def test_grid_with_mlflow_is_one_experiment_of_runs(mlflow_grid):
     from mlflow import MlflowClient
 
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    (tmp_path / "mlruns").mkdir()
-    shutil.copy(mlflow_store, tmp_path / "mlruns" / "mlflow.db")
-    result = sweeper(
-        *SMALL_RUN,
-        "model.hidden=3,5",
-        "logger=mlflow",
-        "hydra.sweep.dir=sweep",
-        "-m",
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    client = MlflowClient(tracking_uri=f"sqlite:///{mlflow_grid / 'mlruns' / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("sweep")  # the sweep folder's name
     runs = client.search_runs([experiment.experiment_id], order_by=["tags.`sweeper.job`"])
     assert [r.data.tags["sweeper.job"] for r in runs] == ["0", "1"]
@@ -354,7 +358,7 @@ def test_grid_with_mlflow_is_one_experiment_of_runs(tmp_path, mlflow_store, monk
     assert [r.info.run_name for r in runs][0].startswith("0: ")
     for run in runs:
         record = json.loads(
-            (tmp_path / "sweep" / run.data.tags["sweeper.job"] / "metrics.json").read_text()
+            (mlflow_grid / "sweep" / run.data.tags["sweeper.job"] / "metrics.json").read_text()
         )
         assert run.info.status == "FINISHED" and record["logger_errors"] == []
         assert run.data.metrics["final/objective"] == pytest.approx(record["objective"])
@@ -362,6 +366,42 @@ def test_grid_with_mlflow_is_one_experiment_of_runs(tmp_path, mlflow_store, monk
         assert [m.step for m in history] == [1, 2]
         hydra_files = {a.path for a in client.list_artifacts(run.info.run_id, ".hydra")}
         assert ".hydra/overrides.yaml" in hydra_files
+
+
+@pytest.mark.slow
+def test_mlflow_ui_from_this_environment_serves_a_grid(mlflow_grid, tmp_path):
+    """`mlflow ui` runs from sweeper's own environment (SQLAlchemy 2, as Optuna's storage)
+    on the store a grid wrote, started where the grid ran; its REST API lists the sweep's
+    experiment, its runs and their artifacts."""
+    port = closed_port()
+    base = f"http://127.0.0.1:{port}"
+    store = "sqlite:///mlruns/mlflow.db"  # the default tracking URI, relative to the folder
+    command = [console_script("mlflow"), "ui", "--backend-store-uri", store]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    no_jobs = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}  # its job runners: ~3 s more
+    log = tmp_path / "mlflow-ui.log"
+    with serving(command, f"{base}/health", log, cwd=mlflow_grid, wait=60, env=no_jobs):
+        api = f"{base}/api/2.0/mlflow"
+        experiments = get_json(f"{api}/experiments/search", {"max_results": 10})["experiments"]
+        [sweep] = [e for e in experiments if e["name"] == "sweep"]
+        query = {"experiment_ids": [sweep["experiment_id"]], "max_results": 10}
+        runs = get_json(f"{api}/runs/search", {**query, "order_by": ["tags.`sweeper.job`"]})
+        runs = runs["runs"]
+        files = get_json(f"{api}/artifacts/list?run_id={runs[0]['info']['run_id']}")["files"]
+        page = loopback_get(f"{base}/")
+
+    assert sorted(e["name"] for e in experiments) == ["Default", "sweep"]
+    assert [r["info"]["status"] for r in runs] == ["FINISHED", "FINISHED"]
+    for job, run in enumerate(runs):
+        tags = {t["key"]: t["value"] for t in run["data"]["tags"]}
+        params = {p["key"]: p["value"] for p in run["data"]["params"]}
+        metrics = {m["key"]: m["value"] for m in run["data"]["metrics"]}
+        record = json.loads((mlflow_grid / "sweep" / str(job) / "metrics.json").read_text())
+        assert (tags["sweeper.job"], tags["sweeper.status"]) == (str(job), "ok")
+        assert params["model.hidden"] == ["3", "5"][job]
+        assert metrics["final/objective"] == pytest.approx(record["objective"])
+    assert {"history.csv", "model.pt", "metrics.json", ".hydra"} <= {f["path"] for f in files}
+    assert b"<html" in page.lower()
 
 
 def test_mlflow_store_that_cannot_be_made_is_one_line(make_cfg, tmp_path):

@@ -169,7 +169,8 @@ def main(cfg):
     kind = cfg.get("kind", "ok")
     if kind == "raises":
         raise ValueError("no value for this one")
-    return {"ok": 1.5, "none": None, "text": "1.0x", "notanumber": math.nan, "pair": [1.0, 2.0]}[kind]
+    values = {"ok": 1.5, "none": None, "text": "1.0x", "notanumber": math.nan}
+    return {**values, "pair": [1.0, 2.0]}[kind]
 
 
 if __name__ == "__main__":
@@ -292,3 +293,29 @@ def test_a_sweep_folder_named_with_url_characters_holds_its_study(app):
     )
     assert "3 trials before this run" in again.stdout + again.stderr
     assert len(trials(sweep)) == 5
+
+
+@pytest.mark.parametrize(
+    "name", ["tpe", "motpe", "random", "cmaes", "nsgaii", "nsgaiii", "qmc", "gp", "bruteforce"]
+)
+def test_every_sampler_optuna_ships_is_a_config_option(name):
+    from hydra_plugins.sweeper_search.configs import SAMPLERS
+    from sweeper.sweeps.app_jobs import instantiate_checked
+
+    node = {**SAMPLERS[name], "seed": 7}
+    sampler = instantiate_checked(node, "hydra.sweeper.sampler")
+    expected = {"motpe": "TPESampler"}.get(name, node["_target_"].rpartition(".")[2])
+    assert type(sampler).__name__ == expected
+    assert isinstance(sampler, optuna.samplers.BaseSampler)
+
+
+def test_the_grid_sampler_is_built_over_the_space():
+    from hydra_plugins.sweeper_search.configs import SAMPLERS
+    from sweeper.sweeps.app_jobs import instantiate_checked
+    from sweeper.sweeps.search_space import build_space, grid_choices
+
+    partial = instantiate_checked({**SAMPLERS["grid"], "_partial_": True}, "s")
+    space = build_space([], ["x=choice(-1,1)", "y=range(-1.0,1.0,step=1)", "z=range(2,5)"])
+    grid = grid_choices(space.distributions)
+    assert grid == {"x": [-1, 1], "y": [-1.0, 0.0], "z": [2, 3, 4]}
+    assert isinstance(partial(grid), optuna.samplers.GridSampler)

@@ -174,3 +174,16 @@ def register(store: ConfigStore | None = None) -> None:
 
 
 register()
+
+
+def unknown_option(args: list[str]) -> str | None:
+    """The one-line refusal of a command line's `hydra/sweeper/sampler=NAME` or
+    `hydra/sweeper/pruner=NAME` naming no option of the group, or None (Hydra refuses
+    it too, over several lines; sweeper's entrypoint asks this first)."""
+    groups = {"hydra/sweeper/sampler": SAMPLERS, "hydra/sweeper/pruner": PRUNERS}
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        options = groups.get(key.lstrip("+~"))
+        if sep and options is not None and value not in options and "," not in value:
+            return f"{key.lstrip('+~')}={value}: no such option; choose one of {', '.join(options)}"
+    return None

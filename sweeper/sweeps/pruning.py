@@ -37,8 +37,8 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from sweeper.core.config import ConfigError
 from sweeper.reports.results import TRIAL_KEYS
 from sweeper.sweeps.reporting import job_storage
-from sweeper.sweeps.reporting import rdb_storage as _storage
 from sweeper.sweeps.reporting import quoted as _quoted
+from sweeper.sweeps.reporting import rdb_storage as _storage
 
 log = logging.getLogger(__name__)
 
