@@ -319,3 +319,22 @@ def test_the_grid_sampler_is_built_over_the_space():
     grid = grid_choices(space.distributions)
     assert grid == {"x": [-1, 1], "y": [-1.0, 0.0], "z": [2, 3, 4]}
     assert isinstance(partial(grid), optuna.samplers.GridSampler)
+
+
+def test_hydras_plugin_scan_imports_nothing_heavy_and_warns_nothing():
+    # Hydra imports every hydra_plugins module on every start of every app.
+    probe = (
+        "import sys\n"
+        "from hydra.core.plugins import Plugins\n"
+        "from hydra.core.config_store import ConfigStore\n"
+        "Plugins.instance()\n"
+        "heavy = {'torch', 'optuna', 'matplotlib', 'pandas', 'sqlalchemy'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+        "repo = ConfigStore.instance().repo['hydra']['sweeper']\n"
+        "assert {'optuna.yaml', 'search.yaml', 'sampler'} <= set(repo), sorted(repo)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", probe], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""

@@ -77,3 +77,34 @@ def test_hydras_basic_launcher_is_known_by_its_name():
         pass
 
     assert not runs_jobs_in_process(Elsewhere())
+
+
+def test_a_studys_storage_is_the_one_its_trials_are_written_to(tmp_path):
+    import optuna
+
+    from sweeper.core.private_apis import study_storage
+
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    study = optuna.create_study(study_name="s", storage=url)
+    trial = study.ask()
+    storage = study_storage(study)
+    assert isinstance(storage, optuna.storages.BaseStorage)
+    storage.set_trial_user_attr(trial._trial_id, "k", "v")  # what stale_trials does
+    fresh = optuna.load_study(study_name="s", storage=url)
+    assert fresh.trials[0].user_attrs == {"k": "v"}
+
+
+def test_a_trial_handle_from_another_process_reports_to_the_same_trial(tmp_path):
+    import optuna
+
+    from sweeper.core.private_apis import trial_handle
+
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    study = optuna.create_study(study_name="s", storage=url)
+    asked = study.ask()
+    other = optuna.load_study(study_name="s", storage=url)  # as a job's process loads it
+    handle = trial_handle(other, asked.number)
+    assert isinstance(handle, optuna.trial.Trial) and handle.number == asked.number
+    handle.report(0.5, 3)
+    again = optuna.load_study(study_name="s", storage=url)
+    assert again.trials[0].intermediate_values == {3: 0.5}

@@ -1,4 +1,5 @@
-"""Optuna searches that never lie and never lose work: storage, resume, failures, many workers.
+"""Optuna searches that never lie and never lose work, for any Hydra app: storage, resume,
+failures, many workers.
 
 hydra-optuna-sweeper as shipped keeps nothing when the process ends, aborts on
 one failing trial, overwrites earlier trial folders when a study is re-run,
@@ -38,9 +39,15 @@ front instead of one best trial, and NSGA-II by default: `sweeper.sweeps.pareto`
 trials FAIL (status interrupted), writes the report and the collected results
 of what finished, says what was cut off, and exits 130 (143 after SIGTERM).
 
+It runs any Hydra app's jobs: what depends on what a job is (the objective, checks
+before any trial, the pruner and how a job reaches its trial, a job's value and status,
+what the sweep folder gets at the end) it asks the task function's `AppJobs`
+(sweeper.sweeps.app_jobs: a plain function's return value; sweeper.sweeps.sweeper_jobs:
+sweeper's own training jobs and their metrics.json).
+
 Hydra only loads sweepers defined in the `hydra_plugins` package, so
-`hydra_plugins/sweeper_search` subclasses this one. Optuna is imported lazily:
-Hydra imports this module on every start.
+`hydra_plugins/sweeper_search` wraps this one, importing it (and Optuna) only when a
+search is set up: Hydra imports the plugin modules on every start of every app.
 """
 
 from __future__ import annotations

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -89,9 +90,15 @@ HERE = Path(__file__).resolve().parent
 
 
 @pytest.fixture(autouse=True)
-def chdir_plugin_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The plugin's chdir_plugin_root(): its tests run from the folder of example/."""
+def chdir_plugin_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The plugin's chdir_plugin_root(): its tests run from the folder of example/. Hydra's
+    in-process sweep runner (test_launch_jobs) leaves its global HydraConfig set: cleared
+    after each test, so that later tests in the same worker see no Hydra run."""
+    from hydra.core.hydra_config import HydraConfig
+
     monkeypatch.chdir(HERE)
+    yield
+    HydraConfig.instance().cfg = None
 
 
 # ---------------------------------------------------------------- stand-ins for _impl
