@@ -169,7 +169,7 @@ def main(cfg):
     kind = cfg.get("kind", "ok")
     if kind == "raises":
         raise ValueError("no value for this one")
-    values = {"ok": 1.5, "none": None, "text": "1.0x", "notanumber": math.nan}
+    values = {"ok": 1.5, "none": None, "text": "1.0x", "notanumber": math.nan, "infinite": math.inf}
     return {**values, "pair": [1.0, 2.0]}[kind]
 
 
@@ -181,7 +181,7 @@ if __name__ == "__main__":
 @pytest.mark.slow
 def test_a_trial_whose_app_returns_no_number_fails_and_the_search_goes_on(app):
     (app / "odd.py").write_text(textwrap.dedent(ODD_APP))
-    kinds = "+kind=choice(ok,none,text,notanumber,pair,raises)"
+    kinds = "+kind=choice(ok,none,text,notanumber,pair,raises,infinite)"
     result = run(
         app,
         kinds,
@@ -202,6 +202,14 @@ def test_a_trial_whose_app_returns_no_number_fails_and_the_search_goes_on(app):
     for kind, reason in reasons.items():
         assert table.loc[kind, "state"] == "FAIL"
         assert table.loc[kind, "user_attrs_reason"] == reason
+    # An infinite value is told (the sampler learns from it) but counted failed, never best.
+    assert (
+        table.loc["infinite", "state"] == "COMPLETE"
+        and table.loc["infinite", "user_attrs_status"] == "failed"
+    )
+    assert "an infinite value" in table.loc["infinite", "user_attrs_reason"]
+    best = yaml.safe_load((app / "odd" / "best_trial.yaml").read_text())
+    assert best["best"]["value"] == 1.5 and best["failed_trials"] == 6
     assert "best trial" in result.stdout + result.stderr
 
 
@@ -255,14 +263,35 @@ def test_a_wrong_number_of_values_fails_a_multi_objective_trial(app):
             "Optuna cannot prune a multi-objective study",
         ),
         (["x=interval(3,3)"], "search interval for x is empty or inverted"),
+        (
+            ["hydra.sweeper.sampler.n_startup_trials=abc"],
+            "TPESampler cannot draw from this search space with these options: TypeError",
+        ),
+        (
+            ["hydra/sweeper/sampler=bruteforce"],
+            "BruteForceSampler cannot draw from this search space with these options",
+        ),
+        (["hydra.sweeper.heartbeat_interval=abc"], "heartbeat_interval='abc' must be a number"),
+        (["hydra.sweeper.total_trials=maybe"], "total_trials='maybe' must be true or false"),
+        (["hydra.sweeper.direction=[]"], "hydra.sweeper.direction=[] names no objective"),
+        (["hydra.sweeper.max_failure_rate=abc"], "max_failure_rate='abc' must be a number"),
+        (
+            ["hydra.sweeper.custom_search_space=nosuch.fn"],
+            "custom_search_space=nosuch.fn is not a function that can be imported",
+        ),
     ],
 )
 def test_bad_settings_are_one_line_before_any_trial(app, args, message):
-    result = run(app, *SPACE[1:], *args, "hydra.sweep.dir=bad", check=False)
+    storage = "hydra.sweeper.storage=sqlite:///${hydra.sweep.dir}/optuna.db"
+    if any("storage" in a or "launcher" in a for a in args):
+        storage = "hydra.sweep.dir=bad"  # the case sets its own storage
+    result = run(app, *SPACE[1:], *args, "hydra.sweep.dir=bad", storage, check=False)
     assert result.returncode == 2, result.stderr[-2000:]
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("sweeper: error: ") and message in line
     assert not (app / "bad").exists() or not any((app / "bad").glob("0"))
+    if (app / "bad" / "optuna.db").exists():  # refused before the study got a trial
+        assert not optuna.get_all_study_summaries(f"sqlite:///{app / 'bad' / 'optuna.db'}")
 
 
 @pytest.mark.slow
@@ -338,3 +367,75 @@ def test_hydras_plugin_scan_imports_nothing_heavy_and_warns_nothing():
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+@pytest.mark.slow
+def test_without_a_pruner_nothing_is_pruned_though_the_app_reports(app):
+    # A job loads its study by name: it must get the search's pruner (none), not
+    # Optuna's default MedianPruner.
+    run(
+        app,
+        *SPACE,
+        "epochs=4",
+        "hydra.sweeper.n_trials=12",
+        "hydra.sweeper.storage=sqlite:///${hydra.sweep.dir}/optuna.db",
+        "hydra.sweep.dir=reported",
+    )
+    table = trials(app / "reported")
+    assert set(table["state"]) == {"COMPLETE"} and len(table) == 12
+    study = optuna.load_study(study_name=None, storage=f"sqlite:///{app / 'reported/optuna.db'}")
+    assert all(len(t.intermediate_values) == 4 for t in study.trials)  # reported all the same
+
+
+SLOW_APP = """
+import time
+import hydra
+import sweeper
+
+
+@hydra.main(version_base=None, config_path=None, config_name=None)
+def main(cfg):
+    for step in range(60):
+        time.sleep(0.5)
+        sweeper.report(float(cfg.x) ** 2, step)
+    return float(cfg.x) ** 2
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_plain_apps_search_cleanly(app):
+    import signal
+    import time
+
+    (app / "slow.py").write_text(textwrap.dedent(SLOW_APP))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "slow.py",
+            "hydra/sweeper=optuna",
+            "+x=interval(-3,3)",
+            "hydra.sweeper.n_trials=3",
+            "hydra.sweeper.study_name=sig",
+            "hydra.sweeper.storage=sqlite:///${hydra.sweep.dir}/optuna.db",
+            "hydra.sweep.dir=sig",
+            "-m",
+        ],
+        cwd=app,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (app / "sig" / "0").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.5)  # inside trial 0's job
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err[-2000:]
+    assert err.strip().splitlines()[-1].startswith("sweeper: interrupted: trial(s) 0 cut off")
+    table = trials(app / "sig")
+    assert list(table["state"]) == ["FAIL"] and list(table["user_attrs_status"]) == ["interrupted"]

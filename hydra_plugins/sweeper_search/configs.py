@@ -10,7 +10,7 @@
   Optuna's own default (null: not passed); an option the sampler does not take is
   refused by the sweeper in one line before any trial;
 - `hydra/sweeper/pruner=NAME`: Optuna's pruners for an app that reports intermediate
-  values with `sweeper.report(step, value)` (none by default).
+  values with `sweeper.report(value, step)` (none by default).
 
 Plain dicts, not dataclasses, so the sweeper (not Hydra's composition) checks them and
 names the key; registering them imports nothing but Hydra.

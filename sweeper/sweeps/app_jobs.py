@@ -12,7 +12,8 @@ app and asks the app's `AppJobs` the few things that depend on what a job is:
 - `trial_overrides`: what each job gets to find its trial (`hydra.job.env_set`, read
   by `sweeper.report`: sweeper.sweeps.reporting);
 - `outcome`: a job's value: its task function's return value (a float, or a list of
-  floats for a multi-objective study); `optuna.TrialPruned` raised by the job
+  floats for a multi-objective study; ±inf is told, but counted as a failed run's
+  value, never the best); `optuna.TrialPruned` raised by the job
   (`sweeper.report`) is a PRUNED trial; an exception, None, a non-number, NaN or a
   list of the wrong length is a FAIL trial with the reason in trials.csv;
 - `finish`: what the sweep folder gets at the end besides the study's tables
@@ -41,6 +42,9 @@ __all__ = ["AppJobs", "jobs_of", "instantiate_checked", "value_names"]
 
 log = logging.getLogger(__name__)
 
+# An infinite value is a failed run's (sweeper's own diverged runs return it too): the trial
+# is COMPLETE with it, so the sampler learns from it, but it is counted failed, never best.
+INFINITE = "an infinite value, counted as a failed run's"
 ATTRIBUTE = "sweeper_jobs"  # on a task function: "module:Class" of its AppJobs
 
 
@@ -198,12 +202,17 @@ class AppJobs:
             attrs["status"] = "ok" if numbers is not None else "failed"
             if why:
                 attrs["reason"] = why
+            elif numbers is not None and not all(math.isfinite(v) for v in numbers):
+                attrs.update(status="failed", reason=f"the run returned {value!r}: {INFINITE}")
             return numbers, attrs
         number = _number(value)
         if number is None or math.isnan(number):
             why = "NaN" if number is not None else f"{value!r}, not a number"
             attrs.update(status="failed", reason=f"the run returned {why}"[:500])
             return None, attrs
+        if math.isinf(number):  # COMPLETE, so the sampler learns from it; never the best
+            attrs.update(status="failed", reason=f"the run returned {number}: {INFINITE}")
+            return number, attrs
         attrs["status"] = "ok"
         return number, attrs
 

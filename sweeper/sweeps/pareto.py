@@ -241,10 +241,14 @@ def trials_frame(study: Any, objective: Objective) -> pd.DataFrame:
     first objective (what single-objective readers show) and `pareto` (True for the
     trials in pareto_front.csv)."""
     frame = study.trials_dataframe()
+
+    def column(metric: str) -> str:  # a plain app's objectives are values_0, values_1, ...
+        return metric if metric.startswith("values_") else f"values_{metric}"
+
     frame = frame.rename(
-        columns={f"values_{i}": f"values_{m}" for i, m in enumerate(objective.metrics)}
+        columns={f"values_{i}": column(m) for i, m in enumerate(objective.metrics)}
     )
-    first = f"values_{objective.metrics[0]}"
+    first = column(objective.metrics[0])
     if first in frame.columns:
         frame.insert(1, "value", frame[first])
     front = set(front_table(study, objective)["number"])

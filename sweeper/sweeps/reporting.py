@@ -156,12 +156,33 @@ def current_trial() -> Any:
         from sweeper.core.private_apis import trial_handle
 
         try:
-            study = optuna.load_study(study_name=study_name, storage=rdb_storage(storage))
+            study = optuna.load_study(
+                study_name=study_name, storage=rdb_storage(storage), pruner=_job_pruner()
+            )
             _HANDLES[key] = trial_handle(study, int(number))
         except Exception as error:  # noqa: BLE001 - the job runs on, unreported
             _warn_once(study_name, f"cannot reach trial {number} of study {study_name}: {error}")
             return None
     return _HANDLES[key]
+
+
+def _job_pruner() -> Any:
+    """The search's pruner, rebuilt in the job's process from the job's own Hydra config
+    (`hydra.sweeper.pruner`; a study loaded by name gets Optuna's default MedianPruner,
+    not the one the search was created with). NopPruner when there is none."""
+    import optuna
+
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        node = HydraConfig.get().sweeper.get("pruner") if HydraConfig.initialized() else None
+    except Exception:  # noqa: BLE001 - no Hydra run: nothing to rebuild
+        node = None
+    if node is None:
+        return optuna.pruners.NopPruner()
+    from sweeper.sweeps.app_jobs import instantiate_checked
+
+    return instantiate_checked(node, "hydra.sweeper.pruner")
 
 
 def report(value: float, step: int) -> None:

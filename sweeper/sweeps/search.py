@@ -73,9 +73,9 @@ from hydra.core.object_type import ObjectType
 from hydra.core.plugins import Plugins
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 
-from sweeper.core.interrupt import exit_code, signal_name
+from sweeper.core.interrupt import exit_code, install_sigterm_handler, signal_name
 from sweeper.core.private_apis import runs_jobs_in_process
 from sweeper.sweeps.app_jobs import AppJobs, instantiate_checked, jobs_of
 from sweeper.sweeps.objectives import Objective
@@ -397,6 +397,9 @@ class SearchSweeper(Sweeper):
 
     # ------------------------------------------------------------------ the command
     def sweep(self, arguments: list[str]) -> None:
+        # SIGTERM stops a search as Ctrl-C does (trials told, files written, exit 143), for
+        # any app: sweeper's entrypoint installs the same handler, a plain app has none.
+        install_sigterm_handler()
         try:
             study, space = self._prepare(arguments)
         except SearchError as error:
@@ -593,12 +596,11 @@ class SearchSweeper(Sweeper):
             raise SearchError(f"hydra.sweeper.sampler._target_={target} is not an Optuna sampler")
         return made
 
-    def _prepare(self, arguments: list[str]) -> tuple[Any, SearchSpace]:
-        """Checks and set-up before any trial; returns the (created or loaded) study and space."""
-        import optuna
+    def _check_settings(self) -> None:
+        """The sweeper's own keys, each of its kind: SearchError (one line naming the key)."""
 
-        from sweeper.sweeps.optuna_setup import create_or_load, plain_optuna_logging
-        from sweeper.sweeps.stale_trials import fail_stale_trials
+        def number(value: Any) -> bool:
+            return isinstance(value, (int, float)) and not isinstance(value, bool)
 
         if isinstance(self.n_trials, bool) or not isinstance(self.n_trials, int):
             raise SearchError(f"hydra.sweeper.n_trials={self.n_trials!r} must be an integer")
@@ -609,16 +611,90 @@ class SearchSweeper(Sweeper):
             )
         if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs < 1:
             raise SearchError(f"hydra.sweeper.n_jobs={self.n_jobs!r} must be an integer >= 1")
-        if not 0.0 <= float(self.max_failure_rate) <= 1.0:
+        if not number(self.max_failure_rate) or not 0.0 <= self.max_failure_rate <= 1.0:
             raise SearchError(
-                f"hydra.sweeper.max_failure_rate={self.max_failure_rate} must be between 0 and 1"
+                f"hydra.sweeper.max_failure_rate={self.max_failure_rate!r} must be a number "
+                "between 0 and 1"
             )
+        for key in ("heartbeat_interval", "grace_period"):
+            if not number(getattr(self, key)):
+                raise SearchError(
+                    f"hydra.sweeper.{key}={getattr(self, key)!r} must be a number of seconds"
+                )
         if not 0 < self.heartbeat_interval < self.grace_period:
             raise SearchError(
                 f"hydra.sweeper.grace_period={self.grace_period} must be larger than "
                 f"hydra.sweeper.heartbeat_interval={self.heartbeat_interval} (> 0); "
                 "a few intervals is safe"
             )
+        if not isinstance(self.total_trials, bool):
+            raise SearchError(
+                f"hydra.sweeper.total_trials={self.total_trials!r} must be true or false"
+            )
+        if number(self.study_name):  # `study_name=123`: a name (the plugin's str field)
+            self.study_name = str(self.study_name)
+        if self.study_name is not None and not isinstance(self.study_name, str):
+            raise SearchError(f"hydra.sweeper.study_name={self.study_name!r} must be a name")
+        if isinstance(self.direction, (list, tuple, ListConfig)) and not len(self.direction):
+            raise SearchError(
+                "hydra.sweeper.direction=[] names no objective: give minimize or maximize, "
+                "or a list of them"
+            )
+        if self.custom_search_space is not None:
+            from hydra.utils import get_method
+
+            try:
+                get_method(str(self.custom_search_space))
+            except Exception:  # Hydra's "Error locating target" is several lines
+                raise SearchError(
+                    f"hydra.sweeper.custom_search_space={self.custom_search_space} is not a "
+                    "function that can be imported (module.function, the module on sys.path)"
+                ) from None
+
+    def _probe_sampler(self, space: SearchSpace) -> None:
+        """Draw one trial from a copy of the sampler in a throw-away study, so that an
+        option of the wrong kind (`n_startup_trials=abc`) or a space the sampler cannot
+        draw from (BruteForce over an interval) is one line before the real study exists
+        (and no RUNNING trial is left in it)."""
+        import copy
+
+        import optuna
+
+        sampler = self.sampler
+        if isinstance(sampler, functools.partial):  # the grid, built later from the space
+            return
+        try:
+            probe = copy.deepcopy(sampler)
+        except Exception:  # noqa: BLE001 - a sampler that cannot be copied is not probed
+            return
+        verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "A new study created"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                study = optuna.create_study(
+                    sampler=probe, directions=list(self.objective.directions)
+                )
+                for _ in range(2):  # the second ask reads the first (TPE's startup count)
+                    trial = study.ask(fixed_distributions=space.distributions)
+                    study.tell(trial, [0.0] * len(self.objective.directions))
+        except Exception as error:  # the sampler's own refusal, in its own words
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise SearchError(
+                f"hydra.sweeper.sampler: {type(sampler).__name__} cannot draw from this "
+                f"search space with these options: {type(error).__name__}: {first}"
+            ) from None
+        finally:
+            optuna.logging.set_verbosity(verbosity)
+
+    def _prepare(self, arguments: list[str]) -> tuple[Any, SearchSpace]:
+        """Checks and set-up before any trial; returns the (created or loaded) study and space."""
+        import optuna
+
+        from sweeper.sweeps.optuna_setup import create_or_load, plain_optuna_logging
+        from sweeper.sweeps.stale_trials import fail_stale_trials
+
+        self._check_settings()
         space = self._space(arguments)
         trial_cfg = self._check_trials_compose(space)
         self.objective = self.jobs.objective(self.direction, trial_cfg)
@@ -629,6 +705,7 @@ class SearchSweeper(Sweeper):
 
             self.sampler = default_sampler(self.sampler, self.config, self.objective)
         directions = list(self.objective.directions)
+        self._probe_sampler(space)
         self._grid_sampler(space)
         self.pruner = self.jobs.pruner(self.config, self.storage, self.objective)
         if self.jobs.prunes(self.pruner) and self.storage is None:

@@ -334,7 +334,7 @@ def grid_choices(distributions: dict[str, BaseDistribution]) -> dict[str, list[A
         else:
             raise SearchError(
                 f"search space for {name}: the grid sampler needs choice() or range() "
-                f"values, not {describe(d)}"
+                f"values, not {describe(d)} (e.g. '{name}=choice(0.001,0.01,0.1)')"
             )
     return grid
 
