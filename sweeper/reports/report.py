@@ -311,6 +311,13 @@ def report_html(
         sections.append(
             _section("search", "Optuna search", search_html(trials, best_trial, folder))
         )
+    figures_section(folder, nav, sections)
+    plotly_js = report_plots.plotly_js() if plots or pareto_plot else ""
+    return page(f"sweeper report: {name}", head, nav, sections, plotly_js)
+
+
+def figures_section(folder: Path, nav: list, sections: list) -> None:
+    """Append the folder's PNG figures (and those left out, with why) as a section."""
     figures, figure_problems = png_figures(folder)
     if figures or figure_problems:
         nav.append(("figures", "Figures"))
@@ -321,11 +328,17 @@ def report_html(
         if figure_problems:
             body += "<p>Left out:</p>" + _reasons(figure_problems)
         sections.append(_section("figures", "Figures", body))
+
+
+def page(
+    title: str, head: Sequence[str], nav: Sequence, sections: Sequence[str], plotly_js: str
+) -> str:
+    """The self-contained page: styles, plotly.js (when a figure needs it), the header
+    lines, a link per section, the sections and the tables' script."""
     links = " ".join(f'<a href="#{a}-section">{esc(t)}</a>' for a, t in nav)
-    plotly_js = report_plots.plotly_js() if plots or pareto_plot else ""
     return (
         "<!DOCTYPE html>\n"
-        f'<html lang="en"><head><meta charset="utf-8"><title>sweeper report: {esc(name)}</title>'
+        f'<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<script>{ERROR_HOOK}</script><style>{CSS}</style>"
         + (f'<script type="text/javascript">{plotly_js}</script>' if plotly_js else "")

@@ -15,8 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from sweeper.core.artifacts import write_text
-from sweeper.reports.report import REPORT, _reasons, _section, png_figures, read_search, search_html
-from sweeper.reports.report_assets import CSS, ERROR_HOOK, TABLES
+from sweeper.reports.report import (
+    REPORT,
+    _reasons,
+    _section,
+    figures_section,
+    page,
+    read_search,
+    search_html,
+)
 from sweeper.reports.report_tables import esc
 from sweeper.sweeps.objectives import Objective
 
@@ -48,31 +55,9 @@ def study_report_html(study_name: str, folder: Path, objective: Objective) -> st
     if problems:
         body += "<p>Unusable files:</p>" + _reasons(problems)
     sections.append(_section("search", "Optuna search", body))
-    figures, figure_problems = png_figures(folder)
-    if figures or figure_problems:
-        nav.append(("figures", "Figures"))
-        shown = "".join(
-            f'<figure><img src="{uri}" alt="{esc(n)}"><figcaption>{esc(n)}</figcaption></figure>'
-            for n, uri in figures
-        )
-        if figure_problems:
-            shown += "<p>Left out:</p>" + _reasons(figure_problems)
-        sections.append(_section("figures", "Figures", shown))
-    links = " ".join(f'<a href="#{a}-section">{esc(t)}</a>' for a, t in nav)
+    figures_section(folder, nav, sections)
     plotly_js = report_plots.plotly_js() if plots else ""
-    return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="en"><head><meta charset="utf-8"><title>sweeper search: {esc(study_name)}'
-        '</title><meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<script>{ERROR_HOOK}</script><style>{CSS}</style>"
-        + (f'<script type="text/javascript">{plotly_js}</script>' if plotly_js else "")
-        + "</head><body>"
-        + "".join(head)
-        + f"<nav>{links}</nav>"
-        + '<pre id="js-errors"></pre>'
-        + "".join(sections)
-        + f"<script>{TABLES}</script></body></html>\n"
-    )
+    return page(f"sweeper search: {study_name}", head, nav, sections, plotly_js)
 
 
 def write_study_report(study: Any, folder: Path, objective: Objective) -> Path:
