@@ -265,13 +265,26 @@ def test_a_wrong_number_of_values_fails_a_multi_objective_trial(app):
         (["x=interval(3,3)"], "search interval for x is empty or inverted"),
         (
             ["hydra.sweeper.sampler.n_startup_trials=abc"],
-            "TPESampler cannot draw from this search space with these options: TypeError",
+            "hydra.sweeper.sampler.n_startup_trials='abc' must be int",
         ),
         (
             ["hydra/sweeper/sampler=bruteforce"],
             "BruteForceSampler cannot draw from this search space with these options",
         ),
         (["hydra.sweeper.heartbeat_interval=abc"], "heartbeat_interval='abc' must be a number"),
+        (["hydra.sweeper.heartbeat_interval=-1"], "heartbeat_interval=-1 must be > 0 seconds"),
+        (  # an option TPE reads only after its 10 start-up trials
+            ["hydra.sweeper.sampler.n_ei_candidates=abc"],
+            "hydra.sweeper.sampler.n_ei_candidates='abc' must be int (TPESampler's",
+        ),
+        (
+            ["hydra.sweeper.sampler.multivariate=maybe"],
+            "hydra.sweeper.sampler.multivariate='maybe' must be bool",
+        ),
+        (
+            ["hydra/sweeper/sampler=qmc", "hydra.sweeper.sampler.scramble=maybe"],
+            "hydra.sweeper.sampler.scramble='maybe' must be bool (QMCSampler's scramble)",
+        ),
         (["hydra.sweeper.total_trials=maybe"], "total_trials='maybe' must be true or false"),
         (["hydra.sweeper.direction=[]"], "hydra.sweeper.direction=[] names no objective"),
         (["hydra.sweeper.max_failure_rate=abc"], "max_failure_rate='abc' must be a number"),
@@ -439,3 +452,23 @@ def test_sigterm_stops_a_plain_apps_search_cleanly(app):
     assert err.strip().splitlines()[-1].startswith("sweeper: interrupted: trial(s) 0 cut off")
     table = trials(app / "sig")
     assert list(table["state"]) == ["FAIL"] and list(table["user_attrs_status"]) == ["interrupted"]
+
+
+@pytest.mark.slow
+def test_a_finished_grid_run_again_runs_nothing_more(app):
+    args = [
+        "hydra/sweeper/sampler=grid",
+        "x=choice(1,2)",
+        "y=choice(0,3)",
+        "hydra.sweeper.study_name=g",
+        "hydra.sweeper.storage=sqlite:///${hydra.sweep.dir}/optuna.db",
+        "hydra.sweep.dir=grid",
+    ]
+    run(app, *args, "hydra.sweeper.n_trials=3")
+    again = run(app, *args)  # the one point left, then nothing
+    assert "1 of its 4 points left to run" in again.stdout + again.stderr
+    final = run(app, *args)
+    assert "nothing left to run" in final.stdout + final.stderr
+    table = trials(app / "grid")
+    assert len(table) == 4
+    assert len({(r.params_x, r.params_y) for r in table.itertuples()}) == 4

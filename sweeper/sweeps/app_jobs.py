@@ -100,11 +100,16 @@ def instantiate_checked(node: Any, key: str) -> Any:
     except (TypeError, ValueError):
         takes = {}
     if takes and not any(p.kind is p.VAR_KEYWORD for p in takes.values()):
-        for option in options:
+        for option, value in options.items():
             if option not in takes:
                 known = ", ".join(p for p in takes if p != "search_space") or "no options"
                 raise SearchError(
                     f"{key}.{option}: {name} takes no option {option} (it takes {known})"
+                )
+            kinds = _simple_kinds(takes[option].annotation)
+            if kinds and not any(_is_kind(value, kind) for kind in kinds):
+                raise SearchError(
+                    f"{key}.{option}={value!r} must be {' or '.join(kinds)} ({name}'s {option})"
                 )
     if node.get("_partial_"):
         import functools
@@ -122,6 +127,28 @@ def instantiate_checked(node: Any, key: str) -> Any:
     except Exception as error:  # the class's own checks of its values
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise SearchError(f"{key}: {name}: {type(error).__name__}: {first}") from None
+
+
+_KINDS = {"int", "float", "bool", "str"}
+
+
+def _simple_kinds(annotation: Any) -> list[str]:
+    """The plain kinds an option's annotation allows (`int | None` -> ["int"]), or [] when
+    it names anything else (a callable, a sampler, a dict: not checked here)."""
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    parts = [p.strip() for p in str(text).split("|")]
+    kinds = [p for p in parts if p != "None"]
+    return kinds if kinds and all(p in _KINDS for p in kinds) else []
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, str)
 
 
 def _experimental_warning() -> type[Warning]:
@@ -192,7 +219,7 @@ class AppJobs:
         try:
             value: Any = ret.return_value  # re-raises what the job raised
         except optuna.TrialPruned as pruned:
-            attrs.update(status="pruned", reason=f"pruned: {pruned}"[:500])
+            attrs.update(status="pruned", reason=str(pruned or "pruned")[:500])
             return None, attrs
         except Exception as error:
             attrs.update(status="failed", reason=f"{type(error).__name__}: {error}"[:500])

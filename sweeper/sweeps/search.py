@@ -105,6 +105,9 @@ log = logging.getLogger(__name__)
 # the errors the loser sees (PostgreSQL, SQLite); they are retried, others are not.
 SCHEMA_ATTEMPTS = 6
 RACE_SIGNS = ("UniqueViolation", "IntegrityError", "already exists", "database is locked")
+# Trials the sampler probe draws (SearchSweeper._probe_sampler): past Optuna's default
+# 10 start-up trials, so options used only after them are exercised too.
+PROBE_TRIALS = 12
 # After Ctrl-C or SIGTERM, how long a search waits for its running trials' jobs (in
 # worker processes) to record `status: interrupted` before it exits.
 STOP_WAIT = 30.0
@@ -490,9 +493,17 @@ class SearchSweeper(Sweeper):
         self._report(study)
         self.jobs.collect(self.sweep_dir)
         what = f"trial(s) {', '.join(cut)} cut off" if cut else "no trial was running"
+        if self.storage is None:
+            hint = "the study was in memory: it cannot be continued (set hydra.sweeper.storage)"
+        elif self.study_name is None:  # Optuna named it: a new run would start another one
+            hint = (
+                f"continue the study with hydra.sweeper.study_name={study.study_name} "
+                f"hydra.sweep.dir={self.sweep_dir}"
+            )
+        else:
+            hint = "re-run the same command to continue the study"
         print(
-            f"sweeper: interrupted: {what}; {len(self.finished_now)} finished in this run; "
-            "re-run the same command to continue the study",
+            f"sweeper: interrupted: {what}; {len(self.finished_now)} finished in this run; {hint}",
             file=sys.stderr,
         )
         sys.exit(code)
@@ -621,7 +632,11 @@ class SearchSweeper(Sweeper):
                 raise SearchError(
                     f"hydra.sweeper.{key}={getattr(self, key)!r} must be a number of seconds"
                 )
-        if not 0 < self.heartbeat_interval < self.grace_period:
+        if not self.heartbeat_interval > 0:
+            raise SearchError(
+                f"hydra.sweeper.heartbeat_interval={self.heartbeat_interval} must be > 0 seconds"
+            )
+        if not self.heartbeat_interval < self.grace_period:
             raise SearchError(
                 f"hydra.sweeper.grace_period={self.grace_period} must be larger than "
                 f"hydra.sweeper.heartbeat_interval={self.heartbeat_interval} (> 0); "
@@ -675,9 +690,11 @@ class SearchSweeper(Sweeper):
                 study = optuna.create_study(
                     sampler=probe, directions=list(self.objective.directions)
                 )
-                for _ in range(2):  # the second ask reads the first (TPE's startup count)
+                # Past the usual 10 start-up trials, where TPE, CMA-ES and GP use their
+                # own options (n_ei_candidates, prior_weight, ...).
+                for i in range(PROBE_TRIALS):
                     trial = study.ask(fixed_distributions=space.distributions)
-                    study.tell(trial, [0.0] * len(self.objective.directions))
+                    study.tell(trial, [float(i % 3)] * len(self.objective.directions))
         except Exception as error:  # the sampler's own refusal, in its own words
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise SearchError(
@@ -761,6 +778,16 @@ class SearchSweeper(Sweeper):
             self.sampler.reseed_rng()  # a seeded sampler would repeat its first suggestions
         if self.total_trials:
             self.n_trials = max(0, self.n_trials - len(finished_trials(study)))
+        if isinstance(self.sampler, optuna.samplers.GridSampler):  # a resumed grid: the rest
+            done = {
+                tuple(sorted(t.params.items()))
+                for t in study.get_trials(deepcopy=False)
+                if set(t.params) == set(space.distributions)
+            }
+            left = max(0, self.grid_size - len(done))
+            if left < self.n_trials:
+                log.info("sampler grid: %d of its %d points left to run", left, self.grid_size)
+                self.n_trials = left
         return study, space
 
     def _grid_sampler(self, space: SearchSpace) -> None:
@@ -777,6 +804,7 @@ class SearchSweeper(Sweeper):
         self.sampler = sampler(grid)
         self.n_trials = min(self.n_trials, math.prod(len(v) for v in grid.values()))
         size = math.prod(len(v) for v in grid.values())
+        self.grid_size = size
         log.info("sampler grid: %d trials (the grid has %d points)", self.n_trials, size)
 
     # ------------------------------------------------------------------ the trials
