@@ -160,7 +160,7 @@ def _experimental_warning() -> type[Warning]:
 class AppJobs:
     """The jobs of any Hydra app: a task function's return value is the trial's value."""
 
-    #: Whether a trial that fails is still counted as a run of the app (for messages).
+    #: Whose jobs these are: "app" (any Hydra app) or "sweeper" (sweeper's own training).
     kind = "app"
 
     def objective(self, direction: Any, cfg: DictConfig) -> Objective:
