@@ -38,7 +38,14 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from sweeper.sweeps.objectives import Objective
 from sweeper.sweeps.search_space import SearchError, SearchSpace
 
-__all__ = ["AppJobs", "jobs_of", "instantiate_checked", "value_names"]
+__all__ = [
+    "AppJobs",
+    "directions_of",
+    "instantiate_checked",
+    "job_dir_of",
+    "jobs_of",
+    "value_names",
+]
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +220,7 @@ class AppJobs:
         from sweeper.sweeps.pareto import trial_values
 
         attrs: dict[str, str] = {}
-        job_dir = _job_dir(ret)
+        job_dir = job_dir_of(ret)
         if job_dir:
             attrs["job_dir"] = job_dir
         try:
@@ -290,7 +297,8 @@ class AppJobs:
         plain app's jobs keep none), after a search stops early or all its trials failed."""
 
 
-def _job_dir(ret: Any) -> str | None:
+def job_dir_of(ret: Any) -> str | None:
+    """The absolute job folder of a JobReturn (`hydra.runtime.output_dir`), or None."""
     hydra_cfg = getattr(ret, "hydra_cfg", None)
     job_dir = OmegaConf.select(hydra_cfg, "hydra.runtime.output_dir") if hydra_cfg else None
     return str(Path(job_dir).resolve()) if job_dir else None

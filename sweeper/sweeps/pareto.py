@@ -57,14 +57,6 @@ log = logging.getLogger(__name__)
 SAMPLER_GROUP = "hydra/sweeper/sampler"
 
 
-def _directions(value: Any) -> list[str]:
-    """The sweeper's `direction` setting as a list of lower-case names."""
-    if isinstance(value, ListConfig):
-        value = OmegaConf.to_container(value)
-    items = list(value) if isinstance(value, (list, tuple)) else [value]
-    return [str(getattr(d, "name", d)).lower() for d in items]
-
-
 def search_objective(
     sweeper_direction: Any, cfg: DictConfig, task_metrics: Sequence[str]
 ) -> Objective:
@@ -80,12 +72,9 @@ def search_objective(
         raise SearchError(str(error)) from None
     if sweeper_direction is None:  # hydra.sweeper.direction: null follows objective.direction
         return objective
-    directions = _directions(sweeper_direction)
-    for name in directions:
-        if name not in ("maximize", "minimize"):
-            raise SearchError(
-                f"hydra.sweeper.direction={name!r} must be maximize or minimize (or a list)"
-            )
+    from sweeper.sweeps.app_jobs import directions_of
+
+    directions = directions_of(sweeper_direction)
     if directions != list(objective.directions):
         raise SearchError(
             f"hydra.sweeper.direction=[{','.join(directions)}] disagrees with "

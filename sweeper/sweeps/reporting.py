@@ -58,12 +58,12 @@ def sqlite_file(url: str | None) -> str | None:
     return None if not database or database == ":memory:" else database
 
 
-def sqlite_url(path: str, query: str = "") -> str:
+def sqlite_url(path: str) -> str:
     """The `sqlite:///` URL of file `path`, its `?`, `#`, `%` and spaces percent-escaped so
-    that SQLAlchemy opens exactly that file; `query` (`?timeout=30`) kept as given."""
+    that SQLAlchemy opens exactly that file."""
     from urllib.parse import quote
 
-    return "sqlite:///" + quote(path, safe="/~ ") + query
+    return "sqlite:///" + quote(path, safe="/~ ")
 
 
 def literal_sqlite(url: str | None, folder: str) -> str | None:

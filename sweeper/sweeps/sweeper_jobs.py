@@ -83,15 +83,15 @@ def trial_outcome(ret: Any, count: int = 1) -> tuple[float | list[float] | None,
     other run is COMPLETE with the value it returned (a diverged run returns the
     worst value: the sampler learns from it).
     """
+    from sweeper.sweeps.app_jobs import job_dir_of
     from sweeper.sweeps.pareto import trial_values
 
     attrs: dict[str, str] = {}
-    hydra_cfg = getattr(ret, "hydra_cfg", None)
-    job_dir = OmegaConf.select(hydra_cfg, "hydra.runtime.output_dir") if hydra_cfg else None
+    job_dir = job_dir_of(ret)
     status, reason = "missing", None
     if job_dir:
         status, reason, _ = run_status(job_dir)
-        attrs["job_dir"] = str(Path(job_dir).resolve())
+        attrs["job_dir"] = job_dir
     try:
         value: Any = ret.return_value  # re-raises what the job raised
     except Exception as error:
