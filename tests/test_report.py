@@ -312,9 +312,57 @@ def test_pivot_of_one_key_and_of_none():
     ]
 
 
+def test_no_template_placeholder_is_left_in_a_written_report(grid, search, tmp_path):
+    """Every `${name}` of report.html's templates is filled, in the collect and the study
+    pages; a template given too few values raises instead of writing the placeholder."""
+    from types import SimpleNamespace
+
+    from sweeper.reports.report_templates import fill
+    from sweeper.reports.study_report import study_report_html
+
+    empty = tmp_path / "empty"
+    killed_job(empty / "0", ["loss=mse"])
+    assert main([str(empty)]) == 1
+    collect(grid)
+    collect(search)
+    pages = [(folder / REPORT).read_text(encoding="utf-8") for folder in (empty, grid, search)]
+    objective = SimpleNamespace(metrics=("test_accuracy",), directions=("maximize",))
+    pages.append(study_report_html("adder-lr", search, objective))
+    assert "${" not in pages[0]  # no figure, no plotly.js: the whole page, our scripts too
+    for page in pages:
+        assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>\n")
+        # plotly.js has JavaScript's own `${...}`: the page's markup outside scripts has none
+        markup = re.sub(r"(<script[^>]*>).*?(</script>)", r"\1\2", page, flags=re.S)
+        assert "${" not in markup
+    with pytest.raises(KeyError, match="body"):
+        fill("section.html", anchor="results", title="Results")
+
+
+def test_report_templates_are_package_data_found_through_importlib_resources():
+    """The templates are read through importlib.resources (as an installed sweeper reads
+    them) and pyproject.toml ships every one of them with the package."""
+    import fnmatch
+    from importlib.resources import files
+
+    from sweeper.reports import report_templates
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    folder = files("sweeper.reports") / report_templates.FOLDER
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".html"))
+    assert {"page.html", "section.html", "header.html", "figure.html"} <= set(names)
+    for name in names:
+        text = (folder / name).read_text(encoding="utf-8")
+        assert report_templates.template(name).template == text and "${" in text
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    shipped = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
+    for name in names:
+        path = f"reports/templates/{name}"
+        assert any(fnmatch.fnmatch(path, glob) for glob in shipped["sweeper"]), path
+
+
 def test_real_jobs_report(make_cfg, tmp_path):
     """Two real tiny adder runs: the report reads what train() wrote."""
-    from sweeper.core.train import train
+    from sweeper.run.job import train
 
     sweep = tmp_path / "sweep"
     for num, loss in enumerate(("mse", "ce")):

@@ -31,23 +31,25 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
-import yaml
 
 from sweeper.core.artifacts import write_text
 from sweeper.core.record import BadFile, read_bytes, run_status
+from sweeper.records.files import REPORT
+from sweeper.records.search import read_best, read_trials
+from sweeper.reports import report_plots  # plotly: imported only when a report is written
+from sweeper.reports.pareto import Front, collected_front
 from sweeper.reports.report_assets import CSS, ERROR_HOOK, TABLES
 from sweeper.reports.report_tables import config_label, esc, fmt, html_table, pivot_html
+from sweeper.reports.report_templates import fill
 from sweeper.reports.results import FIRST, UNSET, Sweep, job_counts
 from sweeper.reports.stats import metric_columns, no_value
-from sweeper.reports.tables import read_table
-from sweeper.sweeps.pareto import Front, collected_front
 
-REPORT = "report.html"
 # The page shows the sweep's training curves first, then every other PNG in the
 # sweep folder by name (the tasks' own sweep figures), then the search's plots.
 FIRST_FIGURES = ("curves.png",)
@@ -58,6 +60,7 @@ PARETO_FIGURE = "pareto_front.png"
 HIDDEN = ("objective_metric", "objective_direction", "job_dir")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SWEEP = "sweep folder"  # how a problem with the sweep's own files (not a job's) is listed
+PROBLEMS = "Failed jobs, skipped folders, unusable files, logger failures"  # its heading
 
 
 def best_row(results: pd.DataFrame) -> pd.Series | None:
@@ -126,34 +129,19 @@ def _data_uris(
 def read_search(folder: Path) -> tuple[pd.DataFrame | None, dict | None, list[tuple[str, str]]]:
     """(trials.csv, best_trial.yaml, problems) of an Optuna search's folder; None where absent.
 
-    A file that cannot be used is reported in `problems` with a reason, never raised."""
-    trials = best = None
+    A file that cannot be used (`sweeper.records.search`'s readers) is reported in
+    `problems` with its reason, never raised."""
     problems: list[tuple[str, str]] = []
-    if (folder / "trials.csv").exists() or (folder / "trials.csv").is_symlink():
-        try:
-            trials = read_table(folder / "trials.csv")
-            missing = [c for c in ("number", "value", "state") if c not in trials.columns]
-            if missing:
-                raise BadFile(f"trials.csv: no column {missing[0]}")
-            numbers = pd.to_numeric(trials["number"], errors="coerce")
-            if numbers.isna().any() or not (numbers % 1 == 0).all():
-                shown = trials["number"][numbers.isna() | (numbers % 1 != 0)].iloc[0]
-                raise BadFile(f"trials.csv: column number holds {shown!r}, not a trial number")
-            trials["number"] = numbers.astype("int64")
-            trials["value"] = pd.to_numeric(trials["value"], errors="coerce")
-        except BadFile as why:
-            problems.append((SWEEP, str(why)))
-            trials = None
-    if (folder / "best_trial.yaml").exists() or (folder / "best_trial.yaml").is_symlink():
-        try:
-            best = yaml.safe_load(read_bytes(folder / "best_trial.yaml", "best_trial.yaml"))
-            if not isinstance(best, dict):
-                raise BadFile("best_trial.yaml: not a mapping")
-        except (BadFile, yaml.YAMLError, RecursionError, ValueError) as why:
-            first = str(why).splitlines()[0] if str(why) else type(why).__name__
-            first = first if first.startswith("best_trial.yaml") else f"best_trial.yaml: {first}"
-            problems.append((SWEEP, first))
-            best = None
+    try:
+        trials = read_trials(folder)
+    except BadFile as why:
+        problems.append((SWEEP, str(why)))
+        trials = None
+    try:
+        best = read_best(folder)
+    except BadFile as why:
+        problems.append((SWEEP, str(why)))
+        best = None
     return trials, best, problems
 
 
@@ -192,16 +180,32 @@ def _relative(path: Any, folder: Path) -> str:
         return path
 
 
+@dataclass(frozen=True)
+class Section:
+    """A section of the page: its anchor (`<anchor>-section`), its link's text in the nav,
+    its heading and its body (markup); a section with an empty body is left out."""
+
+    anchor: str
+    link: str
+    title: str
+    body: str
+
+
 def _section(anchor: str, title: str, body: str) -> str:
-    return f'<section id="{anchor}-section"><h2>{esc(title)}</h2>{body}</section>'
+    """A section's markup (section.html): `<section id="<anchor>-section">`, heading, body."""
+    return fill("section.html", anchor=anchor, title=esc(title), body=body)
 
 
 def _reasons(items: list[tuple[str, str]]) -> str:
-    lines = "".join(
-        f'<li><code>{esc(name)}</code>: <span class="reason">{esc(why)}</span></li>'
-        for name, why in items
-    )
-    return f'<ul class="reasons">{lines}</ul>'
+    """(name, why) pairs as a list (reasons.html), each escaped."""
+    lines = "".join(fill("reason.html", name=esc(name), why=esc(why)) for name, why in items)
+    return fill("reasons.html", items=lines)
+
+
+def _figures(figures: list[tuple[str, str]], problems: list[tuple[str, str]]) -> str:
+    """(file name, data URI) as figures (figure.html), then those left out and why."""
+    body = "".join(fill("figure.html", uri=uri, name=esc(name)) for name, uri in figures)
+    return body + ("<p>Left out:</p>" + _reasons(problems) if problems else "")
 
 
 def logger_failures(results: pd.DataFrame) -> list[tuple[str, str]]:
@@ -231,89 +235,107 @@ def report_html(
     replicate key), so the interactive figures give it the PNGs' colour.
 
     Never raises for the content of the sweep folder: unusable files are listed."""
-    from sweeper.reports import report_plots  # plotly: imported only when a report is written
 
     folder, results = sweep.folder, sweep.results
-    name = f"{folder.parent.name}/{folder.name}" if folder.parent.name else folder.name
-    sections, nav, plots, pareto_plot = [], [], [], ""
-    head = [f"<h1>Sweep {esc(name)}</h1>", f'<p class="meta">{esc(folder)}</p>']
     trials, best_trial, problems = read_search(folder)
-    front = collected_front(results)
+    front = None if results.empty else collected_front(results)
+    labels = {str(r[FIRST]): config_label(r, sweep.swept) for _, r in results.iterrows()}
+    pareto_plot = "" if front is None else report_plots.pareto_figure(front, labels)
+    plots = [] if results.empty else report_plots.sweep_plots(sweep, labels, configs)
+    if trials is not None:
+        plots += report_plots.search_plots(trials, best_trial, _one_metric(results))
+    nav, sections = shown(
+        summary_section(sweep, pivot, legend, front),
+        pareto_section(sweep, front, pareto_plot, search=trials is not None),
+        Section("plots", "Interactive plots", "Interactive plots", "".join(plots)),
+        Section("results", "Results", "Results", "" if results.empty else results_html(sweep)),
+        Section("problems", "Failed and skipped", PROBLEMS, problems_html(sweep, problems)),
+        Section("search", "Search", "Optuna search", search_html(trials, best_trial, folder)),
+    )
+    figures_section(folder, nav, sections)
+    plotly_js = report_plots.plotly_js() if plots or pareto_plot else ""
+    header = sweep_header(sweep, front)
+    return page(f"sweeper report: {_name(folder)}", [header], nav, sections, plotly_js)
+
+
+def shown(*sections: Section | None) -> tuple[list[tuple[str, str]], list[str]]:
+    """([(anchor, link text)], [section markup]) of the sections that have a body."""
+    kept = [s for s in sections if s is not None and s.body]
+    return [(s.anchor, s.link) for s in kept], [_section(s.anchor, s.title, s.body) for s in kept]
+
+
+def _name(folder: Path) -> str:
+    """How the page names a sweep: its folder and the one above (`multirun/grid`)."""
+    return f"{folder.parent.name}/{folder.name}" if folder.parent.name else folder.name
+
+
+def _one_metric(results: pd.DataFrame) -> str | None:
+    """The jobs' objective metric when they share one (the history's axis), else None."""
+    metrics = [] if results.empty else results["objective_metric"].dropna().unique()
+    return str(metrics[0]) if len(metrics) == 1 else None
+
+
+def sweep_header(sweep: Sweep, front: Front | None) -> str:
+    """The page's title and folder (header.html), then what was swept, the job counts, and
+    the best job or the Pareto front; for a sweep without jobs, that it has none."""
+    results, lines = sweep.results, []
     if results.empty:
-        head.append('<p class="empty">No finished jobs: nothing to tabulate yet.</p>')
+        lines.append('<p class="empty">No finished jobs: nothing to tabulate yet.</p>')
     else:
         swept = ", ".join(f"<code>{esc(k)}</code>" for k in sweep.swept)
-        if front is not None:
-            objective = "Objectives " + (
-                esc(front.spec)
-                if front.why
-                else ", ".join(
-                    f"<code>{esc(m)}</code> ({esc(d)})"
-                    for m, d in zip(front.metrics, front.directions)
-                )
-            )
-        else:
-            metric = ", ".join(sorted(results["objective_metric"].dropna().astype(str).unique()))
-            direction = ", ".join(
-                sorted(results["objective_direction"].dropna().astype(str).unique())
-            )
-            objective = f"Objective <code>{esc(metric)}</code> ({esc(direction)})"
-        head.append(
-            f'<p class="meta">{objective}; '
-            f"{esc(job_counts(results, 'collected jobs'))}"
+        counts = esc(job_counts(results, "collected jobs"))
+        lines.append(
+            f'<p class="meta">{_objective(results, front)}; {counts}'
             + (f"; swept: {swept}" if swept else "")
             + ".</p>"
         )
         best = best_row(results)
         if best is not None:
-            head.append(
+            lines.append(
                 f'<p class="best">Best: job <code>{esc(best[FIRST])}</code> '
                 f"({esc(config_label(best, sweep.swept))}): "
                 f"<b>{esc(fmt(best['objective']))}</b></p>"
             )
         if front is not None:
-            head.append(front_summary(front))
-        if pivot is not None and not pivot.empty:
-            nav.append(("summary", "Summary"))
-            title = "Objective by configuration"
-            if front is not None and front.metrics:
-                title = f"{front.metrics[0]} (the first objective) by configuration"
-            sections.append(_section("summary", title, pivot_html(pivot, legend)))
-        labels = {str(r[FIRST]): config_label(r, sweep.swept) for _, r in results.iterrows()}
-        if front is not None:
-            nav.append(("pareto", "Pareto front"))
-            pareto_plot = report_plots.pareto_figure(front, labels)
-            body = pareto_html(sweep, front, pareto_plot, search=trials is not None)
-            sections.append(_section("pareto", "Pareto front", body))
-        plots = report_plots.sweep_plots(sweep, labels, configs)
-    if trials is not None:
-        metrics = [] if results.empty else results["objective_metric"].dropna().unique()
-        metric = str(metrics[0]) if len(metrics) == 1 else None
-        plots += report_plots.search_plots(trials, best_trial, metric)
-    if plots:
-        nav.append(("plots", "Interactive plots"))
-        sections.append(_section("plots", "Interactive plots", "".join(plots)))
-    if not results.empty:
-        nav.append(("results", "Results"))
-        sections.append(_section("results", "Results", results_html(sweep)))
-    failed_body = problems_html(sweep, problems)
-    if failed_body:
-        nav.append(("problems", "Failed and skipped"))
-        sections.append(
-            _section(
-                "problems",
-                "Failed jobs, skipped folders, unusable files, logger failures",
-                failed_body,
-            )
+            lines.append(front_summary(front))
+    heading = f"Sweep {esc(_name(sweep.folder))}"
+    return fill("header.html", heading=heading, folder=esc(sweep.folder), lines="\n".join(lines))
+
+
+def _objective(results: pd.DataFrame, front: Front | None) -> str:
+    """`Objective <code>metric</code> (direction)`, or each objective of a multi-objective
+    sweep."""
+    if front is not None:
+        if front.why:
+            return "Objectives " + esc(front.spec)
+        return "Objectives " + ", ".join(
+            f"<code>{esc(m)}</code> ({esc(d)})" for m, d in zip(front.metrics, front.directions)
         )
-    if trials is not None or best_trial is not None:
-        nav.append(("search", "Search"))
-        sections.append(
-            _section("search", "Optuna search", search_html(trials, best_trial, folder))
-        )
-    figures_section(folder, nav, sections)
-    plotly_js = report_plots.plotly_js() if plots or pareto_plot else ""
-    return page(f"sweeper report: {name}", head, nav, sections, plotly_js)
+    metric = ", ".join(sorted(results["objective_metric"].dropna().astype(str).unique()))
+    direction = ", ".join(sorted(results["objective_direction"].dropna().astype(str).unique()))
+    return f"Objective <code>{esc(metric)}</code> ({esc(direction)})"
+
+
+def summary_section(
+    sweep: Sweep, pivot: pd.DataFrame | None, legend: Sequence[str], front: Front | None
+) -> Section | None:
+    """The objective pivoted over the swept keys (the first objective of several); None
+    without a pivot or without jobs."""
+    if sweep.results.empty or pivot is None or pivot.empty:
+        return None
+    title = "Objective by configuration"
+    if front is not None and front.metrics:
+        title = f"{front.metrics[0]} (the first objective) by configuration"
+    return Section("summary", "Summary", title, pivot_html(pivot, legend))
+
+
+def pareto_section(sweep: Sweep, front: Front | None, plot: str, search: bool) -> Section | None:
+    """A multi-objective sweep's Pareto front (`pareto_html`); None for one objective."""
+    if front is None:
+        return None
+    return Section(
+        "pareto", "Pareto front", "Pareto front", pareto_html(sweep, front, plot, search)
+    )
 
 
 def figures_section(folder: Path, nav: list, sections: list) -> None:
@@ -321,33 +343,26 @@ def figures_section(folder: Path, nav: list, sections: list) -> None:
     figures, figure_problems = png_figures(folder)
     if figures or figure_problems:
         nav.append(("figures", "Figures"))
-        body = "".join(
-            f'<figure><img src="{uri}" alt="{esc(n)}"><figcaption>{esc(n)}</figcaption></figure>'
-            for n, uri in figures
-        )
-        if figure_problems:
-            body += "<p>Left out:</p>" + _reasons(figure_problems)
-        sections.append(_section("figures", "Figures", body))
+        sections.append(_section("figures", "Figures", _figures(figures, figure_problems)))
 
 
 def page(
     title: str, head: Sequence[str], nav: Sequence, sections: Sequence[str], plotly_js: str
 ) -> str:
-    """The self-contained page: styles, plotly.js (when a figure needs it), the header
-    lines, a link per section, the sections and the tables' script."""
+    """The self-contained page (page.html): styles, plotly.js (when a figure needs it), the
+    header lines, a link per section (nav: (anchor, text)), the sections and the tables'
+    script."""
     links = " ".join(f'<a href="#{a}-section">{esc(t)}</a>' for a, t in nav)
-    return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<script>{ERROR_HOOK}</script><style>{CSS}</style>"
-        + (f'<script type="text/javascript">{plotly_js}</script>' if plotly_js else "")
-        + "</head><body>"
-        + "".join(head)
-        + (f"<nav>{links}</nav>" if links else "")
-        + '<pre id="js-errors"></pre>'
-        + "".join(sections)
-        + f"<script>{TABLES}</script></body></html>\n"
+    return fill(
+        "page.html",
+        title=esc(title),
+        error_hook=ERROR_HOOK,
+        css=CSS,
+        plotly=fill("plotly.html", plotly_js=plotly_js) if plotly_js else "",
+        header="".join(head),
+        nav=fill("nav.html", links=links) if links else "",
+        sections="".join(sections),
+        tables=TABLES,
     )
 
 
@@ -387,13 +402,7 @@ def pareto_html(sweep: Sweep, front: Front, plot: str, search: bool) -> str:
     body += plot
     path = sweep.folder / PARETO_FIGURE
     if path.exists() or path.is_symlink():
-        figures, problems = _data_uris(sweep.folder, [PARETO_FIGURE])
-        body += "".join(
-            f'<figure><img src="{uri}" alt="{esc(n)}"><figcaption>{esc(n)}</figcaption></figure>'
-            for n, uri in figures
-        )
-        if problems:
-            body += "<p>Left out:</p>" + _reasons(problems)
+        body += _figures(*_data_uris(sweep.folder, [PARETO_FIGURE]))
     return body
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from sweeper.core.artifacts import write_text
+from sweeper.core.objectives import Objective
+from sweeper.reports import report_plots  # plotly: imported only when a report is written
 from sweeper.reports.report import (
     REPORT,
     _reasons,
@@ -25,24 +27,24 @@ from sweeper.reports.report import (
     search_html,
 )
 from sweeper.reports.report_tables import esc
-from sweeper.sweeps.objectives import Objective
+from sweeper.reports.report_templates import fill
 
 __all__ = ["study_report_html", "write_study_report"]
 
 
 def study_report_html(study_name: str, folder: Path, objective: Objective) -> str:
     """The page for the search in `folder` (its trials.csv, best_trial.yaml, PNGs)."""
-    from sweeper.reports import report_plots  # plotly: imported only when a report is written
 
     trials, best, problems = read_search(folder)
     described = ", ".join(
         f"<code>{esc(m)}</code> ({esc(d)})" for m, d in zip(objective.metrics, objective.directions)
     )
-    head = [
-        f"<h1>Search {esc(study_name)}</h1>",
-        f'<p class="meta">{esc(folder)}</p>',
-        f'<p class="meta">Objective {described}.</p>',
-    ]
+    head = fill(
+        "header.html",
+        heading=f"Search {esc(study_name)}",
+        folder=esc(folder),
+        lines=f'<p class="meta">Objective {described}.</p>',
+    )
     sections, nav = [], []
     plots = report_plots.search_plots(trials, best, None) if trials is not None else []
     if plots:
@@ -57,7 +59,7 @@ def study_report_html(study_name: str, folder: Path, objective: Objective) -> st
     sections.append(_section("search", "Optuna search", body))
     figures_section(folder, nav, sections)
     plotly_js = report_plots.plotly_js() if plots else ""
-    return page(f"sweeper search: {study_name}", head, nav, sections, plotly_js)
+    return page(f"sweeper search: {study_name}", [head], nav, sections, plotly_js)
 
 
 def write_study_report(study: Any, folder: Path, objective: Objective) -> Path:
