@@ -363,7 +363,7 @@ SCALE_WINDOW = 20
 # returns at once: what is left of a trial is the search's own cost.
 INSTANT = """
 import json, pathlib, sys
-import sweeper.core.train as t
+import sweeper.run.job as t
 from hydra.core.hydra_config import HydraConfig
 
 def instant(cfg):

@@ -51,8 +51,9 @@ from sweeper.core.interrupt import (  # noqa: E402
 )
 from sweeper.core.private_apis import run_exit_handlers  # noqa: E402
 from sweeper.core.run_folder import RunFolderError  # noqa: E402
-from sweeper.core.train import record_config_failure, train  # noqa: E402
-from sweeper.sweeps.pruning import unknown_pruner  # noqa: E402
+from sweeper.core.train import record_config_failure  # noqa: E402
+from sweeper.run.job import train  # noqa: E402
+from sweeper.run.pruning import unknown_pruner  # noqa: E402
 
 gc.freeze()
 gc.enable()
@@ -68,7 +69,7 @@ def train_job(cfg: DictConfig) -> float | list[float]:
 
 # The search sweeper asks this about its jobs (metrics.json, the task's metrics, collect)
 # instead of treating them as a plain app's (sweeper.sweeps.app_jobs).
-train_job.sweeper_jobs = "sweeper.sweeps.sweeper_jobs:SweeperJobs"  # type: ignore[attr-defined]
+train_job.sweeper_jobs = "sweeper.jobs:SweeperJobs"  # type: ignore[attr-defined]
 main = hydra.main(version_base="1.3", config_path="conf", config_name="config")(train_job)
 
 
@@ -193,7 +194,7 @@ def cli() -> None:
         # As `python -m sweeper` does: a user's task and model modules import from here.
         sys.path.insert(0, os.getcwd())
     if len(sys.argv) > 1 and sys.argv[1] in ("collect", "compare", "predict", "confirm"):
-        from sweeper import collect, compare, confirm, predict
+        from sweeper import collect, compare, confirm, predict  # only a command needs them (scipy)
 
         tools = {"collect": collect, "compare": compare, "predict": predict, "confirm": confirm}
         tool = tools[sys.argv[1]]

@@ -47,11 +47,24 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from sweeper.core.artifacts import write_csv, write_text
+from sweeper.core.config import ConfigError
+from sweeper.records.files import (
+    BY_LENGTH,
+    COLLECT_OUTPUTS,
+    CURVES,
+    HISTORY,
+    RESULTS,
+    RESULTS_BY_CONFIG,
+    SUMMARY,
+)
+from sweeper.records.search import is_search_folder
+from sweeper.reports.pareto import front_lines
 from sweeper.reports.plots import plot_sweep_curves
-from sweeper.reports.report import REPORT, logger_failures, write_report
+from sweeper.reports.report import logger_failures, write_report
 from sweeper.reports.results import (
     UNSET,
     Sweep,
+    config_value,
     inside_job_folder,
     job_counts,
     key_text,
@@ -67,27 +80,19 @@ from sweeper.reports.stats import (
     no_value,
     summarize,
 )
-from sweeper.sweeps.pareto import front_lines
+from sweeper.tasks import legacy_task_target
+from sweeper.tasks.base import task_class
 
 log = logging.getLogger(__name__)
 
 DEFAULT_REPLICATE_KEY = "seed"
-OUTPUTS = (
-    "summary.md",
-    "results.csv",
-    "results_by_config.csv",
-    "history.csv",
-    "curves.png",
-    "by_length.csv",
-    REPORT,
-)
+
 TASK_CLASS = "task._target_"  # the metrics.json setting that names a job's task class
 
 
 def task_targets(sweep: Sweep) -> pd.Series:
     """Each job's task class path (job -> `task._target_`); for a job made before tasks
     were plugins, its built-in task's class found from its task name."""
-    from sweeper.tasks import legacy_task_target
 
     results = sweep.results.set_index("job")
     targets = results.get(TASK_CLASS, pd.Series(None, index=results.index, dtype=object))
@@ -100,8 +105,6 @@ def task_targets(sweep: Sweep) -> pd.Series:
 def task_classes(sweep: Sweep) -> dict[str, type]:
     """The task classes of the sweep's jobs (`task._target_` -> class); one that does not
     import here is left out with a warning (its jobs just get no task figures)."""
-    from sweeper.core.config import ConfigError
-    from sweeper.tasks.base import task_class
 
     if sweep.results.empty:
         return {}
@@ -148,16 +151,14 @@ def objective_heading(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICAT
     )
 
 
-SEARCH_FILES = ("best_trial.yaml", "trials.csv")  # what an Optuna search leaves in its folder
 SEARCH_SWEEPER = "search"  # the `hydra/sweeper` choice of a search's jobs (conf/hydra/sweeper)
 
 
 def is_search(sweep: Sweep) -> bool:
     """Whether the folder holds an Optuna search (its files, or a job run by the search
     sweeper: collect also runs as the search's callback), not a grid."""
-    from sweeper.reports.results import config_value
 
-    if any((sweep.folder / name).is_file() for name in SEARCH_FILES):
+    if is_search_folder(sweep.folder):
         return True
     if sweep.results.empty or "job_dir" not in sweep.results:
         return False
@@ -387,25 +388,25 @@ def write_outputs(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KE
         return written
     classes = task_classes(sweep) if not sweep.by_length.empty else {}
     figures = [name for cls in classes.values() for name in cls.sweep_figure_names()]
-    for name in (*OUTPUTS, *figures):
+    for name in (*COLLECT_OUTPUTS, *figures):
         target = folder / name
         if (target.exists() or target.is_symlink()) and not target.is_file():
             raise IsADirectoryError(errno.EISDIR, "exists and is not a file", str(target))
-    written.append(write_text(folder / "summary.md", summary_markdown(sweep, replicate_key)))
+    written.append(write_text(folder / SUMMARY, summary_markdown(sweep, replicate_key)))
     if sweep.results.empty:
         return [*written, write_report(sweep, None)]
-    written.append(write_csv(folder / "results.csv", sweep.results))
+    written.append(write_csv(folder / RESULTS, sweep.results))
     by_config_table = results_by_config(sweep, replicate_key)
-    written.append(write_csv(folder / "results_by_config.csv", by_config_table))
+    written.append(write_csv(folder / RESULTS_BY_CONFIG, by_config_table))
     # One label per configuration: the plots draw its replicates as one mean with a band.
     keys = config_keys(sweep, replicate_key)
     labels = {str(r["job"]): label(r, keys) for _, r in sweep.results.iterrows()}
     if not sweep.history.empty:
-        written.append(write_csv(folder / "history.csv", sweep.history))
+        written.append(write_csv(folder / HISTORY, sweep.history))
         losses = {str(r["job"]): r.get("loss.name") for _, r in sweep.results.iterrows()}
-        written.append(plot_sweep_curves(sweep.history, labels, folder / "curves.png", losses))
+        written.append(plot_sweep_curves(sweep.history, labels, folder / CURVES, losses))
     if not sweep.by_length.empty:
-        written.append(write_csv(folder / "by_length.csv", sweep.by_length))
+        written.append(write_csv(folder / BY_LENGTH, sweep.by_length))
         targets = task_targets(sweep)
         for target, cls in classes.items():
             rows = sweep.by_length[sweep.by_length["job"].map(targets) == target]

@@ -47,7 +47,9 @@ from pathlib import Path
 import pandas as pd
 
 from sweeper.core.artifacts import write_csv
-from sweeper.reports.results import key_columns
+from sweeper.records.files import SWEEP_OUTPUTS
+from sweeper.records.search import is_search_folder
+from sweeper.reports.results import key_columns, load_sweep
 from sweeper.reports.stats import (
     Summary,
     compare_samples,
@@ -126,8 +128,6 @@ def read_results(path: Path) -> pd.DataFrame:
 
     Raises CompareError (code 2) naming the path when it cannot be read."""
     if path.is_dir():
-        from sweeper.reports.results import load_sweep
-
         try:
             results = load_sweep(path).results
         except OSError as e:
@@ -669,27 +669,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # What collect and a search write into a sweep folder: --out never replaces one of them.
-SWEEP_FILES = (
-    "results.csv",
-    "results_by_config.csv",
-    "summary.md",
-    "history.csv",
-    "by_length.csv",
-    "report.html",
-    "trials.csv",
-    "pareto_front.csv",
-)
 
 
 def _more_seeds(inputs: list[Path], replicate_key: str) -> str:
     """How to get replicates: `sweep seed=0,1,2,3,4`, or for an Optuna search's folder (or
     its results.csv), whose trials are configurations of their own, confirm's command."""
-    from sweeper.collect import SEARCH_FILES
 
     searches = [
         p if p.is_dir() else p.parent
         for p in inputs
-        if any(((p if p.is_dir() else p.parent) / name).is_file() for name in SEARCH_FILES)
+        if is_search_folder(p if p.is_dir() else p.parent)
     ]
     if searches:
         return " and ".join(f"python -m sweeper.confirm {s} --seeds 5" for s in searches)
@@ -701,7 +690,7 @@ def _sweep_output(given: Path, out: Path) -> bool:
     (the folder itself, or its results.csv)."""
     folder = given if given.is_dir() else given.parent
     try:
-        return out.name in SWEEP_FILES and out.resolve().parent == folder.resolve()
+        return out.name in SWEEP_OUTPUTS and out.resolve().parent == folder.resolve()
     except OSError:
         return False
 

@@ -44,11 +44,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import yaml
 
+from sweeper.core.record import BadFile, run_status
+from sweeper.records.search import BEST_TRIAL, TRIALS, read_best, read_trials
+from sweeper.reports.pareto import show_value
+from sweeper.reports.results import load_sweep
 from sweeper.reports.stats import format_summary, metric_split, summarize
-from sweeper.sweeps.pareto import show_value
 
 METRICS = ("objective", "val_accuracy", "test_accuracy", "extrapolation_accuracy")
 # A trial's own figures shown beside the seeds' (what the search reports beside its best).
@@ -61,17 +63,18 @@ class ConfirmError(Exception):
 
 
 def _best_record(sweep_dir: Path) -> dict:
-    """best_trial.yaml as a mapping; raises ConfirmError naming the file."""
-    path = sweep_dir / "best_trial.yaml"
+    """best_trial.yaml as a mapping (`sweeper.records.search.read_best`); raises
+    ConfirmError naming the file."""
     if not sweep_dir.is_dir():
         raise ConfirmError(f"{sweep_dir}: no such folder")
-    if not path.is_file():
-        raise ConfirmError(f"{path}: missing (not an Optuna search folder, or it never finished)")
     try:
-        record = yaml.safe_load(path.read_text())
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise ConfirmError(f"{path}: unreadable ({error.__class__.__name__})") from None
-    return record if isinstance(record, dict) else {}
+        record = read_best(sweep_dir)
+    except BadFile as error:
+        raise ConfirmError(f"{sweep_dir}/{error}") from None
+    if record is None:
+        path = sweep_dir / BEST_TRIAL
+        raise ConfirmError(f"{path}: missing (not an Optuna search folder, or it never finished)")
+    return record
 
 
 def objectives(record: dict) -> list[tuple[str, str]]:
@@ -87,7 +90,7 @@ def best_trial(sweep_dir: Path) -> dict:
 
     Raises ConfirmError naming the file and what is wrong; for a multi-objective search
     (no single best), one line listing its Pareto-optimal trials and `--trial N`."""
-    path = sweep_dir / "best_trial.yaml"
+    path = sweep_dir / BEST_TRIAL
     record = _best_record(sweep_dir)
     if objectives(record):
         front = record.get("best_trials")
@@ -119,16 +122,14 @@ def named_trial(sweep_dir: Path, number: int) -> dict:
     cannot be read, or the trial is unknown, did not finish successfully or has no job
     folder recorded."""
     record = _best_record(sweep_dir)
-    path = sweep_dir / "trials.csv"
+    path = sweep_dir / TRIALS
     try:
-        trials = pd.read_csv(path)
-    except FileNotFoundError:
-        raise ConfirmError(f"{path}: missing (not an Optuna search folder)") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise ConfirmError(f"{path}: unreadable ({e.__class__.__name__})") from None
-    if "number" not in trials.columns:
-        raise ConfirmError(f"{path}: no column number")
-    numbers = pd.to_numeric(trials["number"], errors="coerce")
+        trials = read_trials(sweep_dir)
+    except BadFile as error:
+        raise ConfirmError(f"{sweep_dir}/{error}") from None
+    if trials is None:
+        raise ConfirmError(f"{path}: missing (not an Optuna search folder)")
+    numbers = trials["number"]
     rows = trials[numbers == number]
     if rows.empty:
         known = sorted(int(n) for n in numbers.dropna())
@@ -267,7 +268,6 @@ def summary(sweep_dir: Path, best: dict, folder: Path | None = None) -> str:
     figures beside the seeds' (`; the trial: 0.9812`); `folder`: the confirm grid's folder
     (default `confirm_dir(sweep_dir)`). A trial of a multi-objective search (`values`) gets
     a line per objective."""
-    from sweeper.reports.results import load_sweep
 
     folder = folder or confirm_dir(sweep_dir)
     results = load_sweep(folder).results
@@ -329,8 +329,6 @@ def trial_metrics(trial: dict) -> dict[str, float]:
     `metrics` of the trial's own metrics.json (`--trial N`); {} when neither can be read."""
     found = trial.get("metrics")
     if not isinstance(found, dict) and trial.get("job_dir"):
-        from sweeper.core.record import run_status
-
         record = run_status(Path(str(trial["job_dir"]))).record or {}
         found = record.get("metrics")
         found = (

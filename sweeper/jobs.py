@@ -9,7 +9,7 @@ search sweeper (sweeper.sweeps.search) asks it, not `AppJobs`, about its jobs:
 - `check_space`: an empty space is refused (a search of one config is a mistake:
   run it once, or over seeds with sweeper.confirm), and so is a searched replicate key;
 - `check_trial`: the composed trial config checked as a job would (`Preflight`);
-- `pruner`: the `pruner` config group (sweeper.sweeps.pruning); jobs report through
+- `pruner`: the `pruner` config group (sweeper.run.pruning); jobs report through
   `pruning.*` overrides;
 - `outcome`: a job's status from its metrics.json (a run refused by config
   validation or interrupted is a FAIL trial; pruned is PRUNED; any other run is
@@ -21,21 +21,31 @@ search sweeper (sweeper.sweeps.search) asks it, not `AppJobs`, about its jobs:
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from sweeper.collect import collect
+from sweeper.core.config import ConfigError
+from sweeper.core.objectives import Objective
 from sweeper.core.record import run_status as read_status
-from sweeper.sweeps.app_jobs import AppJobs
-from sweeper.sweeps.objectives import Objective
+from sweeper.reports.stats import metric_split
+from sweeper.run.job import Preflight, metric_names
+from sweeper.run.pruning import check_pruning, tell_pruned, trial_overrides
+from sweeper.sweeps.app_jobs import AppJobs, job_dir_of, trial_values
+from sweeper.sweeps.pareto import search_objective
 from sweeper.sweeps.search_space import SearchError, SearchSpace, refuse_empty
 
 __all__ = ["REPORTED_BESIDE", "SweeperJobs", "best_run_metrics", "trial_outcome"]
 
 # Reported beside a search's objective (a validation metric): the held-out figures.
 REPORTED_BESIDE = ("val_accuracy", "test_accuracy", "test_exact_accuracy", "extrapolation_accuracy")
+
+log = logging.getLogger(__name__)
 
 
 def run_status(job_dir: str | Path) -> tuple[str, str | None, dict[str, Any] | None]:
@@ -62,7 +72,6 @@ def best_run_metrics(job_dir: str | Path | None) -> dict[str, Any]:
 
 def warn_test_objective(metric: Any) -> str | None:
     """The warning for a search whose objective is measured on test data, else None."""
-    from sweeper.reports.stats import metric_split
 
     split = metric_split(str(metric))
     if not split.startswith("test"):
@@ -83,9 +92,6 @@ def trial_outcome(ret: Any, count: int = 1) -> tuple[float | list[float] | None,
     other run is COMPLETE with the value it returned (a diverged run returns the
     worst value: the sampler learns from it).
     """
-    from sweeper.sweeps.app_jobs import job_dir_of
-    from sweeper.sweeps.pareto import trial_values
-
     attrs: dict[str, str] = {}
     job_dir = job_dir_of(ret)
     status, reason = "missing", None
@@ -125,10 +131,6 @@ class SweeperJobs(AppJobs):
     kind = "sweeper"
 
     def objective(self, direction: Any, cfg: DictConfig) -> Objective:
-        from sweeper.core.config import ConfigError
-        from sweeper.core.train import metric_names
-        from sweeper.sweeps.pareto import search_objective
-
         try:
             metrics = metric_names(cfg)
         except ConfigError as error:
@@ -155,28 +157,19 @@ class SweeperJobs(AppJobs):
             )
 
     def check_trial(self, cfg: DictConfig, space: SearchSpace) -> None:
-        """Check the composed trial `cfg` as a job would (sweeper.core.train.Preflight): a bad
+        """Check the composed trial `cfg` as a job would (sweeper.run.job.Preflight): a bad
         value the command line fixed (`model.hidden=0`, a model that does not fit the
         task) is refused before the study exists. A searched key's bad value is left to
         its trial, which fails on its own (a FAIL trial, not an aborted search)."""
-        import logging
-
-        from sweeper.core.config import ConfigError
-        from sweeper.core.train import Preflight
 
         try:
             Preflight().check(cfg)
         except ConfigError as error:
             if not str(error).startswith(tuple(space.distributions)):
                 raise SearchError(str(error)) from None
-            logging.getLogger(__name__).debug(
-                "the first sample of a searched key fails its check: %s", error
-            )
+            log.debug("the first sample of a searched key fails its check: %s", error)
 
     def pruner(self, config: DictConfig, storage: str | None, objective: Objective) -> Any:
-        from sweeper.core.config import ConfigError
-        from sweeper.sweeps.pruning import check_pruning
-
         node = OmegaConf.select(config, "hydra.sweeper.pruner._target_", default=None)
         if node not in (None, "optuna.pruners.NopPruner"):
             raise SearchError(
@@ -192,8 +185,6 @@ class SweeperJobs(AppJobs):
         return pruner is not None
 
     def trial_overrides(self, storage: str | None, study_name: str, number: int) -> list[str]:
-        from sweeper.sweeps.pruning import trial_overrides
-
         return trial_overrides(str(storage), study_name, number)
 
     def outcome(self, ret: Any, count: int) -> tuple[float | list[float] | None, dict[str, str]]:
@@ -202,8 +193,6 @@ class SweeperJobs(AppJobs):
     def tell_pruned(
         self, study: Any, trial: Any, config: DictConfig, storage: str | None = None
     ) -> None:
-        from sweeper.sweeps.pruning import tell_pruned
-
         tell_pruned(study, trial, config)
 
     def best_details(self, job_dir: str | None) -> dict[str, Any]:
@@ -218,13 +207,24 @@ class SweeperJobs(AppJobs):
     def failures_where(self, sweep_dir: Path) -> str:
         return f"{sweep_dir}/summary.md"
 
+    def point_checker(self) -> Callable[[DictConfig], str | None]:
+        """`Preflight` (one build per distinct task, model and loss): a grid's points
+        are checked as their jobs would check them, before any runs."""
+        preflight = Preflight()
+
+        def check(cfg: DictConfig) -> str | None:
+            try:
+                preflight.check(cfg)
+            except ConfigError as error:
+                return str(error)
+            return None
+
+        return check
+
     def collect(self, sweep_dir: Path) -> None:
         """Collect the failed jobs (summary.md names each reason)."""
-        import logging
-
-        from sweeper.collect import collect
 
         try:
             collect(sweep_dir)
         except Exception:  # collecting must not hide why the search stopped
-            logging.getLogger(__name__).exception("could not collect %s", sweep_dir)
+            log.exception("could not collect %s", sweep_dir)

@@ -20,8 +20,8 @@ from sweeper import collect as collect_module
 from sweeper import compare as compare_module
 from sweeper.__main__ import cli
 from sweeper.collect import collect, report, summary_markdown
-from sweeper.core.train import train
 from sweeper.reports.results import load_sweep
+from sweeper.run.job import train
 
 TINY = ["trainer.epochs=1", "task.train_size=256"]
 

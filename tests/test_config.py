@@ -9,9 +9,10 @@ from omegaconf import OmegaConf
 
 from conftest import CONF_DIR, ROOT
 from sweeper.__main__ import ArgumentError, rewrite_overrides
-from sweeper.core.config import ConfigError, validate
-from sweeper.core.train import train
+from sweeper.core.config import ConfigError
 from sweeper.reports.stats import metric_split
+from sweeper.run.job import train
+from sweeper.run.validate import validate
 
 
 def options(group: str) -> list[str]:

@@ -22,8 +22,9 @@ from hydra import compose, initialize_config_dir
 from test_cli import sweeper
 
 from conftest import CONF_DIR, ROOT
-from sweeper.core.config import ConfigError, validate
-from sweeper.core.train import train
+from sweeper.core.config import ConfigError
+from sweeper.run.job import train
+from sweeper.run.validate import validate
 
 EXAMPLE = ROOT / "examples" / "custom_task"
 # Tiny parity runs: a job takes well under a second of training.

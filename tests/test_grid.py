@@ -98,7 +98,7 @@ def test_a_logger_added_on_a_re_run_is_the_same_grid(tmp_path):
 
 
 def test_job_identity_leaves_out_recording_only_overrides():
-    from sweeper.sweeps.sweep_folder import identity, recording_only
+    from sweeper.records.sweep_folder import identity, recording_only
 
     assert identity(["model.hidden=3", "logger=[csv,tensorboard]"]) == identity(["model.hidden=3"])
     assert identity(["+logger.mlflow.tracking_uri=x", "task.data_root=/d", "loss='mse'"]) == {

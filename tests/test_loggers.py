@@ -15,10 +15,11 @@ from test_cli import sweeper
 
 from conftest import SMALL_RUN, closed_port, console_script, get_json, loopback_get, serving
 from sweeper.core.checkpoint import Checkpointer
-from sweeper.core.config import ConfigError, validate
+from sweeper.core.config import ConfigError
 from sweeper.core.epoch_log import epoch_line, log_epoch
 from sweeper.core.record import BadFile, check_record
-from sweeper.core.train import train
+from sweeper.run.job import train
+from sweeper.run.validate import validate
 
 # Two epochs of a small adder, never stopped early: a second or two.
 TWO_EPOCHS = (

@@ -12,7 +12,6 @@ from test_cli import sweeper
 from test_loggers import closed_port, no_telemetry  # noqa: F401 - no_telemetry: autouse fixture
 
 from conftest import SMALL_RUN
-from sweeper.core.train import train
 from sweeper.loggers.mlflow_store import (
     StoreError,
     backend,
@@ -21,6 +20,7 @@ from sweeper.loggers.mlflow_store import (
     shown_uri,
     store_lock,
 )
+from sweeper.run.job import train
 
 TWO_EPOCHS = (
     "task.train_size=512",

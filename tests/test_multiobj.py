@@ -17,12 +17,17 @@ import yaml
 from omegaconf import OmegaConf
 
 from conftest import ROOT, SMALL_RUN
-from sweeper.core.config import ConfigError, validate
+from sweeper.core.config import ConfigError
+from sweeper.core.objectives import ObjectiveError, parse_objective
 from sweeper.core.record import BadFile, check_record
-from sweeper.core.train import train
-from sweeper.sweeps.objectives import ObjectiveError, parse_objective
-from sweeper.sweeps.pareto import front_lines, non_dominated, search_objective, trial_values
-from sweeper.sweeps.search import SearchError, check_same_metrics, trial_outcome, write_report
+from sweeper.jobs import trial_outcome
+from sweeper.reports.pareto import front_lines, non_dominated
+from sweeper.reports.search_files import write_search_files as write_report
+from sweeper.run.job import train
+from sweeper.run.validate import validate
+from sweeper.sweeps.app_jobs import trial_values
+from sweeper.sweeps.pareto import search_objective
+from sweeper.sweeps.search import SearchError, check_same_metrics
 from sweeper.sweeps.stale_trials import told_value
 
 TWO = ["objective.metric=[val_accuracy,parameters]", "objective.direction=[maximize,minimize]"]
@@ -191,7 +196,7 @@ def test_multi_objective_plots_restore_the_global_style(tmp_path):
 
 
 def test_a_study_is_not_resumed_over_other_objective_metrics(tmp_path):
-    from sweeper.sweeps.objectives import Objective
+    from sweeper.core.objectives import Objective
 
     study = multi_study(tmp_path)
     objective = Objective(("val_accuracy", "parameters"), ("maximize", "minimize"))

@@ -114,7 +114,7 @@ def test_a_training_run_does_not_import_torch_dynamo(tmp_path):
     code = (
         "import sys\n"
         "from hydra import compose, initialize_config_dir\n"
-        "from sweeper.core.train import train\n"
+        "from sweeper.run.job import train\n"
         f"with initialize_config_dir(config_dir={str(CONF_DIR)!r}, version_base='1.3'):\n"
         "    cfg = compose('config', overrides=['task=adder', 'trainer.epochs=1',"
         " 'task.train_size=128', 'optim.schedule=cosine', 'trainer.grad_clip=1.0',"

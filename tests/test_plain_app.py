@@ -342,7 +342,7 @@ def test_a_sweep_folder_named_with_url_characters_holds_its_study(app):
 )
 def test_every_sampler_optuna_ships_is_a_config_option(name):
     from hydra_plugins.sweeper_search.configs import SAMPLERS
-    from sweeper.sweeps.app_jobs import instantiate_checked
+    from sweeper.trials.plugins import instantiate_checked
 
     node = {**SAMPLERS[name], "seed": 7}
     sampler = instantiate_checked(node, "hydra.sweeper.sampler")
@@ -353,8 +353,8 @@ def test_every_sampler_optuna_ships_is_a_config_option(name):
 
 def test_the_grid_sampler_is_built_over_the_space():
     from hydra_plugins.sweeper_search.configs import SAMPLERS
-    from sweeper.sweeps.app_jobs import instantiate_checked
     from sweeper.sweeps.search_space import build_space, grid_choices
+    from sweeper.trials.plugins import instantiate_checked
 
     partial = instantiate_checked({**SAMPLERS["grid"], "_partial_": True}, "s")
     space = build_space([], ["x=choice(-1,1)", "y=range(-1.0,1.0,step=1)", "z=range(2,5)"])

@@ -176,7 +176,7 @@ def test_figures_ignore_and_keep_a_global_style(tmp_path, drawn):
 
 def test_search_plots_restore_the_global_style(tmp_path):
     optuna = pytest.importorskip("optuna")
-    from sweeper.sweeps.search import _plots
+    from sweeper.reports.search_files import _plots
 
     study = optuna.create_study(direction="maximize")
     study.optimize(lambda t: t.suggest_float("lr", 1e-4, 1e-1, log=True), n_trials=3)

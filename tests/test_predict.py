@@ -14,8 +14,8 @@ from PIL import Image
 from test_preprocess import draw_seven
 
 from conftest import ROOT
-from sweeper.core.train import train
 from sweeper.predict import load_run, main
+from sweeper.run.job import train
 from sweeper.tasks.mnist import load_images
 
 

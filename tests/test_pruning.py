@@ -20,7 +20,9 @@ from test_search import fresh_postgres_url  # noqa: F401 - the fixture: a new Po
 from conftest import ROOT
 from sweeper.core.config import ConfigError
 from sweeper.core.record import check_record, run_status
-from sweeper.sweeps.pruning import (
+from sweeper.reports.search_files import mark_pruned
+from sweeper.reports.search_files import write_search_files as write_report
+from sweeper.run.pruning import (
     Pruned,
     PruningObserver,
     check_pruning,
@@ -29,7 +31,6 @@ from sweeper.sweeps.pruning import (
     trial_overrides,
     unknown_pruner,
 )
-from sweeper.sweeps.search import mark_pruned, write_report
 from sweeper.sweeps.stale_trials import fail_stale_trials
 
 matplotlib.use("Agg")
@@ -203,11 +204,14 @@ def test_observer_that_cannot_reach_its_study_trains_on(make_cfg, caplog):
 
 
 def test_a_pruner_outside_a_search_is_ignored(make_cfg, caplog):
-    from sweeper.core.observers import build_observers
+    from sweeper.run.observers import CurvesFigure, build_observers
 
-    assert build_observers(make_cfg("pruner=median"), Path(".")) == []
+    def kinds(observers):
+        return [type(o) for o in observers]
+
+    assert kinds(build_observers(make_cfg("pruner=median"), Path("."))) == [CurvesFigure]
     assert "pruner=median is ignored" in caplog.text
-    assert build_observers(make_cfg(), Path(".")) == []
+    assert kinds(build_observers(make_cfg(), Path("."))) == [CurvesFigure]
 
 
 def study_with_a_good_trial(db: Path) -> str:
@@ -224,7 +228,7 @@ def study_with_a_good_trial(db: Path) -> str:
 
 
 def test_a_hopeless_job_is_pruned_through_the_shared_storage(make_cfg, tmp_path):
-    from sweeper.core.train import train
+    from sweeper.run.job import train
 
     storage = study_with_a_good_trial(tmp_path / "s.db")
     cfg = search_job_cfg(make_cfg, storage, "pruner.n_startup_trials=1", "pruning.warmup_epochs=1")

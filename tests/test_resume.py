@@ -30,7 +30,8 @@ from sweeper.core.checkpoint import CHECKPOINT_NAME, Checkpointer
 from sweeper.core.config import ConfigError
 from sweeper.core.interrupt import Interrupted
 from sweeper.core.run_folder import LOCK_NAME, RunFolderError
-from sweeper.core.train import record_config_failure, train
+from sweeper.core.train import record_config_failure
+from sweeper.run.job import train
 
 TIMING = {"wall_seconds", "resumed_from_epoch"}
 
@@ -141,7 +142,7 @@ def test_interrupted_run_is_recorded_and_keeps_a_weights_only_checkpoint(
     assert state["config"]["optim"]["lr"] == cfg.optim.lr
     assert {"model", "optimizer", "schedule", "generator", "rng", "progress"} <= state.keys()
     assert not list(out.glob(".*.tmp"))
-    caplog.set_level("INFO", logger="sweeper.core.train")
+    caplog.set_level("INFO", logger="sweeper")
     train(cfg)  # interrupted is not finished: the same config resumes
     assert "resuming from epoch 2" in caplog.text
     assert json.loads((out / "metrics.json").read_text())["status"] == "ok"

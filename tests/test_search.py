@@ -19,13 +19,12 @@ import pytest
 import yaml
 
 from conftest import ROOT, SMALL_RUN, default_sigint
+from sweeper.jobs import SweeperJobs, trial_outcome, warn_test_objective
+from sweeper.reports.search_files import write_search_files as write_report
 from sweeper.sweeps.search import (
     SearchError,
     check_search_space,
     connect_storage,
-    trial_outcome,
-    warn_test_objective,
-    write_report,
 )
 from sweeper.sweeps.search_space import (
     build_space,
@@ -38,8 +37,9 @@ from sweeper.sweeps.search_space import (
 INJECT = """
 import sys, math, json, time, pathlib
 import sweeper.core.train as t
+import sweeper.run.job as job
 from hydra.core.hydra_config import HydraConfig
-real_fit, real_loss, real_train = t.fit, t.make_loss, t.train
+real_fit, real_loss, real_train = t.fit, job.make_loss, job.train
 MODE = sys.argv.pop(1)
 
 def failing(job):
@@ -66,7 +66,7 @@ def make_loss(name, kind):
     poison = MODE == "nan" and failing(HydraConfig.get().job.num)
     return (lambda logits, y: loss(logits, y) * math.nan) if poison else loss
 
-t.fit, t.make_loss, t.train = fit, make_loss, train
+t.fit, job.make_loss, job.train = fit, make_loss, train
 sys.argv[0] = "sweeper"
 from sweeper.__main__ import cli
 cli()
@@ -152,7 +152,7 @@ def test_best_trial_reports_the_test_figures_beside_the_validation_objective(tmp
     trial = study.ask({"optim.lr": optuna.distributions.FloatDistribution(1e-4, 0.1, log=True)})
     trial.set_user_attr("job_dir", str(job))
     study.tell(trial, 0.97)
-    write_report(study, tmp_path, None)
+    write_report(study, tmp_path, None, None, SweeperJobs().best_details)
     best = yaml.safe_load((tmp_path / "best_trial.yaml").read_text())["best"]
     assert best["objective_metric"] == "val_accuracy"
     assert best["metrics"] == metrics
@@ -573,7 +573,7 @@ def test_spaces_a_search_cannot_run_are_refused(line, message, group_options):
 
 
 def test_an_added_searched_key_is_a_plain_apps_but_not_sweepers(group_options):
-    from sweeper.sweeps.sweeper_jobs import SweeperJobs
+    from sweeper.jobs import SweeperJobs
 
     space = build_space([], ["+extra=choice(1,2)"], group_options)
     assert list(space.distributions) == ["+extra"]  # hydra-optuna-sweeper's name for it
@@ -583,8 +583,8 @@ def test_an_added_searched_key_is_a_plain_apps_but_not_sweepers(group_options):
 
 
 def test_no_space_at_all_is_refused_for_sweeper_jobs_only(group_options, caplog):
+    from sweeper.jobs import SweeperJobs
     from sweeper.sweeps.app_jobs import AppJobs
-    from sweeper.sweeps.sweeper_jobs import SweeperJobs
 
     space = build_space([], ["task=adder"], group_options)
     with pytest.raises(SearchError, match="the search space is empty: set hydra.sweeper.params"):

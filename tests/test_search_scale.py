@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from sweeper.sweeps import sweep_folder
+from sweeper.records import sweep_folder
 
 
 def make_job(root, number: int) -> None:

@@ -29,10 +29,10 @@ from sweeper import confirm as confirm_module
 from sweeper.collect import collect, objective_heading, report, summary_markdown
 from sweeper.core.record import run_status
 from sweeper.reports import plots
+from sweeper.reports.pareto import front_lines
 from sweeper.reports.report_tables import fmt
 from sweeper.reports.results import job_counts, key_text, label, load_sweep
 from sweeper.reports.stats import compare_samples, verdict
-from sweeper.sweeps.pareto import front_lines
 from sweeper.sweeps.stale_trials import told_value
 
 A_VARIES = [0.70, 0.75, 0.80, 0.72, 0.78]

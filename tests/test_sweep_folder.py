@@ -1,4 +1,4 @@
-"""Finding, numbering and claiming job folders at any depth (sweeper.sweeps.sweep_folder)."""
+"""Finding, numbering and claiming job folders at any depth (sweeper.records.sweep_folder)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sweeper.sweeps.sweep_folder import (
+from sweeper.records.sweep_folder import (
     claim_job_numbers,
     existing_jobs,
     find_job_folders,

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 import torch
 
-from sweeper.core.config import ConfigError, validate
-from sweeper.core.train import train
+from sweeper.core.config import ConfigError
+from sweeper.run.job import train
+from sweeper.run.validate import validate
 from sweeper.tasks import build_task
 from sweeper.tasks.adder import bits_to_int, make_addition
 from sweeper.tasks.memory import make_recall

@@ -12,8 +12,9 @@ import pytest
 import torch
 
 import sweeper.core.train as train_module
-from sweeper.core.train import metric_names, train
+import sweeper.run.job as job_module
 from sweeper.models import SequenceModel
+from sweeper.run.job import metric_names, train
 
 RUN_FILES = {"metrics.json", "history.csv", "model.pt", "curves.png"}
 
@@ -150,13 +151,13 @@ def test_same_config_and_seed_give_identical_metrics(make_cfg, tmp_path):
 
 
 def test_nan_loss_fails_the_run_not_the_process(make_cfg, tmp_path, monkeypatch):
-    real_make_loss = train_module.make_loss
+    real_make_loss = job_module.make_loss
 
     def poisoned(name, kind):
         loss = real_make_loss(name, kind)
         return lambda logits, y: loss(logits, y) * float("nan")
 
-    monkeypatch.setattr(train_module, "make_loss", poisoned)
+    monkeypatch.setattr(job_module, "make_loss", poisoned)
     cfg = make_cfg()
     value = train(cfg)
     assert value == -math.inf and not math.isnan(value)
@@ -241,7 +242,7 @@ class _Recorder:
 
 def test_observers_see_every_epoch_row_and_the_run_end(make_cfg, tmp_path, monkeypatch):
     recorder = _Recorder()
-    monkeypatch.setattr(train_module, "build_observers", lambda cfg, out_dir: [recorder])
+    monkeypatch.setattr(job_module, "build_observers", lambda cfg, out_dir: [recorder])
     train(make_cfg("trainer.epochs=3", "trainer.patience=10"))
     history = pd.read_csv(tmp_path / "run" / "history.csv")
     assert [row["epoch"] for row in recorder.rows] == [1, 2, 3]
@@ -251,7 +252,7 @@ def test_observers_see_every_epoch_row_and_the_run_end(make_cfg, tmp_path, monke
 
 def test_an_observer_raising_ends_training_there_and_is_recorded(make_cfg, tmp_path, monkeypatch):
     recorder = _Recorder(stop_after=2)
-    monkeypatch.setattr(train_module, "build_observers", lambda cfg, out_dir: [recorder])
+    monkeypatch.setattr(job_module, "build_observers", lambda cfg, out_dir: [recorder])
     train(make_cfg("trainer.epochs=5", "trainer.patience=10"))
     record = read_metrics(make_cfg())
     assert record["status"] == "failed" and "observer stopped at epoch 2" in record["reason"]
@@ -261,18 +262,18 @@ def test_an_observer_raising_ends_training_there_and_is_recorded(make_cfg, tmp_p
 
 def test_preflight_builds_each_task_and_model_once_whatever_the_seed(make_cfg, monkeypatch):
     calls = []
-    real = train_module.prepare
+    real = job_module.prepare
     monkeypatch.setattr(
-        train_module, "prepare", lambda cfg, device: calls.append(1) or real(cfg, device)
+        job_module, "prepare", lambda cfg, device: calls.append(1) or real(cfg, device)
     )
-    preflight = train_module.Preflight()
+    preflight = job_module.Preflight()
     for seed in (0, 1, 2):
         preflight.check(make_cfg(f"seed={seed}"))
     assert len(calls) == 1  # a seed grid builds its task once
     preflight.check(make_cfg("model.hidden=5"))
     assert len(calls) == 2
-    with pytest.raises(train_module.ConfigError, match="objective.metric=nope"):
+    with pytest.raises(job_module.ConfigError, match="objective.metric=nope"):
         preflight.check(make_cfg("objective.metric=nope"))
-    with pytest.raises(train_module.ConfigError, match="objective.metric=nope"):
+    with pytest.raises(job_module.ConfigError, match="objective.metric=nope"):
         preflight.check(make_cfg("objective.metric=nope", "seed=4"))  # the cached refusal
     assert len(calls) == 3

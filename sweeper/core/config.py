@@ -6,6 +6,8 @@ own keys (through its `Config` schema and `check`: `sweeper.tasks.base`),
 `device=cuda` without a GPU, `optim.lr=inf` (every number rule refuses inf
 and nan, whatever its bounds). Each problem raises `ConfigError` naming the key
 and the constraint; the entrypoint prints it on one line and exits non-zero.
+These are the ground floor's rules and helpers; `sweeper.run.validate` checks a
+whole job config with them.
 """
 
 from __future__ import annotations
@@ -115,14 +117,16 @@ TRAINER_RULES: dict[str, Callable[[Any], str | None]] = {
 }
 
 
-def _get(cfg: DictConfig, key: str) -> Any:
+def config_get(cfg: DictConfig, key: str) -> Any:
+    """`cfg`'s value at dotted `key`; ConfigError for a missing or unresolvable one."""
     try:
         return OmegaConf.select(cfg, key, throw_on_missing=True)
     except Exception as error:  # an unresolvable interpolation or a missing value
         raise ConfigError(f"{key}: {error}") from None
 
 
-def _fail(key: str, value: Any, problem: str) -> ConfigError:
+def config_error(key: str, value: Any, problem: str) -> ConfigError:
+    """The one-line error `<key> <problem>, got <value>`."""
     return ConfigError(f"{key} {problem}, got {value!r}")
 
 
@@ -133,41 +137,13 @@ def check_rules(
     ConfigError `<prefix>.<key> <problem>, got <value>` for the first broken one."""
     for key, check in rules.items():
         name = f"{prefix}.{key}" if prefix else key
-        value = _get(node, key)
+        value = config_get(node, key)
         problem = check(value)
         if problem:
-            raise _fail(name, value, problem)
+            raise config_error(name, value, problem)
 
 
-def validate(cfg: DictConfig) -> None:
-    """Raise ConfigError for the first value in `cfg` that a run cannot use.
-
-    Checks the common keys, the trainer against `TrainerConfig`, the model (its
-    `_target_` must import; `model.hidden` a positive integer; a model class's own
-    `check_config`) and the task (its `_target_` must be a `Task`; the node is typed
-    by the task's `Config` and checked by its `check`): the same for the built-in
-    tasks and models as for a user's; and the `logger` settings (`sweeper.loggers`)."""
-    from sweeper.core.modelspec import check_model
-    from sweeper.loggers import check_loggers
-    from sweeper.sweeps.objectives import ObjectiveError, objective_of
-    from sweeper.tasks.base import task_class, task_config
-
-    check_rules(cfg, "", COMMON_RULES)
-    check_rules(cfg.trainer, "trainer", TRAINER_RULES)
-    _typed(cfg.trainer, TrainerConfig, "trainer")
-    check_model(cfg.model)
-    task_config(task_class(_get(cfg, "task._target_")), cfg.task)
-    try:  # one metric and direction, or two lists of the same length (sweeper.sweeps.objectives)
-        objective_of(cfg)
-    except ObjectiveError as error:
-        raise ConfigError(str(error)) from None
-    if cfg.device.threads is not None and positive_int(cfg.device.threads):
-        raise _fail("device.threads", cfg.device.threads, "must be null or a positive integer")
-    resolve_device(cfg.device.name)
-    check_loggers(cfg)
-
-
-def _typed(node: DictConfig, schema: type, prefix: str) -> DictConfig:
+def typed_node(node: DictConfig, schema: type, prefix: str) -> DictConfig:
     """`node` merged into `schema`: unknown and missing keys are a ConfigError."""
     try:
         typed = OmegaConf.merge(OmegaConf.structured(schema), OmegaConf.to_container(node))

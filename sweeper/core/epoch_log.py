@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sweeper.core.private_apis import BASIC_LAUNCHER  # the in-process launcher, by name
+
 NAME = "sweeper.epochs"
 log = logging.getLogger(NAME)
 
@@ -51,7 +53,6 @@ def bars_disabled() -> bool | None:
     hydra = HydraConfig.get()
     if hydra.mode != RunMode.MULTIRUN:
         return None
-    from sweeper.core.private_apis import BASIC_LAUNCHER  # the in-process launcher, by name
 
     target = str(hydra.launcher.get("_target_", "")) if hydra.launcher else ""
     return None if target in ("", BASIC_LAUNCHER) else True

@@ -4,9 +4,10 @@
 calls `run_end` once with the run's record just before metrics.json is written.
 Pruners (stop a search's hopeless trial), experiment loggers (TensorBoard,
 MLflow) and the orphan guard (stop a job whose launching process is gone) are
-observers; `build_observers(cfg, out_dir)` is the one place that
-decides, from a job's config, which ones a run gets. The loop itself never
-knows which observers it has.
+observers; `sweeper.run.observers.build_observers(cfg, out_dir)` is the one
+place that decides, from a job's config, which ones a run gets. The loop itself
+never knows which observers it has. An observer ends a run early by raising:
+`Pruned` (recorded `status: pruned`) or `sweeper.core.interrupt.Interrupted`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from omegaconf import DictConfig
+from sweeper.core.interrupt import Interrupted
 
 if TYPE_CHECKING:
     from sweeper.core.record import RunRecord
@@ -43,22 +43,13 @@ class EpochObserver(Protocol):
     def run_end(self, record: RunRecord) -> None: ...
 
 
-def build_observers(cfg: DictConfig, out_dir: Path) -> list[EpochObserver]:
-    """The observers a run with config `cfg` writing into `out_dir` gets, in call order.
+class Pruned(Exception):
+    """The search's pruner stopped this run after `epoch` (its `metric` was `value`)."""
 
-    Raises ConfigError for an observer's settings it cannot use (before the run trains)."""
-    from sweeper.loggers import build_loggers
-    from sweeper.sweeps.pruning import pruning_observer
-
-    observers: list[EpochObserver] = []
-    guard = orphan_guard()
-    if guard is not None:
-        observers.append(guard)
-    pruner = pruning_observer(cfg)  # a search's trial with a pruner on
-    if pruner is not None:
-        observers.append(pruner)
-    observers.extend(build_loggers(cfg, out_dir))
-    return observers
+    def __init__(self, epoch: int, metric: str, value: float, pruner: str) -> None:
+        why = f"pruned by the {pruner} pruner after epoch {epoch} ({metric} {value:.4g})"
+        super().__init__(why)
+        self.epoch, self.metric, self.value, self.pruner = epoch, metric, value, pruner
 
 
 class OrphanGuard:
@@ -74,8 +65,6 @@ class OrphanGuard:
         self.parent_pid = parent_pid
 
     def epoch_end(self, row: dict[str, Any]) -> None:
-        from sweeper.core.interrupt import Interrupted
-
         if os.getppid() != self.parent_pid:
             log.warning(
                 "the process that launched this job (pid %s) is gone: stopping after epoch %s",

@@ -39,7 +39,7 @@ behaviour sweeper relies on, so an upgrade that changes it fails there first.
   and has no public handle on such a trial; the storage's own methods are public.
   `study_storage` reads it; a test pins that it is the storage the study writes to.
 - `optuna.trial.Trial(study, trial_id)`: a job's handle on the trial its search asked
-  (sweeper.sweeps.pruning, sweeper.trial), to `report` and `should_prune` from the job's
+  (sweeper.run.pruning, sweeper.trial), to `report` and `should_prune` from the job's
   process; Optuna documents the constructor as not for direct use and offers no other
   handle on an existing trial. `trial_handle` builds it.
 

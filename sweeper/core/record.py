@@ -12,7 +12,7 @@ complete) and what every other module reads back:
   too long to parse;
 - `run_status(folder)`: the status of whatever run is in a folder (`missing`,
   `unreadable`, `ok`, `failed`, `interrupted`, ...) with its reason, for the
-  grid (`sweeper.sweeps.sweep_folder`), the run folder guard (`sweeper.core.run_folder`)
+  grid (`sweeper.records.sweep_folder`), the run folder guard (`sweeper.core.run_folder`)
   and the search (`sweeper.sweeps.search`, `sweeper.sweeps.stale_trials`).
 
 `settings` holds the settings that tell runs apart under their dotted config
@@ -34,7 +34,7 @@ from sweeper.core.artifacts import write_json
 
 NAME = "metrics.json"
 # Statuses of a run that went to its end (ok; failed: diverged, raised, config refused;
-# pruned: stopped by a search's pruner, sweeper.sweeps.pruning). Others (`interrupted`, or no
+# pruned: stopped by a search's pruner, sweeper.run.pruning). Others (`interrupted`, or no
 # file: killed, still running) may be run again.
 FINISHED = ("ok", "failed", "pruned")
 DIRECTIONS = ("maximize", "minimize")
@@ -73,7 +73,7 @@ class RunRecord:
     line per experiment logger (sweeper.loggers) that failed in this run, which went on
     without it; objectives: a multi-objective run's objectives in order, each
     {metric, direction, value} (`objective` and `objective_metric` then hold the
-    first; sweeper.sweeps.objectives)."""
+    first; sweeper.core.objectives)."""
 
     status: str
     reason: str | None = None

@@ -20,7 +20,7 @@ protocols, never by name:
     ...            the task's own figures (Task.write_figures)
 
 It returns the configured objective as a float for Hydra's sweepers (a list of
-floats for a multi-objective `objective.metric=[a,b]`: sweeper.sweeps.objectives); a
+floats for a multi-objective `objective.metric=[a,b]`: sweeper.core.objectives); a
 run that fails (a NaN loss, an exception in training) returns the worst value
 (-inf when maximising, inf when minimising) so a sweep carries on.
 
@@ -45,36 +45,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from sweeper.core.artifacts import save_torch, write_csv
-from sweeper.core.checkpoint import (
-    CHECKPOINT_NAME,
-    Checkpointer,
-    config_snapshot,
-    rng_state,
-    set_rng_state,
-)
-from sweeper.core.config import ConfigError, resolve_device, thread_count, validate
+from sweeper.core.checkpoint import CHECKPOINT_NAME, Checkpointer, rng_state, set_rng_state
+from sweeper.core.config import ConfigError
 from sweeper.core.epoch_log import bars_disabled, log_epoch
 from sweeper.core.interrupt import signal_name
-from sweeper.core.losses import LossFn, count_correct, make_loss
-from sweeper.core.modelspec import (
-    ModelSpec,
-    build_model,
-    check_output,
-    hidden_override,
-    model_spec,
-)
-from sweeper.core.observers import EpochObserver, build_observers
+from sweeper.core.losses import LossFn, count_correct
+from sweeper.core.modelspec import ModelSpec, check_output
+from sweeper.core.objectives import Objective, objective_of
+from sweeper.core.observers import EpochObserver, Pruned
 from sweeper.core.optim import CosineSchedule, Optimizer
+from sweeper.core.private_apis import cpu_has_native_bf16
 from sweeper.core.record import RunRecord
 from sweeper.core.run_folder import RunFolder, RunFolderError, refuse_finished
-from sweeper.reports.plots import plot_run_curves
-from sweeper.sweeps.objectives import Objective, ObjectiveError, check_available, objective_of
-from sweeper.sweeps.pruning import Pruned
-from sweeper.tasks import Batch, Task, build_task, task_class
+from sweeper.core.task import Batch, Task
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +91,6 @@ def native_bf16(device: torch.device) -> bool:
     with AVX512-BF16 or AMX), rather than emulating it at a loss."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    from sweeper.core.private_apis import cpu_has_native_bf16
 
     return cpu_has_native_bf16()
 
@@ -365,14 +351,6 @@ def evaluate_test_sets(model: torch.nn.Module, task: Task, loss_fn: LossFn) -> p
     return frame
 
 
-def metric_names(cfg: DictConfig) -> list[str]:
-    """The keys of a finished run's metrics, known before training (to check objective.metric).
-
-    Raises ConfigError when `task._target_` is not a usable task class."""
-    cls = task_class(OmegaConf.select(cfg, "task._target_"))
-    return cls.metric_names(cfg.task)
-
-
 def save_checkpoint(path: Path, cfg: DictConfig, model: torch.nn.Module, spec: ModelSpec) -> None:
     """model.pt: weights, the model's class and arguments (`ModelSpec`), the resolved config.
 
@@ -474,109 +452,7 @@ def record_config_failure(cfg: DictConfig, error: ConfigError) -> float | list[f
     return worst
 
 
-def command_line(cfg: DictConfig) -> list[str]:
-    """The overrides `cfg` was composed with: its own `hydra.overrides.task` (a sweeper's
-    composed point), else the running Hydra job's; none outside Hydra (tests)."""
-    from hydra.core.hydra_config import HydraConfig
-
-    given = OmegaConf.select(cfg, "hydra.overrides.task")
-    if given is None and HydraConfig.initialized():
-        given = HydraConfig.get().overrides.task
-    return list(given or [])
-
-
-def prepare(
-    cfg: DictConfig, device: torch.device
-) -> tuple[Task, ModelSpec, torch.nn.Module, LossFn]:
-    """The task, model spec, model (on `device`) and loss a validated `cfg` runs with.
-
-    Writes nothing. Raises ConfigError for what only building them shows: a task
-    or model class that does not fit its config, an objective the task does not
-    report, a model whose output shape does not match the task's targets."""
-    task = build_task(cfg.task, device, cfg.trainer.batch_size)
-    spec = model_spec(cfg.model, task, command_line(cfg))
-    model = build_model(spec).to(device)
-    loss_fn = make_loss(cfg.loss.name, task.kind)
-    try:
-        check_available(objective_of(cfg), task.metric_names(task.cfg), task.name)
-    except ObjectiveError as error:
-        raise ConfigError(str(error)) from None
-    with precision(cfg, device):  # as training will run it
-        check_model_output(model, task, spec)
-    return task, spec, model, loss_fn
-
-
-class Preflight:
-    """Checks many configs the way `train` would before training, writing nothing:
-    `validate`, then `prepare` once per distinct task, model, loss, objective and
-    trainer (a grid's seeds share one build). Used by the grid and search sweepers
-    so a bad point is refused before any job runs."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, ConfigError | None] = {}
-
-    def check(self, cfg: DictConfig) -> None:
-        """Raise ConfigError for the first value in `cfg` a run cannot use."""
-        validate(cfg)
-        parts = {n: cfg.get(n) for n in ("task", "model", "loss", "objective", "trainer")}
-        parts["device"] = cfg.device.name
-        # what of the command line building depends on (not the seed: a seed grid builds once)
-        parts["hidden_given"] = hidden_override(command_line(cfg))
-        key = OmegaConf.to_yaml(OmegaConf.create(parts))
-        if key not in self._seen:
-            try:
-                prepare(cfg, resolve_device(cfg.device.name))
-                self._seen[key] = None
-            except ConfigError as error:
-                self._seen[key] = error
-        if self._seen[key] is not None:
-            raise self._seen[key]
-
-
-def train(cfg: DictConfig) -> float | list[float]:
-    """Train and test one configuration, write its files, return the objective.
-
-    Resumes from `checkpoint.pt` in `cfg.output_dir` when one is there. Raises
-    ConfigError for a value the run cannot use (before writing anything: a task or
-    model class that does not import or fit, a model whose output shape does not
-    match the task), its subclass RunFolderError for a folder it must not write into
-    (in use, unwritable, holding a finished run or another config's checkpoint), and
-    KeyboardInterrupt again after recording an interrupted run."""
-    validate(cfg)
-    out_dir = Path(cfg.output_dir)
-    started = time.perf_counter()
-    threads = thread_count(cfg.device.threads)
-    if threads:
-        torch.set_num_threads(threads)
-    device = resolve_device(cfg.device.name)
-    seed_everything(cfg.seed)
-    task, spec, model, loss_fn = prepare(cfg, device)
-    if "hidden" in cfg.model and "hidden" not in spec.kwargs:
-        with open_dict(cfg):  # the task's hidden size, which this model does not take
-            del cfg.model.hidden
-    checkpointer = Checkpointer(out_dir, config_snapshot(cfg))
-    # Read-only checks first, so a refused folder is left exactly as it was; then again
-    # under the lock, now that no other process can write there.
-    refuse_finished(out_dir, option="run folder")
-    checkpointer.load()
-    with RunFolder(out_dir):
-        refuse_finished(out_dir, option="run folder")
-        resume = checkpointer.load()
-        if resume is not None:
-            log.info(
-                "resuming from epoch %d (%s): %d of %d epochs done",
-                checkpointer.epoch,
-                checkpointer.path,
-                checkpointer.epoch,
-                cfg.trainer.epochs,
-            )
-        observers = build_observers(cfg, out_dir)
-        return _run(
-            cfg, task, model, spec, loss_fn, device, checkpointer, resume, started, observers
-        )
-
-
-def _run(
+def run(
     cfg: DictConfig,
     task: Task,
     model: torch.nn.Module,
@@ -588,7 +464,8 @@ def _run(
     started: float,
     observers: Sequence[EpochObserver] = (),
 ) -> float | list[float]:
-    """`train` once its folder is locked: fit, test, write the files, return the objective."""
+    """One run once its folder is locked (`sweeper.run.job.train` builds the pieces and
+    takes the lock): fit, test, write the files, tell the observers, return the objective."""
     out_dir = checkpointer.path.parent
     objective = objective_of(cfg)
     record = RunRecord(  # the values come at the end (an interrupted run has none)
@@ -638,9 +515,7 @@ def _run(
         record.reason = f"{type(error).__name__}: {error}"
         _set_objective(record, objective, objective.worst())
     if history:
-        history_frame = pd.DataFrame(history)
-        write_csv(out_dir / "history.csv", history_frame)
-        plot_run_curves(history_frame, out_dir / "curves.png", _title(cfg, task.name))
+        write_csv(out_dir / "history.csv", pd.DataFrame(history))
     record.metrics = metrics
     record.settings = run_settings(cfg, device)
     record.parameters = sum(p.numel() for p in model.parameters())
@@ -659,7 +534,7 @@ def _run(
 
 def run_metrics(record: RunRecord) -> dict[str, float]:
     """The run-level numbers an objective may name besides the task's metrics
-    (`sweeper.sweeps.objectives.RUN_METRICS`): the model's parameter count."""
+    (`sweeper.core.objectives.RUN_METRICS`): the model's parameter count."""
     return {"parameters": float(record.parameters or 0)}
 
 
@@ -674,17 +549,6 @@ def pruned_metrics(history: list[dict[str, Any]]) -> dict[str, float]:
     last = history[-1] if history else {}
     keys = ("train_loss", "val_loss", "val_accuracy", "val_exact_accuracy")
     return {key: last[key] for key in keys if key in last}
-
-
-def _title(cfg: DictConfig, task_name: str) -> str:
-    """curves.png's title: `adder: lstm, hidden 10, loss ce` (the model's own keys)."""
-    model = cfg.model
-    parts = [str(model.get("cell", str(model._target_).rsplit(".", 1)[-1]))]
-    if model.get("bidirectional"):
-        parts[0] += " (bidirectional)"
-    if "hidden" in model:
-        parts.append(f"hidden {model.hidden}")
-    return f"{task_name}: {', '.join(parts)}, loss {cfg.loss.name}"
 
 
 def _record_interrupt(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig, OmegaConf
 
 from sweeper.core.config import ConfigError
+from sweeper.loggers.base import JobPlace
 
 if TYPE_CHECKING:
     from sweeper.core.observers import EpochObserver
@@ -88,18 +89,17 @@ def build_loggers(cfg: DictConfig, out_dir: Path) -> list[EpochObserver]:
 
     Never raises for a tracker's failure (that is reported and recorded); ConfigError
     for bad settings, as `check_loggers`."""
-    from sweeper.loggers.base import JobPlace
 
     names = chosen(cfg)
     check_loggers(cfg)
     place = JobPlace.of(out_dir)
     loggers: list[EpochObserver] = []
     if "tensorboard" in names:
-        from sweeper.loggers.tensorboard import TensorBoardLogger
+        from sweeper.loggers.tensorboard import TensorBoardLogger  # optional: tensorboard
 
         loggers.append(TensorBoardLogger(cfg, place))
     if "mlflow" in names:
-        from sweeper.loggers.mlflow import MlflowLogger
+        from sweeper.loggers.mlflow import MlflowLogger  # optional: mlflow
 
         loggers.append(MlflowLogger(cfg, place))
     return loggers

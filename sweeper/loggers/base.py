@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from sweeper.core.train import run_settings
+from sweeper.reports.results import parse_overrides
+
 if TYPE_CHECKING:
     from sweeper.core.record import RunRecord
 
@@ -102,8 +105,6 @@ def job_overrides() -> dict[str, str]:
     Hydra's own and `logger`; empty when Hydra does not run the job."""
     from hydra.core.hydra_config import HydraConfig
 
-    from sweeper.reports.results import parse_overrides
-
     if not HydraConfig.initialized():
         return {}
     lines = list(HydraConfig.get().overrides.task)
@@ -116,8 +117,6 @@ def job_params(cfg: DictConfig) -> dict[str, Scalar]:
     and each other override with its config value (`task.train_size` 512). A group choice
     (`loss=mse`, `model=gru`) is left out: the settings hold its keys (`loss.name`, ...).
     Values are str, int, float or bool; null becomes "null", a list its text."""
-    from sweeper.core.train import run_settings  # sweeper.core.train imports the observers
-
     params: dict[str, Scalar] = {}
     for key, value in run_settings(cfg).items():
         if key not in RAN_AS:

@@ -23,8 +23,10 @@ from typing import Any
 
 import pandas as pd
 
+from sweeper.reports.pareto import Front
+from sweeper.reports.plot_style import accuracy_limits, short_labels, web_palette
 from sweeper.reports.results import FIRST, Sweep
-from sweeper.sweeps.pareto import Front
+from sweeper.reports.stats import metric_range
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), height=420)
 CONFIG = {"displaylogo": False, "responsive": True}
@@ -65,7 +67,6 @@ def _finite(values: pd.Series) -> pd.Series:
 def _is_accuracy(metric: str | None) -> bool:
     """Whether `metric` (or each of `a, b`) is an accuracy (values in [0, 1]:
     `stats.metric_range`)."""
-    from sweeper.reports.stats import metric_range
 
     names = [m.strip() for m in str(metric or "").split(",") if m.strip()]
     return bool(names) and all(metric_range(m) == (0.0, 1.0) for m in names)
@@ -73,7 +74,6 @@ def _is_accuracy(metric: str | None) -> bool:
 
 def _accuracy_range(values: Any) -> list[float]:
     """[bottom, top] of an accuracy axis for `values`, as the PNGs (`accuracy_limits`)."""
-    from sweeper.reports.plot_style import accuracy_limits
 
     numbers = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").dropna()
     return list(accuracy_limits(float(v) for v in numbers))
@@ -82,7 +82,6 @@ def _accuracy_range(values: Any) -> list[float]:
 def _styles(configs: dict[str, str]) -> dict[str, dict[str, str]]:
     """Job -> its configuration's `color`, `symbol` and `dash` (`plot_style.web_palette`
     over the configurations of `configs`, in first-seen order, as the PNGs)."""
-    from sweeper.reports.plot_style import web_palette
 
     styles = web_palette(configs.values())
     return {job: styles[name] for job, name in configs.items()}
@@ -204,7 +203,6 @@ def sweep_plots(
     its numbers rounded as in the PNG figures (`plot_style.short_labels`); `configs`: job
     -> its configuration as the PNGs name it (the swept keys but the replicate key), so
     each configuration gets the PNGs' colour and marker (default: `labels`)."""
-    from sweeper.reports.plot_style import short_labels
 
     short = short_labels(list(labels.values()))
     labels = {job: short[name] for job, name in labels.items()}

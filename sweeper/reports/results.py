@@ -3,7 +3,7 @@
 A job folder is one with `.hydra/config.yaml` (Hydra writes it for every job,
 grid or Optuna alike), or, where Hydra was told not to write `.hydra/`
 (`hydra.output_subdir=null`), one with a `metrics.json`, at any depth
-(`sweeper.sweeps.sweep_folder.find_job_folders`). Its `job` name is its path relative
+(`sweeper.records.sweep_folder.find_job_folders`). Its `job` name is its path relative
 to the sweep folder (`3`, `trial_3`, `adder/3`), so it is unique and says where
 the job lives. Its `.hydra/overrides.yaml` names what was set on the command
 line or by the sweeper (e.g. `model.hidden=3`, `loss=mse`; not Hydra's own keys, a
@@ -34,21 +34,21 @@ import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sweeper.core.record import BadFile, read_bytes, read_metrics
-from sweeper.reports.tables import read_table
-from sweeper.sweeps.sweep_folder import (
+from sweeper.records.sweep_folder import (
     HYDRA_DIR,
     find_job_folders,
     is_job_folder,
     job_overrides,
     recording_only,
 )
+from sweeper.reports.tables import read_table
 
 # results.csv starts with `job`, then the override columns, then `status`: the
 # columns in between are the keys a sweep set, which `sweeper.compare` joins on.
 FIRST, AFTER_KEYS = "job", "status"
 TABLES = ("history.csv", "by_length.csv")
 UNSET = "(unset)"  # how a key a job's overrides and config lack is shown
-# A search job's trial identity (sweeper.sweeps.pruning.trial_overrides): bookkeeping, not a
+# A search job's trial identity (sweeper.run.pruning.trial_overrides): bookkeeping, not a
 # setting, so never a results.csv column.
 TRIAL_KEYS = ("pruning.storage", "pruning.study", "pruning.trial")
 # Keys that say where or how a run is recorded or where its inputs live, never what is

@@ -10,7 +10,7 @@ while training runs in the job. Here both sides share the study's storage:
   counterpart, a multi-objective study, or a study the jobs cannot reach (in
   memory); it creates the study with that pruner and passes each job its trial
   (`trial_overrides`: `pruning.storage`, `pruning.study`, `pruning.trial`);
-- the job (`sweeper.core.observers.build_observers`) gets a `PruningObserver`, which
+- the job (`sweeper.run.observers.build_observers`) gets a `PruningObserver`, which
   after every epoch reports the objective's validation counterpart
   (`epoch_metric`: `test_accuracy` -> `val_accuracy`, `val_loss` -> `val_loss`)
   as `trial.report(value, epoch)` and raises `Pruned` when `trial.should_prune()`;
@@ -35,10 +35,14 @@ from typing import Any
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sweeper.core.config import ConfigError
+from sweeper.core.observers import Pruned
+from sweeper.core.private_apis import trial_handle
+from sweeper.core.record import run_status
 from sweeper.reports.results import TRIAL_KEYS
-from sweeper.sweeps.reporting import job_storage
-from sweeper.sweeps.reporting import quoted as _quoted
-from sweeper.sweeps.reporting import rdb_storage as _storage
+from sweeper.tasks.base import task_class
+from sweeper.trials.reporting import job_storage
+from sweeper.trials.reporting import quoted as _quoted
+from sweeper.trials.reporting import rdb_storage as _storage
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +88,6 @@ PRUNERS: dict[str, dict[str, Callable[[Any], str | None]]] = {
     },
 }
 PER_SPLIT = ("loss", "accuracy", "exact_accuracy")
-
-
-class Pruned(Exception):
-    """The search's pruner stopped this run after `epoch` (its `metric` was `value`)."""
-
-    def __init__(self, epoch: int, metric: str, value: float, pruner: str) -> None:
-        why = f"pruned by the {pruner} pruner after epoch {epoch} ({metric} {value:.4g})"
-        super().__init__(why)
-        self.epoch, self.metric, self.value, self.pruner = epoch, metric, value, pruner
 
 
 def pruner_settings(cfg: DictConfig) -> tuple[str, dict[str, Any]]:
@@ -175,7 +170,6 @@ def epoch_metric(cfg: DictConfig) -> str:
 
     Raises ConfigError for a metric with no per-epoch counterpart (`epochs_run`,
     `parameters`) or a list of metrics (a multi-objective study cannot be pruned)."""
-    from sweeper.tasks.base import task_class
 
     metric = OmegaConf.select(cfg, "objective.metric", default=None)
     if isinstance(metric, (list, tuple, ListConfig)):
@@ -246,8 +240,6 @@ class PruningObserver:
         """The job's handle on its trial, through the storage's public lookups."""
         import optuna
 
-        from sweeper.core.private_apis import trial_handle
-
         storage = _storage(self.storage)
         study = optuna.load_study(study_name=self.study_name, storage=storage, pruner=self.pruner)
         return trial_handle(study, self.number)
@@ -298,8 +290,6 @@ def tell_pruned(study: Any, trial: Any, cfg: DictConfig) -> None:
     asking process's cached view does not see what the job reported; the value and
     epoch are re-reported here from the job's metrics.json (`user_attrs["job_dir"]`)."""
     import optuna
-
-    from sweeper.core.record import run_status
 
     found = run_status(trial.user_attrs.get("job_dir") or "")
     record = found.record or {}

@@ -10,7 +10,7 @@ app and asks the app's `AppJobs` the few things that depend on what a job is:
 - `pruner`: the study's pruner, `hydra.sweeper.pruner` (`hydra/sweeper/pruner=NAME`;
   none by default), checked against the pruner's own options;
 - `trial_overrides`: what each job gets to find its trial (`hydra.job.env_set`, read
-  by `sweeper.report`: sweeper.sweeps.reporting);
+  by `sweeper.report`: sweeper.trials.reporting);
 - `outcome`: a job's value: its task function's return value (a float, or a list of
   floats for a multi-objective study; ±inf is told, but counted as a failed run's
   value, never the best); `optuna.TrialPruned` raised by the job
@@ -20,23 +20,27 @@ app and asks the app's `AppJobs` the few things that depend on what a job is:
   (report.html over the study, sweeper.reports.study_report).
 
 An app's task function names its own `AppJobs` with an attribute `sweeper_jobs`
-("module:Class"); sweeper's entrypoint names `sweeper.sweeps.sweeper_jobs:SweeperJobs`
+("module:Class"); sweeper's entrypoint names `sweeper.jobs:SweeperJobs`
 (metrics.json, sweeper's tasks, collect). A function without one gets `AppJobs`.
 """
 
 from __future__ import annotations
 
 import importlib
-import inspect
 import logging
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from sweeper.sweeps.objectives import Objective
+from sweeper.core.objectives import Objective
+from sweeper.reports.study_report import write_study_report
 from sweeper.sweeps.search_space import SearchError, SearchSpace
+from sweeper.sweeps.stale_trials import trial_id
+from sweeper.trials.plugins import instantiate_checked
+from sweeper.trials.reporting import job_env, job_storage, quoted, rdb_storage
 
 __all__ = [
     "AppJobs",
@@ -85,83 +89,20 @@ def value_names(count: int) -> tuple[str, ...]:
     return ("value",) if count == 1 else tuple(f"values_{i}" for i in range(count))
 
 
-def instantiate_checked(node: Any, key: str) -> Any:
-    """The object a `_target_` config (`hydra.sweeper.sampler`, `.pruner`) names, built with
-    its options that are not null (null: Optuna's own default).
+def trial_values(value: Any, count: int) -> tuple[list[float] | None, str | None]:
+    """(values, None) for a job's return value holding `count` numbers, else (None, why).
 
-    Raises SearchError (one line naming `key`) for a missing or unknown class, an option
-    the class does not take, or a value it refuses."""
-    if isinstance(node, DictConfig):
-        node = OmegaConf.to_container(node, resolve=True)
-    if not isinstance(node, dict) or not node.get("_target_"):
-        raise SearchError(f"{key} must be a config with a _target_, got {node!r}")
-    options = {k: v for k, v in node.items() if not k.startswith("_") and v is not None}
-    target = str(node["_target_"])
-    module, _, name = target.rpartition(".")
+    NaN is refused (Optuna cannot rank it); ±inf (a failed run's worst values) is kept."""
+    items = list(value) if isinstance(value, (list, tuple, ListConfig)) else [value]
+    if len(items) != count:
+        return None, f"the run returned {value!r}: {len(items)} value(s) for {count} objectives"
     try:
-        cls = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError, ValueError):
-        raise SearchError(f"{key}._target_={target} is not a class that can be imported") from None
-    try:
-        takes = inspect.signature(cls).parameters
+        numbers = [float(v) for v in items]
     except (TypeError, ValueError):
-        takes = {}
-    if takes and not any(p.kind is p.VAR_KEYWORD for p in takes.values()):
-        for option, value in options.items():
-            if option not in takes:
-                known = ", ".join(p for p in takes if p != "search_space") or "no options"
-                raise SearchError(
-                    f"{key}.{option}: {name} takes no option {option} (it takes {known})"
-                )
-            kinds = _simple_kinds(takes[option].annotation)
-            if kinds and not any(_is_kind(value, kind) for kind in kinds):
-                raise SearchError(
-                    f"{key}.{option}={value!r} must be {' or '.join(kinds)} ({name}'s {option})"
-                )
-    if node.get("_partial_"):
-        import functools
-
-        return functools.partial(cls, **options)
-    try:
-        import warnings
-
-        with warnings.catch_warnings():
-            # Optuna marks newer samplers experimental (QMC, GP, TPE's constant_liar): the
-            # user chose it; a warning on every search would be noise (and an error under
-            # -W error, which Hydra's own plugin tests run with).
-            warnings.filterwarnings("ignore", category=_experimental_warning())
-            return cls(**options)
-    except Exception as error:  # the class's own checks of its values
-        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise SearchError(f"{key}: {name}: {type(error).__name__}: {first}") from None
-
-
-_KINDS = {"int", "float", "bool", "str"}
-
-
-def _simple_kinds(annotation: Any) -> list[str]:
-    """The plain kinds an option's annotation allows (`int | None` -> ["int"]), or [] when
-    it names anything else (a callable, a sampler, a dict: not checked here)."""
-    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
-    parts = [p.strip() for p in str(text).split("|")]
-    kinds = [p for p in parts if p != "None"]
-    return kinds if kinds and all(p in _KINDS for p in kinds) else []
-
-
-def _is_kind(value: Any, kind: str) -> bool:
-    if kind == "bool":
-        return isinstance(value, bool)
-    if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "float":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return isinstance(value, str)
-
-
-def _experimental_warning() -> type[Warning]:
-    import optuna
-
-    return optuna.exceptions.ExperimentalWarning
+        return None, f"the run returned {value!r}, not numbers"
+    if any(math.isnan(v) for v in numbers):
+        return None, "the run returned NaN"
+    return numbers, None
 
 
 class AppJobs:
@@ -207,7 +148,6 @@ class AppJobs:
 
     def trial_overrides(self, storage: str | None, study_name: str, number: int) -> list[str]:
         """`hydra.job.env_set` entries that let the job's `sweeper.report` find its trial."""
-        from sweeper.sweeps.reporting import job_env, job_storage, quoted
 
         env = job_env(job_storage(storage) if storage else None, study_name, number)
         return [f"++hydra.job.env_set.{key}={quoted(value)}" for key, value in env.items()]
@@ -216,8 +156,6 @@ class AppJobs:
         """(value, user attrs) of a finished job (`ret`: Hydra's JobReturn); value None is a
         FAIL trial, `attrs["status"] == "pruned"` a PRUNED one."""
         import optuna
-
-        from sweeper.sweeps.pareto import trial_values
 
         attrs: dict[str, str] = {}
         job_dir = job_dir_of(ret)
@@ -261,9 +199,6 @@ class AppJobs:
         import optuna
 
         if storage is not None:
-            from sweeper.sweeps.reporting import rdb_storage
-            from sweeper.sweeps.stale_trials import trial_id
-
             fresh = rdb_storage(storage)
             reported = fresh.get_trial(trial_id(fresh, study.study_name, trial.number))
             if reported.intermediate_values:
@@ -281,7 +216,6 @@ class AppJobs:
 
     def finish(self, study: Any, sweep_dir: Path, objective: Objective) -> None:
         """The sweep folder's report.html over the study (sweeper.reports.study_report)."""
-        from sweeper.reports.study_report import write_study_report
 
         try:
             write_study_report(study, sweep_dir, objective)
@@ -295,6 +229,11 @@ class AppJobs:
     def collect(self, sweep_dir: Path) -> None:
         """Collect the job folders' own records into the sweep folder (nothing here: a
         plain app's jobs keep none), after a search stops early or all its trials failed."""
+
+    def point_checker(self) -> Callable[[DictConfig], str | None]:
+        """A check of one composed job config before any job runs (a grid's points): the
+        problem as one line, or None. Nothing to check for a plain app: Hydra composed it."""
+        return lambda cfg: None
 
 
 def job_dir_of(ret: Any) -> str | None:

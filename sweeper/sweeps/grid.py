@@ -3,7 +3,8 @@
 `GridSweeper` is Hydra's basic sweeper (same grammar: `a,b,c`, `range`, `glob`,
 batches of `max_batch_size`) with four guarantees added. Before the first job:
 
-1. every point of the grid is composed and checked as a job would (`sweeper.core.train.Preflight`):
+1. every point of the grid is composed and checked as a job would (its jobs' `point_checker`;
+   sweeper's own: `sweeper.run.job.Preflight`):
    bad points are named together in one line and nothing runs (exit 2);
 2. every point's job folder is worked out from `hydra.sweep.subdir`: two points
    that would share a folder are refused (exit 2);
@@ -48,10 +49,9 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobStatus
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from sweeper.core.artifacts import write_text
+from sweeper.core.artifacts import write_json, write_text
 from sweeper.core.interrupt import exit_code
-from sweeper.sweeps.progress import GridProgress
-from sweeper.sweeps.sweep_folder import (
+from sweeper.records.sweep_folder import (
     FINISHED,
     Job,
     existing_jobs,
@@ -60,6 +60,8 @@ from sweeper.sweeps.sweep_folder import (
     job_subdir,
     next_job_number,
 )
+from sweeper.sweeps.app_jobs import AppJobs, jobs_of
+from sweeper.sweeps.progress import GridProgress
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,6 @@ def _recorded_points(sweep_dir: Path) -> Counter | None:
 
 
 def _record_points(sweep_dir: Path, points: Counter) -> None:
-    from sweeper.core.artifacts import write_json
 
     write_json(sweep_dir / RECORD, {"points": [list(p) for p in sorted(points.elements())]})
 
@@ -149,6 +150,11 @@ class GridSweeper(BasicSweeper):
     ) -> None:
         super().__init__(max_batch_size=max_batch_size, params=params)
         self.add = add
+        self.jobs: AppJobs = AppJobs()
+
+    def setup(self, *, hydra_context: Any, task_function: Any, config: DictConfig) -> None:
+        super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
+        self.jobs = jobs_of(task_function)  # sweeper's own jobs: Preflight, collect
 
     def sweep(self, arguments: list[str]) -> Any:
         assert self.config is not None and self.launcher is not None
@@ -183,14 +189,10 @@ class GridSweeper(BasicSweeper):
 
     def _check_points(self, points: list[Point]) -> None:
         """Compose and validate every point; one GridError naming all bad ones."""
-        from sweeper.core.config import ConfigError
-        from sweeper.core.train import Preflight
-
-        preflight, bad = Preflight(), []
+        check, bad = self.jobs.point_checker(), []
         for index, point in enumerate(points):
-            try:
-                preflight.check(self._compose(point, index))
-            except ConfigError as error:
+            error = check(self._compose(point, index))
+            if error is not None:
                 where = _describe(point.overrides, [p.overrides for p in points])
                 bad.append(f"point {index} ({where}): {error}")
         if bad:
@@ -334,14 +336,9 @@ class GridSweeper(BasicSweeper):
         return batches
 
     def _interrupted(self, todo: list[Point], sweep_dir: Path, code: int) -> None:
-        from sweeper.collect import collect
-
         finished = [p.number for p in todo if p.folder and job_status(p.folder) in FINISHED]
         cut = [p.number for p in todo if p.number not in finished]
-        try:
-            collect(sweep_dir)
-        except Exception as error:  # the message below matters more than the table
-            log.error("could not collect %s: %s", sweep_dir, error)
+        self.jobs.collect(sweep_dir)  # logs, never raises: the message below matters more
         print(
             f"sweeper: interrupted: {len(finished)} of {len(todo)} jobs of this run finished, "
             f"cut off: {', '.join(map(str, cut)) or 'none'}; collected what finished in "

@@ -27,7 +27,7 @@ while it runs
 - each trial tagged with its job folder and run status (metrics.json); a run
   refused by config validation (`reason: config: ...`), interrupted, or that
   raised inside Hydra's launcher is a FAIL trial; a run stopped by the pruner
-  (`pruner=median`: the job reports to its trial every epoch, `sweeper.sweeps.pruning`)
+  (`pruner=median`: the job reports to its trial every epoch, `sweeper.run.pruning`)
   is PRUNED; any other run is COMPLETE with the value it returned (a diverged
   run: the worst value, so TPE learns from it);
 
@@ -42,7 +42,7 @@ of what finished, says what was cut off, and exits 130 (143 after SIGTERM).
 It runs any Hydra app's jobs: what depends on what a job is (the objective, checks
 before any trial, the pruner and how a job reaches its trial, a job's value and status,
 what the sweep folder gets at the end) it asks the task function's `AppJobs`
-(sweeper.sweeps.app_jobs: a plain function's return value; sweeper.sweeps.sweeper_jobs:
+(sweeper.sweeps.app_jobs: a plain function's return value; sweeper.jobs:
 sweeper's own training jobs and their metrics.json).
 
 Hydra only loads sweepers defined in the `hydra_plugins` package, so
@@ -60,7 +60,6 @@ import math
 import multiprocessing
 import os
 import queue
-import re
 import signal
 import sys
 import threading
@@ -76,10 +75,19 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 
 from sweeper.core.interrupt import exit_code, install_sigterm_handler, signal_name
+from sweeper.core.objectives import Objective
 from sweeper.core.private_apis import runs_jobs_in_process
+from sweeper.records.sweep_folder import claim_job_numbers, job_subdir
+from sweeper.reports.search_files import (
+    METRICS_ATTR,
+    finished_trials,
+    masked_url,
+    write_search_files,
+)
 from sweeper.sweeps.app_jobs import AppJobs, instantiate_checked, jobs_of
-from sweeper.sweeps.objectives import Objective
-from sweeper.sweeps.reporting import literal_sqlite
+from sweeper.sweeps.optuna_setup import create_or_load, plain_optuna_logging
+from sweeper.sweeps.pareto import default_sampler
+from sweeper.sweeps.progress import SearchProgress
 from sweeper.sweeps.search_space import (
     SearchError,
     SearchSpace,
@@ -88,15 +96,14 @@ from sweeper.sweeps.search_space import (
     distribution_from_config,
     grid_choices,
 )
-from sweeper.sweeps.sweeper_jobs import trial_outcome, warn_test_objective
+from sweeper.sweeps.stale_trials import Heartbeat, fail_stale_trials
+from sweeper.trials.reporting import forget_live, literal_sqlite, register_live, sqlite_file
+from sweeper.trials.reporting import sqlite_file as file_of
 
 __all__ = [
     "SearchError",
     "SearchSweeper",
     "connect_storage",
-    "trial_outcome",
-    "warn_test_objective",
-    "write_report",
 ]
 
 log = logging.getLogger(__name__)
@@ -113,19 +120,13 @@ PROBE_TRIALS = 12
 STOP_WAIT = 30.0
 
 
-def _masked(url: str | None) -> str:
-    """The storage URL without its password, for logs and files."""
-    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url) if url else "in memory"
-
-
 def _where(url: str | None) -> str:
     """Where a study lives, for messages: the SQLite file, or the masked URL."""
-    from sweeper.sweeps.reporting import sqlite_file
 
     path = sqlite_file(url)
     if path is not None:
         return str(Path(path).expanduser().resolve())
-    return _masked(url)
+    return masked_url(url)
 
 
 def connect_storage(url: str | None) -> Any:
@@ -139,7 +140,6 @@ def connect_storage(url: str | None) -> Any:
             f"hydra.sweeper.storage={url!r} is not a database URL "
             "(e.g. sqlite:///search.db or postgresql://user@host/db)"
         )
-    from sweeper.sweeps.reporting import sqlite_file as file_of
 
     sqlite_file = file_of(url)
     if sqlite_file:
@@ -160,7 +160,7 @@ def connect_storage(url: str | None) -> Any:
                 time.sleep(0.2 * attempt)
                 continue
             raise SearchError(
-                f"hydra.sweeper.storage={_masked(url)} cannot be used: "
+                f"hydra.sweeper.storage={masked_url(url)} cannot be used: "
                 f"{type(error).__name__}: {first_line}"
             ) from None
     raise AssertionError("unreachable")
@@ -179,149 +179,11 @@ def check_search_space(distributions: dict[str, Any]) -> None:
             )
 
 
-def finished_trials(study: Any) -> list[Any]:
-    """The study's COMPLETE, FAIL and PRUNED trials."""
-    import optuna
-
-    done = (
-        optuna.trial.TrialState.COMPLETE,
-        optuna.trial.TrialState.FAIL,
-        optuna.trial.TrialState.PRUNED,
-    )
-    return [t for t in study.get_trials(deepcopy=False) if t.state in done]
-
-
-def succeeded(trial: Any) -> bool:
-    """A trial whose run finished with status ok and a finite value."""
-    ok = trial.user_attrs.get("status", "ok") == "ok"
-    return ok and trial.value is not None and math.isfinite(trial.value)
-
-
-def mark_pruned(axes: Any, study: Any) -> None:
-    """Draw the study's PRUNED trials (their last reported value) on Optuna's history plot."""
-    import optuna
-
-    pruned = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.PRUNED,))
-    points = [(t.number, t.value) for t in pruned if t.value is not None]
-    if not points:
-        return
-    numbers, values = zip(*points)
-    axes.scatter(
-        numbers, values, marker="x", color="tab:gray", zorder=3, label="Pruned (last epoch value)"
-    )
-    axes.legend(loc="best")
-
-
-def _plots(study: Any, sweep_dir: Path) -> None:
-    """Optuna's history and slice plots; one that cannot be drawn is skipped with a log line.
-
-    Optuna's matplotlib plots set the `ggplot` style globally: undone after them."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from optuna.visualization import matplotlib as optuna_plots
-
-    from sweeper.core.artifacts import save_figure
-
-    # matplotlib logs "Using categorical units ..." at INFO for every choice() parameter
-    logging.getLogger("matplotlib.category").setLevel(logging.WARNING)
-
-    for name, plot in (
-        ("optimization_history.png", optuna_plots.plot_optimization_history),
-        ("param_slices.png", optuna_plots.plot_slice),
-    ):
-        try:
-            with warnings.catch_warnings(), matplotlib.rc_context():  # style restored after
-                warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
-                axes = plot(study)
-                first = axes.flat[0] if hasattr(axes, "flat") else axes
-                if plot is optuna_plots.plot_optimization_history:
-                    mark_pruned(first, study)
-                save_figure(sweep_dir / name, first.figure)
-        except Exception as error:  # a plot is optional; the tables are the record
-            log.warning("skipped %s: %s: %s", name, type(error).__name__, error)
-
-
-def write_report(
-    study: Any,
-    sweep_dir: Path,
-    storage: str | None,
-    objective: Objective | None = None,
-    jobs: AppJobs | None = None,
-) -> dict[str, Any]:
-    """Write trials.csv, best_trial.yaml, optimization_results.yaml, plots; the best record.
-
-    A multi-objective study (`objective` names its metrics) gets pareto_front.csv and
-    its plots instead, and the record lists every Pareto-optimal trial (sweeper.sweeps.pareto).
-    `jobs` adds its details of the best run (sweeper's jobs: their test figures)."""
-    from sweeper.core.artifacts import atomic_write, write_csv
-    from sweeper.sweeps.pareto import write_multi_report
-    from sweeper.sweeps.sweeper_jobs import best_run_metrics
-
-    details = jobs.best_details if jobs is not None else best_run_metrics
-
-    sweep_dir.mkdir(parents=True, exist_ok=True)
-    trials = finished_trials(study)
-    if len(study.directions) > 1:
-        if objective is None:  # a study sweeper created names its metrics
-            metrics = study.user_attrs.get(METRICS_ATTR) or [
-                f"objective_{i}" for i in range(len(study.directions))
-            ]
-            directions = [d.name.lower() for d in study.directions]
-            objective = Objective(tuple(metrics), tuple(directions))
-        good = [
-            t for t in trials if t.values is not None and t.user_attrs.get("status", "ok") == "ok"
-        ]
-        record = {
-            "study": study.study_name,
-            "storage": _masked(storage),
-            "finished_trials": len(trials),
-            "failed_trials": len(trials) - len(good),
-            "pruned_trials": 0,  # Optuna cannot prune a multi-objective study
-        }
-        return write_multi_report(study, objective, sweep_dir, record)
-    write_csv(sweep_dir / "trials.csv", study.trials_dataframe())
-    good = [t for t in trials if succeeded(t)]
-    pruned = [t for t in trials if t.state.name == "PRUNED"]
-    record: dict[str, Any] = {
-        "study": study.study_name,
-        "storage": _masked(storage),
-        "direction": study.direction.name.lower(),
-        "finished_trials": len(trials),
-        "failed_trials": len(trials) - len(good) - len(pruned),
-        "pruned_trials": len(pruned),
-    }
-    if good:
-        pick = min if study.direction.name == "MINIMIZE" else max
-        best = pick(good, key=lambda t: t.value)
-        record["best"] = {
-            "number": best.number,
-            "value": best.value,
-            "params": best.params,
-            "job_dir": best.user_attrs.get("job_dir"),
-            **details(best.user_attrs.get("job_dir")),
-        }
-    text = OmegaConf.to_yaml(OmegaConf.create(record))
-    atomic_write(sweep_dir / "best_trial.yaml", lambda tmp: tmp.write_text(text))
-    if good:  # hydra-optuna-sweeper's own summary file, kept for its users
-        best = record["best"]
-        results = {"name": "optuna", "best_params": best["params"], "best_value": best["value"]}
-        results_text = OmegaConf.to_yaml(OmegaConf.create(results))
-        atomic_write(
-            sweep_dir / "optimization_results.yaml", lambda tmp: tmp.write_text(results_text)
-        )
-        _plots(study, sweep_dir)
-    return record
-
-
 def _describe_best(best: dict[str, Any]) -> str:
     """`val_accuracy 0.9990 (test_accuracy 0.9985, ...)`, or the bare value."""
     metric = best.get("objective_metric", "value")
     beside = ", ".join(f"{k} {v:.4f}" for k, v in best.get("metrics", {}).items() if k != metric)
     return f"{metric} {best['value']:.4f}" + (f" ({beside})" if beside else "")
-
-
-METRICS_ATTR = "objective_metrics"  # the study's user attr naming its objective metric(s)
 
 
 def check_same_metrics(study: Any, objective: Objective, where: str) -> None:
@@ -379,7 +241,7 @@ class SearchSweeper(Sweeper):
         self.objective = Objective(("objective",), ("maximize",))  # set by _prepare
         self.pending: list[Any] = []  # the batch being run, until told
         self.finished_now: list[int] = []  # trial numbers told in this run
-        self.pruner: Any = None  # the study's Optuna pruner (sweeper.sweeps.pruning), None: off
+        self.pruner: Any = None  # the study's Optuna pruner (sweeper.run.pruning), None: off
         self.created = False  # whether this run created the study (else it resumes one)
         self.jobs: AppJobs = AppJobs()  # what the app's jobs are (setup: the task function's)
         self.last_failure = ""  # the last failed trial and why, for the too-many-failures line
@@ -471,7 +333,9 @@ class SearchSweeper(Sweeper):
             import optuna
 
             study = optuna.load_study(study_name=study.study_name, storage=self.storage)
-        record = write_report(study, self.sweep_dir, self.storage, self.objective, self.jobs)
+        record = write_search_files(
+            study, self.sweep_dir, self.storage, self.objective, self.jobs.best_details
+        )
         self.jobs.finish(study, self.sweep_dir, self.objective)
         return record
 
@@ -532,7 +396,6 @@ class SearchSweeper(Sweeper):
         except Exception as error:  # Hydra's composition errors (unknown key, bad type)
             lines = [line.strip() for line in str(error).splitlines() if line.strip()]
             raise SearchError(f"search space: {lines[0] if lines else error}") from None
-        from sweeper.sweeps.sweep_folder import job_subdir
 
         folders = []
         try:
@@ -708,9 +571,6 @@ class SearchSweeper(Sweeper):
         """Checks and set-up before any trial; returns the (created or loaded) study and space."""
         import optuna
 
-        from sweeper.sweeps.optuna_setup import create_or_load, plain_optuna_logging
-        from sweeper.sweeps.stale_trials import fail_stale_trials
-
         self._check_settings()
         space = self._space(arguments)
         trial_cfg = self._check_trials_compose(space)
@@ -718,8 +578,6 @@ class SearchSweeper(Sweeper):
         self.jobs.check_trial(trial_cfg, space)
         self.sampler = self._make_sampler()
         if self.jobs.kind == "sweeper":  # NSGA-II for its multi-objective searches
-            from sweeper.sweeps.pareto import default_sampler
-
             self.sampler = default_sampler(self.sampler, self.config, self.objective)
         directions = list(self.objective.directions)
         self._probe_sampler(space)
@@ -811,8 +669,6 @@ class SearchSweeper(Sweeper):
     def _run(self, study: Any, space: SearchSpace) -> None:
         from hydra.utils import instantiate
 
-        from sweeper.sweeps.progress import SearchProgress
-
         extend = None
         if self.custom_search_space:
             extend = instantiate({"_target_": self.custom_search_space, "_partial_": True})
@@ -836,8 +692,6 @@ class SearchSweeper(Sweeper):
             # the job reports to its trial (sweeper.report; sweeper's jobs when pruned)
             overrides += self.jobs.trial_overrides(self.storage, study.study_name, trial.number)
         if self.storage is None:  # jobs in this process reach an in-memory study here
-            from sweeper.sweeps.reporting import register_live
-
             register_live(study.study_name, trial)
         return trial, overrides
 
@@ -860,8 +714,6 @@ class SearchSweeper(Sweeper):
         for key, text in attrs.items():
             trial.set_user_attr(key, text)
         if self.storage is None:
-            from sweeper.sweeps.reporting import forget_live
-
             forget_live(study.study_name, trial.number)
         failed = False
         if attrs.get("status") == "pruned":
@@ -891,8 +743,6 @@ class SearchSweeper(Sweeper):
     def _run_batches(self, study: Any, space: SearchSpace, extend: Any, progress: Any) -> None:
         """Hydra's way: `n_jobs` trials asked, launched in one blocking call, then told.
         Used with launchers that run jobs in this process (the basic launcher)."""
-        from sweeper.sweeps.stale_trials import Heartbeat
-        from sweeper.sweeps.sweep_folder import claim_job_numbers
 
         to_go = self.n_trials
         while to_go > 0:
@@ -923,8 +773,6 @@ class SearchSweeper(Sweeper):
         asked and told in this thread only. Ctrl-C or SIGTERM: SIGTERM is passed on to
         the worker processes (Ctrl-C reaches them from the terminal), their runs record
         `status: interrupted`, and the running trials are told FAIL as in a batch."""
-        from sweeper.sweeps.stale_trials import Heartbeat
-        from sweeper.sweeps.sweep_folder import claim_job_numbers
 
         done: queue.Queue[tuple[Any, Any]] = queue.Queue()
         running: dict[int, tuple[Any, Heartbeat | None]] = {}

@@ -57,11 +57,9 @@ from optuna.distributions import (
     IntDistribution,
 )
 
+from sweeper.trials.plugins import SearchError
+
 log = logging.getLogger(__name__)
-
-
-class SearchError(Exception):
-    """A search that cannot start; the message names the setting."""
 
 
 # A group option name Hydra reads back as the same string when left unquoted.

@@ -44,7 +44,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sweeper.core.private_apis import study_storage
 from sweeper.core.record import run_status
+from sweeper.records.sweep_folder import existing_jobs
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +98,6 @@ def _set_user_attrs(study: Any, frozen: Any, attrs: dict[str, Any]) -> None:
 
 def _storage_of(study: Any) -> Any:
     """The study's storage (sweeper.core.private_apis says why this is private)."""
-    from sweeper.core.private_apis import study_storage
 
     return study_storage(study)
 
@@ -105,7 +106,6 @@ def job_dir_of(frozen: Any) -> str | None:
     """The trial's job folder: `job_dir` (set when its job returned) or, for a trial whose
     search was killed before that, the folder of job `job_number` under `sweep_dir` (both
     set when the job was launched)."""
-    from sweeper.sweeps.sweep_folder import existing_jobs
 
     job_dir = frozen.user_attrs.get("job_dir")
     if job_dir:

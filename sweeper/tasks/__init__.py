@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from omegaconf import DictConfig
 
+from sweeper.core.config import ConfigError
 from sweeper.tasks.base import Batch, EvalSet, Task, TaskConfig, task_class, task_config
 
 __all__ = [
@@ -46,7 +47,6 @@ def build_task(task_cfg: DictConfig, device: torch.device, batch_size: int) -> T
 
     Raises ConfigError (one line) for a class that does not import or implement the
     protocol, a value of the wrong type or out of range, or data it cannot read."""
-    from sweeper.core.config import ConfigError
 
     cls = task_class(task_cfg.get("_target_"))
     typed = task_config(cls, task_cfg)

@@ -27,6 +27,7 @@ from sweeper.core.config import (
     one_of,
     positive_int,
 )
+from sweeper.reports.plots import plot_digit_grid
 from sweeper.tasks.base import Batch, EvalSet, Task, TaskConfig
 from sweeper.tasks.mnist_files import (
     CLASSES,
@@ -181,7 +182,6 @@ class MnistTask(Task):
         """predictions.png: test digits with predicted vs true labels, mistakes in red.
 
         The first 24 test images, then up to 8 of the model's mistakes."""
-        from sweeper.reports.plots import plot_digit_grid
 
         model.eval()
         predicted = torch.cat([model(x).argmax(-1) for x, _ in self.test_sets()[0].batches])
@@ -210,8 +210,7 @@ class MnistTask(Task):
     ) -> bool:
         """Image files or folders -> digit and confidence per image; the preprocessed inputs
         with their predictions are saved as a figure (`figure`, default RUN_DIR/predict.png)."""
-        from sweeper.reports.plots import plot_digit_grid
-        from sweeper.tasks.mnist_preprocess import load_digit
+        from sweeper.tasks.mnist_preprocess import load_digit  # PIL: only predict needs it
 
         figure = figure or run_dir / "predict.png"
         ok, names, digits = True, [], []

@@ -30,6 +30,7 @@ from sweeper.core.config import (
     non_negative_int,
     positive_int,
 )
+from sweeper.reports.plots import plot_accuracy_vs_length
 from sweeper.tasks.base import Batch, EvalSet, Task, TaskConfig
 
 # Evaluation runs in chunks of at most EVAL_CHUNK sequences and EVAL_STEPS sequence
@@ -98,7 +99,6 @@ class SyntheticSequenceTask(Task):
         cls, by_length: pd.DataFrame, labels: dict[str, str], folder: Path
     ) -> list[Path]:
         """`length_figure`: accuracy per length, a line per configuration."""
-        from sweeper.reports.plots import plot_accuracy_vs_length
 
         label = cls.accuracy_label
         title = f"{label} by length ({folder.parent.name}/{folder.name})"

@@ -34,6 +34,9 @@ import logging
 import os
 from typing import Any
 
+from sweeper.core.private_apis import trial_handle
+from sweeper.trials.plugins import instantiate_checked
+
 __all__ = ["ENV_STORAGE", "ENV_STUDY", "ENV_TRIAL", "current_trial", "job_env", "report"]
 
 log = logging.getLogger(__name__)
@@ -153,8 +156,6 @@ def current_trial() -> Any:
     if key not in _HANDLES:
         import optuna
 
-        from sweeper.core.private_apis import trial_handle
-
         try:
             study = optuna.load_study(
                 study_name=study_name, storage=rdb_storage(storage), pruner=_job_pruner()
@@ -180,7 +181,6 @@ def _job_pruner() -> Any:
         node = None
     if node is None:
         return optuna.pruners.NopPruner()
-    from sweeper.sweeps.app_jobs import instantiate_checked
 
     return instantiate_checked(node, "hydra.sweeper.pruner")
 

@@ -1,0 +1,1 @@
+"""What a sweep folder holds, one reader and one writer for each kind of file."""
