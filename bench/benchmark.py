@@ -275,7 +275,8 @@ PRUNING_SEARCH = [
     # 20 epochs a trial, on 8x its default 6144 sequences an epoch: with the default an
     # epoch takes ~0.07 s on one quiet core, so a trial is mostly its fixed cost (Hydra's
     # job set-up ~0.3 s, data, test, curves.png ~0.2 s) and no pruner can save much wall
-    # time; measured both ways in the README. Small validation and test sets.
+    # time; measured both ways in docs/benchmarks.md#pruning. Small validation and
+    # test sets.
     "task.train_size=49152",
     "task.val_size=540",
     "task.test_per_length=20",

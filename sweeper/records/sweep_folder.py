@@ -86,7 +86,8 @@ def _number_or_inf(folder: Path) -> float:
 
 # job_number's answers by (hydra.yaml's path, mtime, size): a search claims numbers
 # before every batch, and parsing every job's hydra.yaml each time made a trial's
-# cost grow with the sweep folder (README, "Scale"; bench/benchmark.py --only scale).
+# cost grow with the sweep folder (docs/benchmarks.md#scale;
+# bench/benchmark.py --only scale).
 _NUMBERS: dict[tuple[str, int, int], int | None] = {}
 
 
