@@ -22,7 +22,6 @@ listed in report.html, a ConfirmError).
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from omegaconf import OmegaConf
 
 from sweeper.core.artifacts import write_csv, write_text
 from sweeper.core.record import BadFile, read_bytes
+from sweeper.records.csv_file import read_csv
 from sweeper.records.files import (
     BEST_TRIAL,
     OPTIMIZATION_RESULTS,
@@ -81,14 +81,7 @@ def read_trials(folder: Path) -> pd.DataFrame | None:
     path = folder / TRIALS
     if not _present(path):
         return None
-    data = read_bytes(path, TRIALS)
-    try:
-        trials = pd.read_csv(io.BytesIO(data), encoding="utf-8")
-    except pd.errors.EmptyDataError:
-        raise BadFile(f"{TRIALS}: empty") from None
-    except (ValueError, OSError, RecursionError) as error:  # parser errors, UnicodeDecodeError
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise BadFile(f"{TRIALS}: not a readable CSV ({first})") from None
+    trials = read_csv(path, TRIALS)
     missing = [c for c in TRIAL_COLUMNS if c not in trials.columns]
     if missing:
         raise BadFile(f"{TRIALS}: no column {missing[0]}")

@@ -7,12 +7,12 @@ and plots read, with numbers where numbers belong; anything else raises
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pandas as pd
 
-from sweeper.core.record import BadFile, read_bytes, show
+from sweeper.core.record import BadFile, show
+from sweeper.records.csv_file import read_csv
 
 # Columns (and whether each must be numeric) that the sweep tables and plots read.
 TABLE_COLUMNS = {
@@ -26,14 +26,7 @@ def read_table(path: Path) -> pd.DataFrame:
 
     Raises BadFile naming the file and the column that is missing or not numeric."""
     name = path.name
-    data = read_bytes(path, name)
-    try:
-        frame = pd.read_csv(io.BytesIO(data), encoding="utf-8")
-    except pd.errors.EmptyDataError:
-        raise BadFile(f"{name}: empty") from None
-    except (ValueError, OSError, RecursionError) as error:  # parser errors, UnicodeDecodeError
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise BadFile(f"{name}: not a readable CSV ({first})") from None
+    frame = read_csv(path, name)
     for column, numeric in TABLE_COLUMNS.get(name, {}).items():
         if column not in frame.columns:
             raise BadFile(f"{name}: no column {column}")
