@@ -46,15 +46,13 @@ from typing import Any
 
 import yaml
 
+from sweeper.core.metrics import record_headline, sweep_headline
 from sweeper.core.record import BadFile, run_status
 from sweeper.records.search import BEST_TRIAL, TRIALS, read_best, read_trials
 from sweeper.reports.pareto import show_value
 from sweeper.reports.results import load_sweep
 from sweeper.reports.stats import format_summary, metric_split, summarize
 
-METRICS = ("objective", "val_accuracy", "test_accuracy", "extrapolation_accuracy")
-# A trial's own figures shown beside the seeds' (what the search reports beside its best).
-TRIAL_METRICS = ("val_accuracy", "test_accuracy", "test_exact_accuracy", "extrapolation_accuracy")
 DROPPED = ("hparams_search", "hydra", "seed")
 
 
@@ -302,7 +300,10 @@ def summary(sweep_dir: Path, best: dict, folder: Path | None = None) -> str:
         f"re-run over {len(results)} seeds ({len(results) - len(ok)} failed), "
         "mean ± 95 % CI half-width (n), beside the trial's own (one seed):",
     ]
-    names = [*METRICS, *(m for m, _, _ in targets if m not in METRICS)]
+    # The seeds' headline metrics (results.csv's `headline`, sweeper.core.metrics), then the
+    # objectives that are none of them.
+    shown_metrics = ["objective", *sweep_headline(results)]
+    names = [*shown_metrics, *(m for m, _, _ in targets if m not in shown_metrics)]
     for name in names:
         if name in ok:
             shown = f"objective ({metric})" if name == "objective" else name
@@ -331,11 +332,8 @@ def trial_metrics(trial: dict) -> dict[str, float]:
     if not isinstance(found, dict) and trial.get("job_dir"):
         record = run_status(Path(str(trial["job_dir"]))).record or {}
         found = record.get("metrics")
-        found = (
-            {k: v for k, v in found.items() if k in TRIAL_METRICS}
-            if isinstance(found, dict)
-            else {}
-        )
+        headline = record_headline(record)  # what the search reports beside its best
+        found = {k: v for k, v in found.items() if k in headline} if isinstance(found, dict) else {}
     if not isinstance(found, dict):
         return {}
     return {

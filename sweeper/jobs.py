@@ -31,6 +31,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sweeper.collect import collect
 from sweeper.core.config import ConfigError
+from sweeper.core.metrics import record_headline
 from sweeper.core.objectives import Objective
 from sweeper.core.record import run_status as read_status
 from sweeper.reports.stats import metric_split
@@ -40,10 +41,7 @@ from sweeper.sweeps.app_jobs import AppJobs, job_dir_of, trial_values
 from sweeper.sweeps.pareto import search_objective
 from sweeper.sweeps.search_space import SearchError, SearchSpace, refuse_empty
 
-__all__ = ["REPORTED_BESIDE", "SweeperJobs", "best_run_metrics", "trial_outcome"]
-
-# Reported beside a search's objective (a validation metric): the held-out figures.
-REPORTED_BESIDE = ("val_accuracy", "test_accuracy", "test_exact_accuracy", "extrapolation_accuracy")
+__all__ = ["SweeperJobs", "best_run_metrics", "trial_outcome"]
 
 log = logging.getLogger(__name__)
 
@@ -57,25 +55,30 @@ def run_status(job_dir: str | Path) -> tuple[str, str | None, dict[str, Any] | N
 
 
 def best_run_metrics(job_dir: str | Path | None) -> dict[str, Any]:
-    """The best trial's objective metric name and its run's validation and test metrics
-    (`REPORTED_BESIDE`), from its metrics.json: {"objective_metric": ..., "metrics": {...}};
-    {} when the folder or record cannot be read."""
+    """The best trial's objective metric name and its run's headline metrics (the
+    validation and test figures its task describes runs by: metrics.json's `headline`,
+    `sweeper.core.metrics`), from its metrics.json: {"objective_metric": ..., "metrics":
+    {...}}; {} when the folder or record cannot be read."""
     if not job_dir:
         return {}
     _, _, found = run_status(job_dir)
     metrics = found.get("metrics") if isinstance(found, dict) else None
     if not isinstance(metrics, dict):
         return {}
-    shown = {k: float(metrics[k]) for k in REPORTED_BESIDE if isinstance(metrics.get(k), float)}
+    shown = {k: float(metrics[k]) for k in record_headline(found) if _number(metrics.get(k))}
     return {"objective_metric": str(found.get("objective_metric")), "metrics": shown}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def warn_test_objective(metric: Any) -> str | None:
     """The warning for a search whose objective is measured on test data, else None."""
 
     split = metric_split(str(metric))
-    if not split.startswith("test"):
-        return None
+    if split in ("validation split", "training split", "run"):
+        return None  # not measured on held-out test data
     return (
         f"sweeper: warning: objective.metric={metric} is measured on the {split}: the search "
         "would choose its best trial on test data; search a validation metric "

@@ -68,6 +68,32 @@ def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
     return make
 
 
+def copy_example(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packages: tuple[str, ...]
+) -> Path:
+    """An example folder (examples/custom_task, ...) copied outside the repository as
+    `my_project`, made the working folder and importable as a sweep there sees it; the
+    example's `packages` (`my_tasks`, ...) imported by an earlier test are forgotten."""
+    import shutil
+    import sys
+
+    folder = tmp_path / "my_project"
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.chdir(folder)
+    for name in [m for m in sys.modules if m.split(".")[0] in packages]:
+        monkeypatch.delitem(sys.modules, name)  # an earlier test's copy
+    return folder
+
+
+def compose_example(example: Path, overrides: list[str], run: str = "run") -> DictConfig:
+    """The config `python -m sweeper --config-dir my_conf OVERRIDES` composes in `example`,
+    its run folder `example/run`."""
+    searchpath = f"hydra.searchpath=[file://{example / 'my_conf'}]"
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose("config", overrides=[searchpath, *overrides, f"output_dir={example / run}"])
+
+
 def write_idx(path: Path, array: np.ndarray) -> None:
     """An IDX file (MNIST's format: magic, dims, big-endian sizes, uint8 data).
 

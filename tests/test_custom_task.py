@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import textwrap
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from test_cli import sweeper
 
-from conftest import CONF_DIR, ROOT
+from conftest import ROOT, compose_example, copy_example
 from sweeper.core.config import ConfigError
 from sweeper.run.job import train
 from sweeper.run.validate import validate
@@ -40,23 +38,12 @@ TINY = [
 @pytest.fixture
 def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """examples/custom_task copied outside the repository, importable as the sweep sees it."""
-    folder = tmp_path / "my_project"
-    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.syspath_prepend(str(folder))
-    monkeypatch.chdir(folder)
-    for name in [m for m in sys.modules if m.split(".")[0] in ("my_tasks", "my_models")]:
-        monkeypatch.delitem(sys.modules, name)  # an earlier test's copy
-    return folder
+    return copy_example(EXAMPLE, tmp_path, monkeypatch, ("my_tasks", "my_models"))
 
 
 def make(example: Path, *overrides: str):
     """The config `python -m sweeper --config-dir my_conf OVERRIDES` composes there."""
-    searchpath = f"hydra.searchpath=[file://{example / 'my_conf'}]"
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(
-            "config",
-            overrides=[searchpath, *overrides, f"output_dir={example / 'run'}"],
-        )
+    return compose_example(example, list(overrides))
 
 
 def test_adding_the_example_touched_no_file_in_sweeper():

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sweeper.core.losses import count_correct, make_loss
+from sweeper.core.config import ConfigError
+from sweeper.core.losses import make_loss
+from sweeper.core.targets import BITS, CLASSES
 from sweeper.models import SequenceModel
 
 
@@ -100,8 +102,23 @@ def test_losses_for_bits_and_classes():
     assert make_loss("mse", "classes")(class_logits, torch.tensor([0])) > 0.6
 
 
-def test_count_correct():
+def test_target_kinds_count_and_summarize_what_is_right():
     logits = torch.tensor([[1.0, -1.0, 1.0], [1.0, 1.0, 1.0]])
     bits = torch.tensor([[1.0, 0.0, 1.0], [1.0, 0.0, 1.0]])
-    assert count_correct(logits, bits, "bits") == (5, 6, 1, 2)
-    assert count_correct(torch.eye(3), torch.tensor([0, 2, 2]), "classes") == (2, 3, 2, 3)
+    assert BITS.summarize(BITS.tally(logits, bits)) == {
+        "accuracy": 5 / 6,
+        "exact_accuracy": 1 / 2,
+    }
+    classes = CLASSES.summarize(CLASSES.tally(torch.eye(3), torch.tensor([0, 2, 2])))
+    assert classes == {"accuracy": 2 / 3}
+
+
+def test_a_loss_the_target_kind_does_not_take_is_refused_naming_loss_name():
+    class Values(type(BITS)):
+        name = "values"
+        losses = ("mse",)
+
+    with pytest.raises(ConfigError, match=r"^loss.name=ce: the task's values targets take mse$"):
+        make_loss("ce", Values())
+    with pytest.raises(ValueError, match="unknown target kind"):
+        make_loss("ce", "regression")

@@ -9,10 +9,10 @@ The contract a model class meets (sweeper's `SequenceModel` and a user's own):
   (or takes `**kwargs`);
 - a `readout` key in the model node is resolved by the task first (`auto` ->
   the task's choice; one the task's data cannot use is a ConfigError);
-- `forward(x)`: x (batch, steps, input_size) float32 -> logits, (batch, steps,
-  output_size) or (batch, steps) for a task whose kind is `bits`, (batch,
-  output_size) for `classes`; `check_output` refuses another shape before
-  training, in one line;
+- `forward(x)`: x (batch, steps, input_size) float32 -> logits shaped as the
+  task's target kind needs (`sweeper.core.targets`: (batch, steps, output_size)
+  or (batch, steps) for `bits`, (batch, output_size) for `classes`);
+  `check_output` refuses another shape before training, in one line;
 - optionally a classmethod `check_config(model_cfg)` raising ConfigError for
   values the class cannot use (`SequenceModel` checks its cell, readout, ...).
 
@@ -34,6 +34,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from sweeper.core.config import ConfigError, import_target, positive_int
+from sweeper.core.targets import TargetKind
 
 
 @dataclass
@@ -128,31 +129,23 @@ def build_model(spec: ModelSpec) -> torch.nn.Module:
         raise ConfigError(f"model._target_={spec.target}: {error}") from None
 
 
-def _check_targets(y: torch.Tensor, kind: str, spec: ModelSpec) -> None:
-    """ConfigError unless the task's targets are what its kind says: bits: (batch, steps)
-    float 0/1 with output_size 1; classes: (batch,) integer class indices."""
-    if kind == "bits":
-        ok = y.dim() == 2 and y.is_floating_point() and spec.kwargs["output_size"] == 1
-        need = "(batch, steps) float 0/1 targets and output_size 1"
-    else:
-        ok = y.dim() == 1 and not y.is_floating_point() and not y.dtype == torch.bool
-        need = "(batch,) integer class targets"
-    if not ok:
-        raise ConfigError(
-            f"the task's {kind} targets have shape {tuple(y.shape)} and dtype {y.dtype} "
-            f"(output_size {spec.kwargs['output_size']}); kind {kind} needs {need}"
-        )
-
-
 def check_output(
-    logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor, kind: str, spec: ModelSpec
+    logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor, target: TargetKind, spec: ModelSpec
 ) -> None:
-    """ConfigError unless the model's logits for inputs `x` (after `sweeper.core.train.forward`)
-    fit the targets `y`: bits: y's shape (batch, steps); classes: (batch, output_size)."""
-    _check_targets(y, kind, spec)
-    expected = tuple(y.shape) if kind == "bits" else (y.shape[0], spec.kwargs["output_size"])
+    """ConfigError unless the task's targets `y` are what its target kind needs
+    (`TargetKind.check_targets`) and the model's logits for inputs `x` (after
+    `sweeper.core.train.forward`) have the shape the kind needs for them
+    (`TargetKind.logits_shape`: bits: y's (batch, steps); classes: (batch, output_size))."""
+    output_size = spec.kwargs["output_size"]
+    need = target.check_targets(y, output_size)
+    if need is not None:
+        raise ConfigError(
+            f"the task's {target.name} targets have shape {tuple(y.shape)} and dtype {y.dtype} "
+            f"(output_size {output_size}); kind {target.name} needs {need}"
+        )
+    expected = tuple(target.logits_shape(y, output_size))
     if tuple(logits.shape) != expected:
         raise ConfigError(
             f"model._target_={spec.target} returns shape {tuple(logits.shape)} for inputs of "
-            f"shape {tuple(x.shape)}; the task's {kind} targets need {expected}"
+            f"shape {tuple(x.shape)}; the task's {target.name} targets need {expected}"
         )

@@ -46,6 +46,7 @@ RESERVED = (
     "objective_metric",
     "objective_direction",
     "objectives",
+    "headline",
     "reason",
     "wall_seconds",
     "job_dir",
@@ -73,7 +74,9 @@ class RunRecord:
     line per experiment logger (sweeper.loggers) that failed in this run, which went on
     without it; objectives: a multi-objective run's objectives in order, each
     {metric, direction, value} (`objective` and `objective_metric` then hold the
-    first; sweeper.core.objectives)."""
+    first; sweeper.core.objectives); headline: the metrics the run is described by,
+    each with its direction (`sweeper.core.metrics.headline`: collect, compare and
+    confirm read them from here, not from lists of their own)."""
 
     status: str
     reason: str | None = None
@@ -89,11 +92,12 @@ class RunRecord:
     pruned_at_epoch: int | None = None
     logger_errors: list[str] = field(default_factory=list)
     objectives: list[dict[str, Any]] | None = None
+    headline: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The record as metrics.json holds it (optional fields absent rather than null)."""
         data = asdict(self)
-        for optional in ("epochs_done", "pruned_at_epoch", "objectives"):
+        for optional in ("epochs_done", "pruned_at_epoch", "objectives", "headline"):
             if data[optional] is None:
                 del data[optional]
         return data
@@ -232,7 +236,8 @@ def check_record(record: Any) -> dict[str, Any]:
     (no value, counted as such by sweeper.reports.stats.no_value);
     settings: names -> scalars or lists of scalars; logger_errors: strings or null;
     wall_seconds: number or null;
-    parameters: non-negative integer or null; reason, objective_metric: strings
+    parameters: non-negative integer or null; headline: absent, null or metric names ->
+    maximize/minimize; reason, objective_metric: strings
     or null; objective_direction: maximize, minimize or null."""
     if not isinstance(record, dict):
         raise BadFile(f"metrics.json: a JSON {type(record).__name__}, not an object")
@@ -268,6 +273,12 @@ def check_record(record: Any) -> dict[str, Any]:
                 raise BadFile(f"metrics.json: metrics.{name} takes a name results.csv reserves")
             if value is not None and not _is_number(value):  # null: no value (NaN)
                 raise BadFile(f"metrics.json: metrics.{name} is {show(value)}, not a number")
+    headline = record.get("headline")
+    if headline is not None and not (
+        isinstance(headline, dict)
+        and all(isinstance(k, str) and v in DIRECTIONS for k, v in headline.items())
+    ):
+        raise BadFile(f"metrics.json: headline is {show(headline)}, not metric -> direction")
     errors = record.get("logger_errors")
     if errors is not None and not (
         isinstance(errors, list) and all(isinstance(e, str) for e in errors)

@@ -15,15 +15,17 @@ is made, so a grid can be checked before its first job):
   value of the wrong type, an unknown key or a missing one is a one-line
   `ConfigError` naming `task.<key>`. `check(cfg)` adds the value rules (ranges,
   one key against another) and raises `ConfigError` too.
-- `kind`: the target kind, `"bits"` (one 0/1 target per step: logits
-  (batch, steps)) or `"classes"` (one class per sequence: logits
-  (batch, output_size)); `sweeper.core.losses` computes losses and accuracy from it.
+- `target`: the target kind, a `sweeper.core.targets.TargetKind` (how logits are
+  shaped, the losses, what an evaluation measures); a built-in one may be named
+  instead by `kind = "bits"` (one 0/1 target per step: logits (batch, steps)) or
+  `kind = "classes"` (one class per sequence: logits (batch, output_size)).
 - `input_size`, `output_size` (features per step in and out), `seq_len` (a fixed
   length, or None when lengths vary), `natural_readout` (what a model with
   `readout: auto` reads out; see `sweeper.models`).
 - `splits(cfg)` and `metric_names(cfg)`: the test splits (`test`,
   `extrapolation`, ...) and the metrics a finished run will have, so a wrong
-  `objective.metric` is refused before training.
+  `objective.metric` is refused before training; `headline_metrics(cfg)`: those a
+  run is described by (`sweeper.core.metrics`: metrics.json carries them).
 - `describe(metrics)`: the one line a run logs at its end.
 - `sweep_figures(by_length, labels, folder)`: the figures `collect` draws for a
   sweep of this task from its `by_length` table (`sweep_figure_names()` lists
@@ -61,9 +63,10 @@ import torch
 from omegaconf import MISSING, DictConfig
 
 from sweeper.core.config import ConfigError, check_rules, non_negative_int
+from sweeper.core.metrics import final_metrics, headline
+from sweeper.core.targets import TargetKind, kind_of
 
 Batch = tuple[torch.Tensor, torch.Tensor]
-KINDS = ("bits", "classes")
 
 
 @dataclass
@@ -88,10 +91,14 @@ class Task(ABC):
     """A task: its schema, data, target kind, metrics, figures and predict (module docstring)."""
 
     Config: ClassVar[type[TaskConfig]] = TaskConfig
-    kind: ClassVar[str]  # "bits" or "classes"
+    target: ClassVar[TargetKind]  # what its targets are (sweeper.core.targets)
+    kind: ClassVar[str]  # the target kind's name: set it ("bits", "classes") or `target`
     input_size: int
     output_size: int
     seq_len: int | None = None
+    # How `describe` names a test split's score (`extrapolation`: "beyond training lengths");
+    # by default `<split> <score>`: "test accuracy".
+    split_labels: ClassVar[dict[str, str]] = {}
     natural_readout: ClassVar[str] = "last"
     input_mean: float = 0.0
     input_std: float = 1.0
@@ -105,6 +112,15 @@ class Task(ABC):
         self.name: str = cfg.name
         self.device = device
         self.batch_size = batch_size
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A built-in kind named by `kind` becomes `target`; a `target` names `kind`."""
+        super().__init_subclass__(**kwargs)
+        if "target" not in cls.__dict__ and "kind" in cls.__dict__:
+            # An unknown name leaves no target: `sweeper.tasks.base.task_class` refuses it.
+            cls.target = kind_of(cls.__dict__["kind"])  # type: ignore[assignment]
+        elif isinstance(cls.__dict__.get("target"), TargetKind):
+            cls.kind = cls.__dict__["target"].name
 
     # ------------------------------------------------------------------ declared
 
@@ -121,23 +137,26 @@ class Task(ABC):
     @classmethod
     def metric_names(cls, cfg: DictConfig) -> list[str]:
         """Every metric a finished run's metrics.json holds (to check `objective.metric`)."""
-        per_split = ["loss", "accuracy"] + (["exact_accuracy"] if cls.kind == "bits" else [])
-        return [
-            "train_loss",
-            "val_loss",
-            "val_accuracy",
-            *(["val_exact_accuracy"] if cls.kind == "bits" else []),
-            *(f"{split}_{name}" for split in cls.splits(cfg) for name in per_split),
-            "epochs_run",
-            "best_epoch",
-        ]
+        return final_metrics(cls.target, cls.splits(cfg))
+
+    @classmethod
+    def headline_metrics(cls, cfg: DictConfig) -> dict[str, str]:
+        """The metrics a run is described by, each with its direction (summary tables,
+        compare, confirm): the validation score, then each split's headline ones."""
+        return headline(cls.target, cls.splits(cfg))
 
     @classmethod
     def describe(cls, metrics: dict[str, float]) -> str:
         """The end-of-run line: `test accuracy 99.10%, beyond training lengths 98.00%`."""
-        parts = [f"test accuracy {metrics['test_accuracy']:.2%}"]
-        if "extrapolation_accuracy" in metrics:
-            parts.append(f"beyond training lengths {metrics['extrapolation_accuracy']:.2%}")
+        score = cls.target.score
+        parts = []
+        for name, value in metrics.items():
+            split = name.removesuffix(f"_{score}")
+            if split == name or split in ("train", "val") or not isinstance(value, (int, float)):
+                continue
+            label = cls.split_labels.get(split, f"{split} {score.replace('_', ' ')}")
+            shown = f"{value:.2%}" if score.endswith("accuracy") else f"{value:.4f}"
+            parts.append(f"{label} {shown}")
         return ", ".join(parts)
 
     @classmethod
@@ -185,11 +204,9 @@ class Task(ABC):
     # ------------------------------------------------------------------ results
 
     def metrics(self, by_length: pd.DataFrame) -> dict[str, float]:
-        """`<split>_loss`, `<split>_accuracy` (+ `_exact_accuracy` for bits): means over
-        each split's lengths of by_length's `mean_loss`, `accuracy`, `exact_accuracy`."""
-        columns = {"mean_loss": "loss", "accuracy": "accuracy"}
-        if self.kind == "bits":
-            columns["exact_accuracy"] = "exact_accuracy"
+        """`<split>_loss` and `<split>_<metric>` for each of the target kind's metrics:
+        means over each split's lengths of by_length's `mean_loss` and metric columns."""
+        columns = {"mean_loss": "loss", **{m: m for m in self.target.metrics}}
         metrics = {}
         for split, rows in by_length.groupby("split", sort=False):
             for column, name in columns.items():

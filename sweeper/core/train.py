@@ -53,7 +53,8 @@ from sweeper.core.checkpoint import CHECKPOINT_NAME, Checkpointer, rng_state, se
 from sweeper.core.config import ConfigError
 from sweeper.core.epoch_log import bars_disabled, log_epoch
 from sweeper.core.interrupt import signal_name
-from sweeper.core.losses import LossFn, count_correct
+from sweeper.core.losses import LossFn
+from sweeper.core.metrics import epoch_metrics
 from sweeper.core.modelspec import ModelSpec, check_output
 from sweeper.core.objectives import Objective, objective_of
 from sweeper.core.observers import EpochObserver, Pruned
@@ -61,6 +62,7 @@ from sweeper.core.optim import CosineSchedule, Optimizer
 from sweeper.core.private_apis import cpu_has_native_bf16
 from sweeper.core.record import RunRecord
 from sweeper.core.run_folder import RunFolder, RunFolderError, refuse_finished
+from sweeper.core.targets import TargetKind
 from sweeper.core.task import Batch, Task
 
 log = logging.getLogger(__name__)
@@ -77,13 +79,13 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def forward(model: torch.nn.Module, x: torch.Tensor, kind: str) -> torch.Tensor:
-    """Logits shaped like the targets: (batch, steps) for bits, (batch, classes) for classes.
+def forward(model: torch.nn.Module, x: torch.Tensor, target: TargetKind) -> torch.Tensor:
+    """The model's logits for x (batch, steps, input_size), shaped as the target kind
+    needs ((batch, steps) for bits, (batch, classes) for classes: `TargetKind.forward`).
 
     Always float32 (a no-op unless under bf16 autocast), so losses are computed in full
     precision."""
-    logits = model(x).float()
-    return logits.squeeze(-1) if kind == "bits" else logits
+    return target.forward(model, x)
 
 
 def native_bf16(device: torch.device) -> bool:
@@ -111,22 +113,20 @@ def precision(cfg: DictConfig, device: torch.device) -> torch.autocast:
 
 @torch.no_grad()
 def evaluate(
-    model: torch.nn.Module, batches: list[Batch], loss_fn: LossFn, kind: str
+    model: torch.nn.Module, batches: list[Batch], loss_fn: LossFn, target: TargetKind
 ) -> dict[str, float]:
-    """Mean loss per target element, element accuracy and whole-sequence accuracy."""
+    """`n` (sequences), `loss` (mean per target element) and each of the target kind's
+    metrics (`TargetKind.metrics`: accuracy, exact_accuracy, ...) over `batches`."""
     model.eval()
-    loss_sum, right, total, seq_right, seqs = 0.0, 0, 0, 0, 0
+    loss_sum, elements, sequences = 0.0, 0, 0
+    tally: dict[str, float] = {}
     for x, y in batches:
-        logits = forward(model, x, kind)
+        logits = forward(model, x, target)
         loss_sum += float(loss_fn(logits, y)) * y.numel()
-        r, t, sr, s = count_correct(logits, y, kind)
-        right, total, seq_right, seqs = right + r, total + t, seq_right + sr, seqs + s
-    return {
-        "n": seqs,
-        "loss": loss_sum / total,
-        "accuracy": right / total,
-        "exact_accuracy": seq_right / seqs,
-    }
+        elements, sequences = elements + y.numel(), sequences + y.shape[0]
+        for key, value in target.tally(logits, y).items():
+            tally[key] = tally.get(key, 0) + value
+    return {"n": sequences, "loss": loss_sum / elements, **target.summarize(tally)}
 
 
 def check_model_output(model: torch.nn.Module, task: Task, spec: ModelSpec) -> None:
@@ -142,13 +142,13 @@ def check_model_output(model: torch.nn.Module, task: Task, spec: ModelSpec) -> N
             x, y = x[:2], y[:2]
             try:
                 with torch.no_grad():
-                    logits = forward(model, x, task.kind)
+                    logits = forward(model, x, task.target)
             except Exception as error:  # a model that cannot take the task's inputs
                 why = str(error).splitlines()[0] if str(error) else type(error).__name__
                 raise ConfigError(
                     f"model._target_={spec.target} fails on inputs of shape {tuple(x.shape)}: {why}"
                 ) from None
-            check_output(logits, x, y, task.kind, spec)
+            check_output(logits, x, y, task.target, spec)
     finally:
         model.train(was_training)
 
@@ -157,7 +157,7 @@ def check_model_output(model: torch.nn.Module, task: Task, spec: ModelSpec) -> N
 class Progress:
     """The early-stopping state that `fit` carries from epoch to epoch (and checkpoints)."""
 
-    best_score: tuple[float, float] | None = None  # (val accuracy, -val loss)
+    best_score: tuple[float, float] | None = None  # (val score, higher better; -val loss)
     best_epoch: int = 0
     best_state: dict[str, torch.Tensor] | None = None  # with trainer.keep_best
     stale: int = 0  # epochs since the best one
@@ -175,6 +175,98 @@ class Progress:
         return cls(**{**state, "best_score": None if best_score is None else tuple(best_score)})
 
 
+@dataclass
+class Training:
+    """What one run's training carries besides the model: the optimiser, the learning-rate
+    schedule, the data stream's generator and the early-stopping `progress`; with the
+    model, the history and the RNGs, a checkpoint of it (`checkpoint`) continues exactly."""
+
+    optimizer: Optimizer
+    scheduler: CosineSchedule | None
+    generator: torch.Generator
+    progress: Progress
+
+    @classmethod
+    def start(cls, model: torch.nn.Module, task: Task, cfg: DictConfig) -> Training:
+        """Adam or SGD (`optim.*`, the gradient clip applied inside the fused step: see
+        sweeper.core.optim), the cosine schedule over every step of `trainer.epochs`, the
+        data stream seeded by `seed`."""
+        optimizer = Optimizer(
+            model.parameters(),
+            cfg.optim.name,
+            cfg.optim.lr,
+            cfg.optim.weight_decay,
+            grad_clip=cfg.trainer.grad_clip,
+        )
+        scheduler = None
+        if cfg.optim.schedule == "cosine":
+            scheduler = CosineSchedule(optimizer, cfg.trainer.epochs * task.num_train_batches)
+        return cls(optimizer, scheduler, torch.Generator().manual_seed(cfg.seed), Progress())
+
+    def resume(
+        self, checkpoint: dict[str, Any], model: torch.nn.Module, history: list[dict[str, Any]]
+    ) -> int:
+        """Restore everything `checkpoint` holds; returns the first epoch still to train."""
+        model.load_state_dict(checkpoint["model"])
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(checkpoint["schedule"])
+        self.generator.set_state(checkpoint["generator"])
+        set_rng_state(checkpoint["rng"])
+        self.progress = Progress.from_state_dict(checkpoint["progress"])
+        history[:] = checkpoint["history"]
+        return int(checkpoint["epoch"]) + 1
+
+    def checkpoint(
+        self, epoch: int, model: torch.nn.Module, history: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The state after `epoch` that `resume` restores (sweeper.core.checkpoint saves it)."""
+        return {
+            "epoch": epoch,
+            "history": history,
+            "model": model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": None if self.scheduler is None else self.scheduler.state_dict(),
+            "generator": self.generator.get_state(),
+            "rng": rng_state(),
+            "progress": self.progress.state_dict(),
+        }
+
+
+def train_epoch(
+    model: torch.nn.Module,
+    task: Task,
+    training: Training,
+    loss_fn: LossFn,
+    autocast: torch.autocast,
+    disable: bool | None,
+) -> float:
+    """One pass over the task's training batches; the mean loss per sequence."""
+    model.train()
+    device = next(model.parameters()).device
+    optimizer, scheduler = training.optimizer, training.scheduler
+    loss_sum, seen = torch.zeros((), device=device), 0
+    batches = tqdm(
+        task.train_batches(training.generator),
+        total=task.num_train_batches,
+        leave=False,
+        disable=disable,
+    )
+    for x, y in batches:
+        optimizer.zero_grad()
+        with autocast:
+            logits = forward(model, x, task.target)
+        loss = loss_fn(logits, y)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        # Summed on the device: no host sync per step.
+        loss_sum += loss.detach() * y.shape[0]
+        seen += y.shape[0]
+    return float(loss_sum) / seen
+
+
 def fit(
     model: torch.nn.Module,
     task: Task,
@@ -188,44 +280,27 @@ def fit(
     """Train for up to trainer.epochs, appending a row per epoch to `history`.
 
     Stops early after `trainer.patience` epochs without a better validation score
-    (accuracy, then loss) or once validation accuracy has reached `trainer.stop_accuracy`
-    in `trainer.stop_epochs` epochs in a row.
+    (the target kind's `score`, e.g. accuracy, then loss) or once that score has reached
+    `trainer.stop_accuracy` in `trainer.stop_epochs` epochs in a row.
     With `trainer.keep_best` the model ends with its best epoch's weights.
     Returns that epoch's number; raises Diverged on a non-finite loss.
 
     With a `checkpointer`, each finished epoch is saved (see sweeper.core.checkpoint);
     `resume`, a loaded checkpoint, restores model, optimiser, schedule, data stream,
-    RNGs, early-stopping state and history, and training goes on after its epoch
-    exactly as if it had never stopped.
+    RNGs, early-stopping state and history (`Training`), and training goes on after its
+    epoch exactly as if it had never stopped.
     Each of `observers` is told about every epoch trained here (not the resumed ones).
     """
     settings = cfg.trainer
-    optimizer = Optimizer(
-        model.parameters(),
-        cfg.optim.name,
-        cfg.optim.lr,
-        cfg.optim.weight_decay,
-        grad_clip=cfg.trainer.grad_clip,  # applied inside the fused step (see sweeper.core.optim)
-    )
-    scheduler = None
-    if cfg.optim.schedule == "cosine":
-        scheduler = CosineSchedule(optimizer, settings.epochs * task.num_train_batches)
-    generator = torch.Generator().manual_seed(cfg.seed)
-    progress, first = Progress(), 1
-    if resume is not None:
-        model.load_state_dict(resume["model"])
-        optimizer.load_state_dict(resume["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(resume["schedule"])
-        generator.set_state(resume["generator"])
-        set_rng_state(resume["rng"])
-        progress = Progress.from_state_dict(resume["progress"])
-        history[:] = resume["history"]
-        first = int(resume["epoch"]) + 1
+    training = Training.start(model, task, cfg)
+    first = 1 if resume is None else training.resume(resume, model, history)
+    progress = training.progress
     device = next(model.parameters()).device
     # Read once, not per step: a DictConfig lookup costs microseconds the hot loop need not pay.
     autocast = precision(cfg, device)  # reusable: each `with` saves and restores its own state
     val_batches = task.val_batches()
+    columns = epoch_metrics(task.target)  # history.csv's metric columns (sweeper.core.metrics)
+    score = task.target.score
     last = first - 1 if progress.stopped else settings.epochs
     disable = bars_disabled()  # None: tqdm draws on a terminal; True in a joblib worker
     epochs = tqdm(
@@ -236,43 +311,16 @@ def fit(
         disable=disable,
     )
     for epoch in epochs:
-        model.train()
-        started = time.perf_counter()
-        loss_sum, seen = torch.zeros((), device=device), 0
-        lr = optimizer.lr
-        batches = tqdm(
-            task.train_batches(generator),
-            total=task.num_train_batches,
-            leave=False,
-            disable=disable,
-        )
-        for x, y in batches:
-            optimizer.zero_grad()
-            with autocast:
-                logits = forward(model, x, task.kind)
-            loss = loss_fn(logits, y)
-            loss.backward()
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            # Summed on the device: no host sync per step.
-            loss_sum += loss.detach() * y.shape[0]
-            seen += y.shape[0]
-        train_loss = float(loss_sum) / seen
+        started, lr = time.perf_counter(), training.optimizer.lr
+        train_loss = train_epoch(model, task, training, loss_fn, autocast, disable)
         train_seconds = time.perf_counter() - started
         with autocast:
-            val = evaluate(model, val_batches, loss_fn, task.kind)
-        row = {
-            "epoch": epoch,
-            "train_loss": train_loss,
-            "val_loss": val["loss"],
-            "val_accuracy": val["accuracy"],
-        }
-        if task.kind == "bits":  # for one label per sequence it equals val_accuracy
-            row["val_exact_accuracy"] = val["exact_accuracy"]
+            val = evaluate(model, val_batches, loss_fn, task.target)
+        measured = {"train_loss": train_loss, **{f"val_{k}": v for k, v in val.items()}}
         history.append(
             {
-                **row,
+                "epoch": epoch,
+                **{key: measured[key] for key in columns},
                 "lr": lr,
                 "train_seconds": train_seconds,
                 "seconds": time.perf_counter() - started,
@@ -281,21 +329,10 @@ def fit(
         log_epoch(history[-1], settings.epochs, bars_shown=not epochs.disable)
         if not (math.isfinite(train_loss) and math.isfinite(val["loss"])):
             raise Diverged(f"loss became {train_loss} (validation {val['loss']}) in epoch {epoch}")
-        epochs.set_postfix(loss=f"{train_loss:.4f}", val_acc=f"{val['accuracy']:.4f}")
-        _update_progress(progress, epoch, val, settings, model)
+        epochs.set_postfix({"loss": f"{train_loss:.4f}", f"val_{score}": f"{val[score]:.4f}"})
+        _update_progress(progress, epoch, val, settings, model, task.target)
         if checkpointer is not None:
-            checkpointer.save(
-                {
-                    "epoch": epoch,
-                    "history": history,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "schedule": None if scheduler is None else scheduler.state_dict(),
-                    "generator": generator.get_state(),
-                    "rng": rng_state(),
-                    "progress": progress.state_dict(),
-                }
-            )
+            checkpointer.save(training.checkpoint(epoch, model, history))
         for observer in observers:
             observer.epoch_end(history[-1])
         if progress.stopped:
@@ -312,22 +349,28 @@ def _update_progress(
     val: dict[str, float],
     settings: DictConfig,
     model: torch.nn.Module,
+    target: TargetKind,
 ) -> None:
-    """Track the best epoch and the stop rules after `epoch`; set `progress.stopped`."""
-    score = (val["accuracy"], -val["loss"])
+    """Track the best epoch and the stop rules after `epoch`; set `progress.stopped`.
+
+    An epoch is better for a higher `target.signed_score` (validation accuracy; a
+    minimised score negated), then a lower validation loss."""
+    score = (target.signed_score(val), -val["loss"])
     if progress.best_score is None or score > progress.best_score:
         progress.best_score, progress.best_epoch, progress.stale = score, epoch, 0
         if settings.keep_best:
             progress.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     else:
         progress.stale += 1
-    reached = settings.stop_accuracy is not None and val["accuracy"] >= settings.stop_accuracy
+    level = settings.stop_accuracy
+    reached = level is not None and target.reached(val[target.score], level)
     progress.at_stop_level = progress.at_stop_level + 1 if reached else 0
     if reached and progress.at_stop_level >= settings.stop_epochs:
         log.info(
-            "epoch %d: validation accuracy %.4f at the stop level for %d epoch(s)",
+            "epoch %d: validation %s %.4f at the stop level for %d epoch(s)",
             epoch,
-            val["accuracy"],
+            target.score.replace("_", " "),
+            val[target.score],
             progress.at_stop_level,
         )
         progress.stopped = True
@@ -342,13 +385,10 @@ def evaluate_test_sets(model: torch.nn.Module, task: Task, loss_fn: LossFn) -> p
     """One row per (split, length) of the task's test sets."""
     rows = []
     for eval_set in task.test_sets():
-        result = evaluate(model, eval_set.batches, loss_fn, task.kind)
+        result = evaluate(model, eval_set.batches, loss_fn, task.target)
         result["mean_loss"] = result.pop("loss")  # `loss` would clash with the loss override key
         rows.append({"split": eval_set.split, "length": eval_set.length, **result})
-    frame = pd.DataFrame(rows)
-    if task.kind != "bits":  # one label per sequence: exact accuracy is accuracy
-        frame = frame.drop(columns="exact_accuracy")
-    return frame
+    return pd.DataFrame(rows)
 
 
 def save_checkpoint(path: Path, cfg: DictConfig, model: torch.nn.Module, spec: ModelSpec) -> None:
@@ -473,6 +513,7 @@ def run(
         objective_metric=objective.metrics[0],
         objective_direction=objective.directions[0],
         resumed_from_epoch=checkpointer.epoch if resume is not None else None,
+        headline=task.headline_metrics(cfg.task),
     )
     history: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
@@ -484,10 +525,7 @@ def run(
             by_length = evaluate_test_sets(model, task, loss_fn)
         final = history[best_epoch - 1]  # the epoch whose weights the model ends with
         metrics = {
-            "train_loss": final["train_loss"],
-            "val_loss": final["val_loss"],
-            "val_accuracy": final["val_accuracy"],
-            **({"val_exact_accuracy": final["val_exact_accuracy"]} if task.kind == "bits" else {}),
+            **{key: final[key] for key in epoch_metrics(task.target)},
             **task.metrics(by_length),
             "epochs_run": len(history),
             "best_epoch": best_epoch,
@@ -508,7 +546,7 @@ def run(
         record.reason = str(pruned)
         record.pruned_at_epoch = pruned.epoch
         record.objective = worst_objective(cfg)
-        metrics = {**pruned_metrics(history), "epochs_run": len(history)}
+        metrics = {**pruned_metrics(history, task.target), "epochs_run": len(history)}
     except Exception as error:  # a failed run is recorded, never fatal to a sweep
         log.exception("run failed")
         record.status = "failed"
@@ -544,11 +582,11 @@ def _set_objective(record: RunRecord, objective: Objective, values: list[float])
         setattr(record, key, value)
 
 
-def pruned_metrics(history: list[dict[str, Any]]) -> dict[str, float]:
-    """A pruned run's metrics: the losses and validation accuracies of its last epoch."""
+def pruned_metrics(history: list[dict[str, Any]], target: TargetKind) -> dict[str, float]:
+    """A pruned run's metrics: its last epoch's values (`sweeper.core.metrics.epoch_metrics`:
+    the losses and the target kind's validation metrics)."""
     last = history[-1] if history else {}
-    keys = ("train_loss", "val_loss", "val_accuracy", "val_exact_accuracy")
-    return {key: last[key] for key in keys if key in last}
+    return {key: last[key] for key in epoch_metrics(target) if key in last}
 
 
 def _record_interrupt(

@@ -35,16 +35,9 @@ log = logging.getLogger("sweeper.loggers")
 # Settings that metrics.json records as the run ran them (`auto` -> `cpu`): known only at
 # the end, so trackers get them then, not among the parameters logged at the start.
 RAN_AS = ("device.name", "device.threads", "trainer.precision")
-# Per-epoch values (history.csv's columns) every logger records at step = epoch.
-EPOCH_KEYS = (
-    "train_loss",
-    "val_loss",
-    "val_accuracy",
-    "val_exact_accuracy",
-    "lr",
-    "train_seconds",
-    "seconds",
-)
+# A history row's `epoch` is the step every logger records the row's other values at
+# (the task's per-epoch metrics, `sweeper.core.metrics.epoch_metrics`, then lr and seconds).
+STEP_KEY = "epoch"
 # The run's metrics.json metrics and objective go under this prefix (`final/test_accuracy`),
 # apart from the per-epoch curves of the same name (`val_accuracy` per epoch vs the best
 # epoch's `final/val_accuracy`).
@@ -159,10 +152,12 @@ def scalar(value: Any) -> Scalar:
 
 
 def epoch_values(row: dict[str, Any]) -> dict[str, float]:
-    """The finite EPOCH_KEYS values of a history row (NaN of a diverged epoch left out)."""
+    """The finite numbers of a history row but its `epoch` (NaN of a diverged epoch left out):
+    the task's per-epoch metrics, `lr`, `train_seconds`, `seconds`."""
     values = {}
-    for key in EPOCH_KEYS:
-        value = row.get(key)
+    for key, value in row.items():
+        if key == STEP_KEY or isinstance(value, bool):
+            continue
         if isinstance(value, (int, float)) and math.isfinite(value):
             values[key] = float(value)
     return values

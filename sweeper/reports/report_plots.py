@@ -25,6 +25,7 @@ import pandas as pd
 
 from sweeper.reports.pareto import Front
 from sweeper.reports.plot_style import accuracy_limits, short_labels, web_palette
+from sweeper.reports.plots import curve_panels
 from sweeper.reports.results import FIRST, Sweep
 from sweeper.reports.stats import metric_range
 
@@ -153,7 +154,8 @@ def objective_figure(
 def curves_figure(
     sweep: Sweep, labels: dict[str, str], configs: dict[str, str] | None = None
 ) -> str:
-    """Validation accuracy per epoch, a line per job; '' without history.csv files.
+    """The validation score per epoch (`curve_panels`: accuracy, a regression's RMSE), a
+    line per job; '' without history.csv files.
 
     A job's line has its configuration's colour, marker and dash (`configs`: job ->
     configuration, default `labels`); the y axis spans `accuracy_limits`."""
@@ -162,7 +164,8 @@ def curves_figure(
     styles = _styles(configs or labels)
 
     history = sweep.history
-    if history.empty or not {"epoch", "val_accuracy"} <= set(history.columns):
+    score, title = curve_panels(history.columns)[2]  # val_accuracy, a regression's val_rmse
+    if history.empty or not {"epoch", score} <= set(history.columns):
         return ""
     names = labels
     repeated = pd.Series(list(names.values())).duplicated(keep=False).any()
@@ -175,22 +178,23 @@ def curves_figure(
         figure.add_trace(
             go.Scatter(
                 x=rows["epoch"],
-                y=rows["val_accuracy"],
+                y=rows[score],
                 mode="lines+markers",
                 name=name,
                 marker=dict(size=6, color=look["color"], symbol=look["symbol"]),
                 line=dict(color=look["color"], dash=look["dash"]),
                 text=[_hover(f"job {job}")] * len(rows),
-                hovertemplate="%{text}<br>epoch %{x}<br>val accuracy %{y:.4f}<extra></extra>",
+                hovertemplate=f"%{{text}}<br>epoch %{{x}}<br>{title} %{{y:.4f}}<extra></extra>",
             )
         )
     figure.update_xaxes(title_text="epoch", dtick=1 if history["epoch"].max() <= 20 else None)
+    accuracy = score.endswith("accuracy")  # a fraction in [0, 1]: the accuracy range
     figure.update_yaxes(
-        title_text="validation accuracy", range=_accuracy_range(history["val_accuracy"])
+        title_text=title, range=_accuracy_range(history[score]) if accuracy else None
     )
     figure.update_layout(
         **LAYOUT,
-        title_text="validation accuracy per epoch (click a legend entry to hide it)",
+        title_text=f"{title} per epoch (click a legend entry to hide it)",
         legend=dict(font=dict(size=11)),
     )
     return _html(figure, "plot-curves")

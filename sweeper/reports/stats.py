@@ -67,6 +67,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from sweeper.core.metrics import split_description
+
 CONFIDENCE = 0.95
 ALPHA = 0.05
 BOOTSTRAP_MIN_N = 10
@@ -211,16 +213,9 @@ def metric_direction(metric: str, objective_direction: str | None = None) -> str
 
 
 def metric_split(metric: str) -> str:
-    """Which data a metric was measured on: `validation split`, `test split`, ..."""
-    for prefix, split in (
-        ("val_", "validation split"),
-        ("test_", "test split"),
-        ("extrapolation_", "test, lengths beyond training"),
-        ("train_", "training split"),
-    ):
-        if metric.startswith(prefix):
-            return split
-    return "run"
+    """Which data a metric was measured on: `validation split`, `test split`, ...
+    (`sweeper.core.metrics.split_description`, the one owner of that rule)."""
+    return split_description(metric)
 
 
 TASK_COLUMNS = ("task._target_", "task.name", "task")  # which task a job ran, best first

@@ -64,7 +64,7 @@ def prepare(
     task = build_task(cfg.task, device, cfg.trainer.batch_size)
     spec = model_spec(cfg.model, task, command_line(cfg))
     model = build_model(spec).to(device)
-    loss_fn = make_loss(cfg.loss.name, task.kind)
+    loss_fn = make_loss(cfg.loss.name, task.target)
     try:
         check_available(objective_of(cfg), task.metric_names(task.cfg), task.name)
     except ObjectiveError as error:

@@ -35,6 +35,7 @@ from typing import Any
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sweeper.core.config import ConfigError
+from sweeper.core.metrics import epoch_counterpart, epoch_metrics
 from sweeper.core.observers import Pruned
 from sweeper.core.private_apis import trial_handle
 from sweeper.core.record import run_status
@@ -87,7 +88,6 @@ PRUNERS: dict[str, dict[str, Callable[[Any], str | None]]] = {
         "bootstrap_count": _int_at_least(0),
     },
 }
-PER_SPLIT = ("loss", "accuracy", "exact_accuracy")
 
 
 def pruner_settings(cfg: DictConfig) -> tuple[str, dict[str, Any]]:
@@ -179,16 +179,10 @@ def epoch_metric(cfg: DictConfig) -> str:
             "use pruner=none"
         )
     cls = task_class(OmegaConf.select(cfg, "task._target_"))
-    columns = ["train_loss", "val_loss", "val_accuracy"]
-    if cls.kind == "bits":
-        columns.append("val_exact_accuracy")
-    if metric in columns:
-        return str(metric)
-    splits = cls.splits(cfg.task)
-    pattern = rf"({'|'.join(map(re.escape, splits))})_({'|'.join(PER_SPLIT)})"
-    match = re.fullmatch(pattern, str(metric))
-    if match and f"val_{match.group(2)}" in columns:
-        return f"val_{match.group(2)}"
+    found = epoch_counterpart(str(metric), cls.target, cls.splits(cfg.task))
+    if found is not None:
+        return found
+    columns = epoch_metrics(cls.target)
     raise ConfigError(
         f"objective.metric={metric} has no per-epoch value to prune on (history.csv has "
         f"{', '.join(columns)}); choose one of those or a test metric, or use pruner=none"

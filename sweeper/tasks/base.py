@@ -16,7 +16,8 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from sweeper.core.config import ConfigError, import_target
-from sweeper.core.task import KINDS, Batch, EvalSet, Task, TaskConfig
+from sweeper.core.targets import KINDS, TargetKind
+from sweeper.core.task import Batch, EvalSet, Task, TaskConfig
 
 __all__ = ["Batch", "EvalSet", "Task", "TaskConfig", "task_class", "task_config"]
 
@@ -32,10 +33,11 @@ def task_class(target: Any) -> type[Task]:
     missing = sorted(getattr(cls, "__abstractmethods__", ()))
     if missing:
         raise ConfigError(f"task._target_={target} does not implement {', '.join(missing)}")
-    kind = getattr(cls, "kind", None)
-    if kind not in KINDS:
+    if not isinstance(getattr(cls, "target", None), TargetKind):
+        kind = getattr(cls, "kind", None)
         raise ConfigError(
-            f"task._target_={target}: kind is {kind!r}, not one of {', '.join(KINDS)}"
+            f"task._target_={target}: kind is {kind!r}, not one of {', '.join(KINDS)} "
+            "(or set `target` to a sweeper.core.targets.TargetKind)"
         )
     if not (isinstance(cls.Config, type) and issubclass(cls.Config, TaskConfig)):
         raise ConfigError(f"task._target_={target}: Config does not subclass TaskConfig")

@@ -65,6 +65,7 @@ class SyntheticSequenceTask(Task):
     Config: ClassVar[type[TaskConfig]] = SequenceConfig
     length_figure: ClassVar[str] = "accuracy_vs_length.png"  # the sweep figure's file name
     accuracy_label: ClassVar[str] = "accuracy"  # what accuracy means for this task
+    split_labels: ClassVar[dict[str, str]] = {"extrapolation": "beyond training lengths"}
 
     @classmethod
     def check(cls, cfg: DictConfig) -> None:
