@@ -1,9 +1,11 @@
 """Command line: `python -m sweeper [overrides] [-m]` (or the `sweeper` script).
 
 Hydra composes the config from sweeper/conf, runs `train(cfg)` per job and
-hands the returned objective to its sweeper. Bad config values end the
-process with one line on stderr and exit code 2; a single run whose training
-failed (e.g. a NaN loss) exits 1 after writing its metrics.json.
+hands the returned objective to its sweeper. A typo (`loss=bce`,
+`trainer.epochz=3`: an option, group or key the config lacks) and bad config values
+end the process with one line on stderr and exit code 2; a refused single run leaves
+no run folder behind (`sweeper.run.callbacks`). A single run whose training failed
+(e.g. a NaN loss) exits 1 after writing its metrics.json.
 
 In a multirun, one job's config refused at run time (an `objective.metric`
 its task lacks, missing MNIST files, ...) does not end the sweep: the job is
@@ -52,8 +54,10 @@ from sweeper.core.interrupt import (  # noqa: E402
 from sweeper.core.private_apis import run_exit_handlers  # noqa: E402
 from sweeper.core.run_folder import RunFolderError  # noqa: E402
 from sweeper.core.train import record_config_failure  # noqa: E402
+from sweeper.run.callbacks import discard_refused_run  # noqa: E402
 from sweeper.run.job import train  # noqa: E402
 from sweeper.run.pruning import unknown_pruner  # noqa: E402
+from sweeper.run.validate import override_problem  # noqa: E402
 
 gc.freeze()
 gc.enable()
@@ -75,11 +79,11 @@ main = hydra.main(version_base="1.3", config_path="conf", config_name="config")(
 
 def run_job(cfg: DictConfig, multirun: bool) -> float | list[float]:
     """One job: `train(cfg)`'s objective (a list for several objectives). A single run
-    refused for its config or folder exits 2 (one line), one whose training failed exits
-    1. In a multirun a config failure is recorded in the job's folder and returns the
-    worst value; a folder that cannot be used (in use, finished, unwritable) raises
-    RunFolderError untouched. SIGTERM interrupts the job wherever it runs (in a joblib
-    worker too, whose process never ran `cli`)."""
+    refused for its config or folder exits 2 (one line) and leaves no folder behind, one
+    whose training failed exits 1. In a multirun a config failure is recorded in the
+    job's folder and returns the worst value; a folder that cannot be used (in use,
+    finished, unwritable) raises RunFolderError untouched. SIGTERM interrupts the job
+    wherever it runs (in a joblib worker too, whose process never ran `cli`)."""
     try:
         with sigterm_interrupts():
             value = train(cfg)
@@ -104,7 +108,10 @@ def run_job(cfg: DictConfig, multirun: bool) -> float | list[float]:
 
 
 def config_error(error: ConfigError) -> None:
-    """End the process: the one-line message on stderr, exit code 2."""
+    """End a refused single run: take back what it wrote into its run folder (the folder
+    too, if the run made it; what was there before stays), then the one-line message on
+    stderr, exit code 2."""
+    discard_refused_run()
     print(f"sweeper: error: {error}", file=sys.stderr)
     sys.exit(2)
 
@@ -178,6 +185,33 @@ def override_error(args: list[str]) -> str | None:
     return None
 
 
+# Hydra's flags that end before composing a config to run or show, or that change which
+# config is composed (--config-path): with them the overrides are left to Hydra.
+OTHER_COMMANDS = {"-h", "--help", "--hydra-help", "-i", "--info", "-sc", "--shell-completion"}
+OTHER_COMMANDS |= {"-cp", "--config-path", "--experimental-rerun"}
+
+
+def typo_error(args: list[str]) -> str | None:
+    """The one line for an override naming a group option, group or key the config lacks
+    (`loss=bce`, `trainer.epochz=3`), or None: `sweeper.run.validate.override_problem`,
+    with `--config-dir` (a user's groups and options) and `--config-name` from `args`."""
+    flags = {"--config-dir": None, "--config-name": "config"}
+    short = {"-cd": "--config-dir", "-cn": "--config-name"}
+    for index, arg in enumerate(args):
+        name, sep, value = arg.partition("=")
+        if name in OTHER_COMMANDS:
+            return None
+        name = short.get(name, name)
+        if name in flags:
+            if not sep:
+                value = args[index + 1] if index + 1 < len(args) else ""
+            flags[name] = value
+    overrides = [a for a in args if not a.startswith("-") and ("=" in a or a.startswith("~"))]
+    return override_problem(
+        overrides, config_dir=flags["--config-dir"], config_name=flags["--config-name"] or "config"
+    )
+
+
 def multirun_flag_last(args: list[str]) -> list[str]:
     """Let `-m` stand anywhere: Hydra's parser drops overrides that follow it."""
     flags = [a for a in args if a in ("-m", "--multirun")]
@@ -208,6 +242,7 @@ def cli() -> None:
         override_error(sys.argv[1:])
         or unknown_pruner(sys.argv[1:])
         or unknown_option(sys.argv[1:])  # hydra/sweeper/sampler=..., hydra/sweeper/pruner=...
+        or typo_error(sys.argv[1:])  # loss=bce, trainer.epochz=3: every group, every key
     )
     if error:
         print(f"sweeper: error: {error}", file=sys.stderr)

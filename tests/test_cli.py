@@ -105,13 +105,16 @@ def test_bad_values_exit_2_with_one_line(tmp_path, args, message):
     result = sweeper(*args, f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == message
-    assert not (tmp_path / "run" / "metrics.json").exists()
+    assert not (tmp_path / "run").exists()  # a refused run leaves no folder
 
 
-def test_unknown_task_exits_non_zero_naming_it(tmp_path):
+def test_unknown_task_exits_2_listing_the_tasks(tmp_path):
     result = sweeper("task=nope", cwd=tmp_path)
-    assert result.returncode != 0
-    assert "Could not find 'task/nope'" in result.stderr and "adder" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "sweeper: error: task=nope: no such option; choose one of adder, memory, mnist"
+    ]
+    assert list(tmp_path.iterdir()) == []  # more typos: tests/test_typos.py
 
 
 def test_cuda_without_a_gpu_exits_2(tmp_path):

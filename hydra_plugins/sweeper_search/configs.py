@@ -18,6 +18,7 @@ names the key; registering them imports nothing but Hydra.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -34,7 +35,8 @@ SEARCH: dict[str, Any] = {
     "direction": None,
     "storage": None,  # e.g. sqlite:///search.db or postgresql://user@host/db; null: in memory
     "study_name": None,
-    "n_trials": 20,  # trials to run now (total_trials: false) or in all (true)
+    # trials to run now (total_trials: false) or in all (true); 0: report an existing study only
+    "n_trials": 20,
     "total_trials": False,
     "n_jobs": 1,  # trials at once; in parallel with a launcher such as hydra/launcher=joblib
     # A batch (the last n_jobs trials told) failing more often than this stops the search;
@@ -45,6 +47,9 @@ SEARCH: dict[str, Any] = {
     # this machine is gone) is marked FAIL.
     "heartbeat_interval": 20,
     "grace_period": 120,
+    # A study is one experiment: resuming it with a fixed (not searched, not recording-only)
+    # key changed is refused unless this is true (sweeper.sweeps.experiment).
+    "allow_changed_config": False,
     "params": None,  # key: override grammar, e.g. x: interval(-5, 5)
     "search_space": None,  # hydra-optuna-sweeper's deprecated form: key: {type, low, high}
     "custom_search_space": None,  # a function (DictConfig, optuna.trial.Trial) -> None
@@ -176,14 +181,58 @@ def register(store: ConfigStore | None = None) -> None:
 register()
 
 
-def unknown_option(args: list[str]) -> str | None:
-    """The one-line refusal of a command line's `hydra/sweeper/sampler=NAME` or
-    `hydra/sweeper/pruner=NAME` naming no option of the group, or None (Hydra refuses
-    it too, over several lines; sweeper's entrypoint asks this first)."""
-    groups = {"hydra/sweeper/sampler": SAMPLERS, "hydra/sweeper/pruner": PRUNERS}
+def choose(options: list[str]) -> str:
+    """`choose ce or mse`, `choose one of a, b, c`: the options of a group, in one phrase."""
+    if len(options) == 1:
+        return f"choose {options[0]}"
+    if len(options) == 2:
+        return f"choose {options[0]} or {options[1]}"
+    return f"choose one of {', '.join(options)}"
+
+
+def _chosen(value: Any) -> list[str]:
+    """The option names a group override's parsed value picks: one, a list's (several
+    options at once: `logger=[csv,tensorboard]`), a sweep's (`loss=ce,bce`, `choice(...)`,
+    `range(...)`, each flattened); none for a glob, an interval or null."""
+    from hydra.core.override_parser.types import ChoiceSweep, Glob, RangeSweep, Sweep
+
+    if isinstance(value, ChoiceSweep):
+        return [name for item in value.list for name in _chosen(item)]
+    if isinstance(value, RangeSweep):
+        return [str(item) for item in value.range()]
+    if isinstance(value, list):
+        return [name for item in value for name in _chosen(item)]
+    if value is None or isinstance(value, (dict, Glob, Sweep)):
+        return []
+    return [str(value)]
+
+
+def unknown_option(args: list[str], groups: Mapping[str, list[str]] | None = None) -> str | None:
+    """The one-line refusal of the first override in `args` that picks no option of its
+    config group (`loss=bce: no such option; choose ce or mse`), or None.
+
+    `groups` maps a group (`loss`, `hydra/launcher`) to its options; by default the
+    groups registered here (`hydra/sweeper/sampler=NAME`, `hydra/sweeper/pruner=NAME`),
+    which any Hydra app can check with no config loaded. Every value of a sweep is
+    checked (`loss=ce,bce`). Hydra refuses the same override over several lines, exit 1;
+    sweeper's entrypoint asks this first, with every group of its config search path."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    if groups is None:
+        groups = {"hydra/sweeper/sampler": list(SAMPLERS), "hydra/sweeper/pruner": list(PRUNERS)}
+    parser = OverridesParser.create()
     for arg in args:
-        key, sep, value = arg.partition("=")
-        options = groups.get(key.lstrip("+~"))
-        if sep and options is not None and value not in options and "," not in value:
-            return f"{key.lstrip('+~')}={value}: no such option; choose one of {', '.join(options)}"
+        key = arg.partition("=")[0].lstrip("+~")
+        if "=" not in arg or key not in groups or arg.startswith("~"):
+            continue
+        try:
+            override = parser.parse_override(arg)
+        except HydraException:  # the grammar's own refusal comes first, elsewhere
+            continue
+        if isinstance(override.value(), dict):  # a dict sets the group's keys, picks nothing
+            continue
+        for name in _chosen(override.value()):
+            if name not in groups[key]:
+                return f"{key}={name}: no such option; {choose(groups[key])}"
     return None

@@ -85,6 +85,11 @@ def write_text(path: str | Path, text: str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write `data` to `path` atomically (see `atomic_write`); returns `path`."""
+    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
 def write_json(path: str | Path, data: Any) -> Path:
     """Write `data` as indented JSON atomically (inf/nan as JSON's Infinity/NaN)."""
     # allow_nan: a failed run may carry inf/nan metrics; json writes them as Infinity/NaN.

@@ -1,6 +1,7 @@
 """Checks on a composed config, so bad input fails early with one clear line.
 
-Hydra already rejects unknown keys and unknown group options; this module
+Unknown keys and group options on the command line are named by the entrypoint
+(`sweeper.run.validate.override_problem`) before Hydra composes; this module
 checks values: `model.hidden=0`, `optim.lr=-1`, `trainer.epochs=abc`, a task's
 own keys (through its `Config` schema and `check`: `sweeper.tasks.base`),
 `device=cuda` without a GPU, `optim.lr=inf` (every number rule refuses inf
@@ -12,6 +13,8 @@ whole job config with them.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import importlib
 import math
 import os
@@ -148,7 +151,12 @@ def typed_node(node: DictConfig, schema: type, prefix: str) -> DictConfig:
     try:
         typed = OmegaConf.merge(OmegaConf.structured(schema), OmegaConf.to_container(node))
     except ConfigKeyError as error:
-        raise ConfigError(f"{prefix}.{error.full_key} is not a {prefix} setting") from None
+        known = (
+            [f.name for f in dataclasses.fields(schema)] if dataclasses.is_dataclass(schema) else []
+        )
+        close = difflib.get_close_matches(str(error.full_key), known, n=1)
+        hint = f"; did you mean {prefix}.{close[0]}?" if close else ""
+        raise ConfigError(f"{prefix}.{error.full_key} is not a {prefix} setting{hint}") from None
     except OmegaConfBaseException as error:
         first = (str(error).splitlines() or [type(error).__name__])[0]
         raise ConfigError(f"{prefix}.{error.full_key}: {first}") from None
