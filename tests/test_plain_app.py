@@ -253,7 +253,10 @@ def test_a_wrong_number_of_values_fails_a_multi_objective_trial(app):
             "hydra.sweeper.storage=postgresql://nobody@127.0.0.1:1/none cannot be used",
         ),
         (["hydra.sweeper.direction=upward"], "hydra.sweeper.direction='upward' must be"),
-        (["hydra.sweeper.n_trials=-2"], "hydra.sweeper.n_trials=-2 must be at least 0"),
+        (
+            ["hydra.sweeper.n_trials=-2"],
+            "hydra.sweeper.n_trials=-2 must be a positive integer (or 0: only report",
+        ),
         (
             ["hydra/sweeper/pruner=median", "hydra/launcher=joblib"],
             "hydra.sweeper.pruner needs a study its jobs can reach",

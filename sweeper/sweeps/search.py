@@ -15,7 +15,12 @@ before any trial (any refusal is one line, `sweeper: error: ...`, exit 2)
   command-line value fixes a searched key), refusing an empty one;
 - the storage URL checked by connecting (a SQLite file's folder is created),
   the study created once, retrying the schema race of a fresh database;
-- a resumed study refused if its trials were drawn from another space;
+- a resumed study refused if its trials were drawn from another space, or run with
+  another fixed configuration (`sweeper.sweeps.experiment`: a study is one experiment;
+  `allow_changed_config: true` resumes it all the same);
+- `n_trials: 0` reports an existing study and creates none;
+- every storage call under one retry policy for a locked database
+  (`sweeper.trials.storage`); past its bound the search stops in one line, exit 1;
 - stale RUNNING trials of the study marked FAIL and reported (`sweeper.sweeps.stale_trials`);
 - with `total_trials: true`, `n_trials` is the study's total, not the number to add;
 
@@ -85,6 +90,7 @@ from sweeper.reports.search_files import (
     write_search_files,
 )
 from sweeper.sweeps.app_jobs import AppJobs, instantiate_checked, jobs_of
+from sweeper.sweeps.experiment import check_same_experiment, fixed_config
 from sweeper.sweeps.optuna_setup import create_or_load, plain_optuna_logging
 from sweeper.sweeps.pareto import default_sampler
 from sweeper.sweeps.progress import SearchProgress
@@ -96,13 +102,15 @@ from sweeper.sweeps.search_space import (
     distribution_from_config,
     grid_choices,
 )
-from sweeper.sweeps.stale_trials import Heartbeat, fail_stale_trials
+from sweeper.sweeps.stale_trials import WORKER, Heartbeat, fail_stale_trials
 from sweeper.trials.reporting import forget_live, literal_sqlite, register_live, sqlite_file
 from sweeper.trials.reporting import sqlite_file as file_of
+from sweeper.trials.storage import StorageBusy, patient_storage, storage_wait
 
 __all__ = [
     "SearchError",
     "SearchSweeper",
+    "StorageBusy",
     "connect_storage",
 ]
 
@@ -110,8 +118,9 @@ log = logging.getLogger(__name__)
 
 # A fresh database: concurrent workers race to create Optuna's tables. These are
 # the errors the loser sees (PostgreSQL, SQLite); they are retried, others are not.
+# A locked database is waited for by the storage itself (sweeper.trials.storage).
 SCHEMA_ATTEMPTS = 6
-RACE_SIGNS = ("UniqueViolation", "IntegrityError", "already exists", "database is locked")
+RACE_SIGNS = ("UniqueViolation", "IntegrityError", "already exists")
 # Trials the sampler probe draws (SearchSweeper._probe_sampler): past Optuna's default
 # 10 start-up trials, so options used only after them are exercised too.
 PROBE_TRIALS = 12
@@ -130,9 +139,9 @@ def _where(url: str | None) -> str:
 
 
 def connect_storage(url: str | None) -> Any:
-    """An Optuna storage for `url` (None: in memory); SearchError if it cannot be used."""
-    import optuna
-
+    """An Optuna storage for `url` (None: in memory) under sweeper's retry policy for a
+    locked database (sweeper.trials.storage: StorageBusy past its bound); SearchError if
+    it cannot be used."""
     if url is None:
         return None
     if not isinstance(url, str) or "://" not in url:
@@ -150,9 +159,15 @@ def connect_storage(url: str | None) -> Any:
             raise SearchError(f"cannot write to {folder}: {error.strerror or error}") from None
         if not os.access(folder, os.W_OK | os.X_OK):
             raise SearchError(f"cannot write to {folder}: Permission denied")
+    try:
+        wait = storage_wait()
+    except ValueError as error:
+        raise SearchError(str(error)) from None
     for attempt in range(1, SCHEMA_ATTEMPTS + 1):
         try:
-            return optuna.storages.RDBStorage(url)
+            return patient_storage(url, wait)
+        except StorageBusy:
+            raise
         except Exception as error:  # sqlalchemy raises many kinds; the first line says enough
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
             race = any(sign in f"{type(error).__name__} {error}" for sign in RACE_SIGNS)
@@ -223,6 +238,7 @@ class SearchSweeper(Sweeper):
         heartbeat_interval: float = 20.0,
         grace_period: float = 120.0,
         pruner: Any = None,
+        allow_changed_config: bool = False,
     ) -> None:
         self.sampler = sampler  # a config (_target_ and options) or a sampler
         self.pruner_config = pruner  # hydra.sweeper.pruner (AppJobs.pruner reads it)
@@ -238,6 +254,12 @@ class SearchSweeper(Sweeper):
         self.total_trials = total_trials
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
+        # true: resume a study whose fixed configuration differs (sweeper.sweeps.experiment)
+        self.allow_changed_config = allow_changed_config
+        self.rdb: Any = None  # the study's storage (sweeper.trials.storage), None: in memory
+        self.report_only = False  # n_trials=0: report an existing study, run nothing
+        self.returns: dict[int, Any] = {}  # trial number -> its job's return, until told
+        self.asking_since: float | None = None  # while study.ask runs (a busy database)
         self.objective = Objective(("objective",), ("maximize",))  # set by _prepare
         self.pending: list[Any] = []  # the batch being run, until told
         self.finished_now: list[int] = []  # trial numbers told in this run
@@ -270,6 +292,9 @@ class SearchSweeper(Sweeper):
         except SearchError as error:
             print(f"sweeper: error: {error}", file=sys.stderr)
             sys.exit(2)
+        except StorageBusy as error:  # nothing was asked: nothing to tell
+            print(f"sweeper: error: {error}; no trial was run", file=sys.stderr)
+            sys.exit(1)
         except KeyboardInterrupt as interrupt:
             print("sweeper: interrupted before any trial ran", file=sys.stderr)
             sys.exit(exit_code(interrupt))
@@ -278,7 +303,15 @@ class SearchSweeper(Sweeper):
             log.warning("%s", warning)
         before = len(finished_trials(study))
         try:
-            if self.n_trials > 0:
+            if self.report_only:
+                log.info(
+                    "hydra.sweeper.n_trials=0: reporting study %s in %s (%d finished trials); "
+                    "no trial is run",
+                    study.study_name,
+                    _where(self.storage),
+                    before,
+                )
+            elif self.n_trials > 0:
                 log.info(
                     "%s study %s %s: %d trials before this run, %d to run now",
                     "new" if self.created else "resumed",
@@ -296,11 +329,16 @@ class SearchSweeper(Sweeper):
                 )
         except KeyboardInterrupt as interrupt:
             self._stop_interrupted(study, exit_code(interrupt))
+        except StorageBusy as error:
+            self._stop_storage_busy(study, error)
         except _TooManyFailures as error:
             self._report(study)
             print(f"sweeper: error: {error}", file=sys.stderr)
             sys.exit(1)
-        record = self._report(study)
+        try:
+            record = self._report(study)
+        except StorageBusy as error:
+            self._stop_storage_busy(study, error)
         if "best_trials" in record:
             log.info(
                 "%d Pareto-optimal trial(s) over %s: %s (pareto_front.csv)",
@@ -329,10 +367,10 @@ class SearchSweeper(Sweeper):
             sys.exit(1)
 
     def _report(self, study: Any) -> dict[str, Any]:
-        if self.storage is not None:  # a fresh view: other workers add trials too
+        if self.rdb is not None:  # a fresh view: other workers add trials too
             import optuna
 
-            study = optuna.load_study(study_name=study.study_name, storage=self.storage)
+            study = optuna.load_study(study_name=study.study_name, storage=self.rdb)
         record = write_search_files(
             study, self.sweep_dir, self.storage, self.objective, self.jobs.best_details
         )
@@ -354,7 +392,10 @@ class SearchSweeper(Sweeper):
                 log.warning("could not mark trial %d interrupted: %s", trial.number, error)
             cut.append(str(trial.number))
         self.pending = []
-        self._report(study)
+        try:
+            self._report(study)
+        except StorageBusy as error:
+            log.warning("trials.csv and best_trial.yaml not written: %s", error)
         self.jobs.collect(self.sweep_dir)
         what = f"trial(s) {', '.join(cut)} cut off" if cut else "no trial was running"
         if self.storage is None:
@@ -371,6 +412,62 @@ class SearchSweeper(Sweeper):
             file=sys.stderr,
         )
         sys.exit(code)
+
+    def _stop_storage_busy(self, study: Any, error: StorageBusy) -> None:
+        """The study's database stayed locked past the bound (sweeper.trials.storage):
+        tell the trials of this run still untold (a finished job's outcome; else FAIL,
+        `status: interrupted`), write the report if the database lets it, and exit 1 with
+        one line naming the database. A trial that cannot be told either (the lock still
+        held) is left RUNNING, and the next run marks it FAIL (its process is gone)."""
+        import optuna
+
+        reason = f"storage: {error.where} stayed locked for more than {error.wait:g} s"
+        told, left = [], []
+        for trial in list(self.pending):
+            if left:  # the lock is still held: do not wait again for each trial
+                left.append(str(trial.number))
+                continue
+            try:
+                ret = self.returns.get(trial.number)
+                if ret is not None:
+                    self._tell(study, trial, ret)
+                else:
+                    trial.set_user_attr("status", "interrupted")
+                    trial.set_user_attr("reason", reason)
+                    _told(study.tell, trial, state=optuna.trial.TrialState.FAIL)
+                    self.pending.remove(trial)
+                told.append(str(trial.number))
+            except StorageBusy:
+                left.append(str(trial.number))
+            except Exception as failure:  # noqa: BLE001 - told already, e.g. by its job
+                log.warning("could not tell trial %d: %s", trial.number, failure)
+        if self.asking_since is not None and not left:  # a trial asked, never handed back
+            try:
+                for frozen in study.get_trials(
+                    deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)
+                ):
+                    started = frozen.datetime_start.timestamp() if frozen.datetime_start else 0
+                    if WORKER not in frozen.system_attrs and started >= self.asking_since - 1:
+                        study.tell(frozen.number, state=optuna.trial.TrialState.FAIL)
+                        told.append(str(frozen.number))
+            except Exception as failure:  # noqa: BLE001 - the next run's stale check does it
+                log.warning("could not fail the trial being asked: %s", failure)
+        self.pending = []
+        try:
+            self._report(study)
+        except StorageBusy as again:
+            log.warning("trials.csv and best_trial.yaml not written: %s", again)
+        self.jobs.collect(self.sweep_dir)
+        parts = [f"trial(s) {', '.join(told)} told"] if told else []
+        if left:
+            parts.append(f"trial(s) {', '.join(left)} left RUNNING (the next run marks them FAIL)")
+        what = ", ".join(parts) or "no trial was running"
+        print(
+            f"sweeper: error: {error}; the search stopped: {what}, {len(self.finished_now)} "
+            "finished in this run; re-run the same command to continue the study",
+            file=sys.stderr,
+        )
+        sys.exit(1)
 
     # ------------------------------------------------------------------ before any trial
     def _group_options(self, key: str) -> list[str]:
@@ -476,12 +573,14 @@ class SearchSweeper(Sweeper):
         def number(value: Any) -> bool:
             return isinstance(value, (int, float)) and not isinstance(value, bool)
 
-        if isinstance(self.n_trials, bool) or not isinstance(self.n_trials, int):
-            raise SearchError(f"hydra.sweeper.n_trials={self.n_trials!r} must be an integer")
-        if self.n_trials < 0:
+        if (
+            isinstance(self.n_trials, bool)
+            or not isinstance(self.n_trials, int)
+            or self.n_trials < 0
+        ):
             raise SearchError(
-                f"hydra.sweeper.n_trials={self.n_trials} must be at least 0 "
-                "(0: only report the study)"
+                f"hydra.sweeper.n_trials={self.n_trials!r} must be a positive integer "
+                "(or 0: only report an existing study)"
             )
         if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs < 1:
             raise SearchError(f"hydra.sweeper.n_jobs={self.n_jobs!r} must be an integer >= 1")
@@ -504,6 +603,11 @@ class SearchSweeper(Sweeper):
                 f"hydra.sweeper.grace_period={self.grace_period} must be larger than "
                 f"hydra.sweeper.heartbeat_interval={self.heartbeat_interval} (> 0); "
                 "a few intervals is safe"
+            )
+        if not isinstance(self.allow_changed_config, bool):
+            raise SearchError(
+                f"hydra.sweeper.allow_changed_config={self.allow_changed_config!r} must be "
+                "true or false"
             )
         if not isinstance(self.total_trials, bool):
             raise SearchError(
@@ -572,8 +676,11 @@ class SearchSweeper(Sweeper):
         import optuna
 
         self._check_settings()
+        self.report_only = self.n_trials == 0
         space = self._space(arguments)
         trial_cfg = self._check_trials_compose(space)
+        # the experiment: what every trial runs with besides its searched keys
+        fixed = fixed_config(trial_cfg, space.distributions, self.jobs.kind)
         self.objective = self.jobs.objective(self.direction, trial_cfg)
         self.jobs.check_trial(trial_cfg, space)
         self.sampler = self._make_sampler()
@@ -589,24 +696,26 @@ class SearchSweeper(Sweeper):
                     "hydra.sweeper.pruner needs a study its jobs can reach from other "
                     "processes: set hydra.sweeper.storage (e.g. sqlite:///search.db), not null"
                 )
-        try:
-            self.sweep_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise SearchError(
-                f"cannot write to {self.sweep_dir}: {error.strerror or error}"
-            ) from None
-        plain_optuna_logging()  # no colour escapes in log files (sweeper.sweeps.optuna_setup)
-        storage = connect_storage(self.storage)
-        for attempt in range(1, SCHEMA_ATTEMPTS + 1):
-            try:
-                study, self.created = create_or_load(  # sweeper.sweeps.optuna_setup says why
-                    self.study_name, storage, self.sampler, directions, self.pruner
-                )
-                break
-            except Exception as error:  # two workers creating one study at the same moment
-                if attempt == SCHEMA_ATTEMPTS or storage is None:
-                    raise SearchError(f"cannot create study {self.study_name}: {error}") from None
-                time.sleep(0.2 * attempt)
+        if self.report_only:
+            study = self._existing_study()
+        else:
+            self._make_sweep_dir()
+            plain_optuna_logging()  # no colour escapes in log files (sweeper.sweeps.optuna_setup)
+            storage = self.rdb = connect_storage(self.storage)
+            for attempt in range(1, SCHEMA_ATTEMPTS + 1):
+                try:
+                    study, self.created = create_or_load(  # optuna_setup says why
+                        self.study_name, storage, self.sampler, directions, self.pruner
+                    )
+                    break
+                except StorageBusy:
+                    raise
+                except Exception as error:  # two workers creating one study at the same moment
+                    if attempt == SCHEMA_ATTEMPTS or storage is None:
+                        raise SearchError(
+                            f"cannot create study {self.study_name}: {error}"
+                        ) from None
+                    time.sleep(0.2 * attempt)
         stored = [d.name.lower() for d in study.directions]
         if stored != directions:
             raise SearchError(
@@ -614,8 +723,19 @@ class SearchSweeper(Sweeper):
                 f"{'/'.join(stored)}; this run asks to {'/'.join(directions)}. Start a new "
                 "study with hydra.sweeper.study_name=NEW (or another hydra.sweep.dir)"
             )
+        if self.report_only:  # read only: no record written, no stale trial failed
+            return study, space
         check_same_metrics(study, self.objective, _where(self.storage))
         check_compatible(study, space.distributions, _where(self.storage))
+        check_same_experiment(
+            study,
+            fixed,
+            _where(self.storage) if self.storage else "memory",
+            searched=space.distributions,
+            kind=self.jobs.kind,
+            allow_changed=self.allow_changed_config,
+            created=self.created,
+        )
         if storage is not None:
             stale = fail_stale_trials(study, self.grace_period)
             if stale:
@@ -647,6 +767,50 @@ class SearchSweeper(Sweeper):
                 log.info("sampler grid: %d of its %d points left to run", left, self.grid_size)
                 self.n_trials = left
         return study, space
+
+    def _make_sweep_dir(self) -> None:
+        try:
+            self.sweep_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SearchError(
+                f"cannot write to {self.sweep_dir}: {error.strerror or error}"
+            ) from None
+
+    def _existing_study(self) -> Any:
+        """`hydra.sweeper.n_trials=0`: the study to report, loaded, never created (nor its
+        database: a SQLite file that does not exist is not made). SearchError when there
+        is no such study."""
+        import optuna
+
+        zero = "hydra.sweeper.n_trials=0 only reports an existing study"
+        if self.storage is None:
+            raise SearchError(
+                f"{zero}, and an in-memory one (hydra.sweeper.storage=null) starts empty: "
+                "give hydra.sweeper.n_trials > 0"
+            )
+        path = sqlite_file(self.storage)
+        if path is not None and not Path(path).expanduser().is_file():
+            raise SearchError(
+                f"{zero}, and {_where(self.storage)} does not exist: "
+                "give hydra.sweeper.n_trials > 0 to start a study there"
+            )
+        plain_optuna_logging()
+        storage = self.rdb = connect_storage(self.storage)
+        names = [s.study_name for s in storage.get_all_studies()]
+        name = self.study_name
+        if name is None and len(names) == 1:
+            name = names[0]
+        if name not in names:
+            held = f"holds studies {', '.join(names)}" if names else "holds no study"
+            which = f"no study {name}" if name is not None else "no study name"
+            raise SearchError(
+                f"{zero}: {which} in {_where(self.storage)}, which {held}; give "
+                "hydra.sweeper.study_name=NAME of one, or hydra.sweeper.n_trials > 0 to start one"
+            )
+        self._make_sweep_dir()  # where its tables and plots are written
+        return optuna.load_study(
+            study_name=name, storage=storage, sampler=self.sampler, pruner=self.pruner
+        )
 
     def _grid_sampler(self, space: SearchSpace) -> None:
         """hydra-optuna-sweeper's `sampler: grid`: build it over the space's values (choices,
@@ -683,7 +847,9 @@ class SearchSweeper(Sweeper):
 
     def _ask(self, study: Any, space: SearchSpace, extend: Any) -> tuple[Any, list[str]]:
         """A new trial and its job's overrides (with its study and trial when pruning)."""
+        self.asking_since = time.time()
         trial = study.ask(fixed_distributions=space.distributions)
+        self.asking_since = None
         self.pending.append(trial)
         if extend is not None:
             extend(self.config, trial)
@@ -726,6 +892,7 @@ class SearchSweeper(Sweeper):
         else:
             _told(study.tell, trial, value)
         self.pending.remove(trial)
+        self.returns.pop(trial.number, None)
         self.finished_now.append(trial.number)
         return failed
 
@@ -755,6 +922,8 @@ class SearchSweeper(Sweeper):
                 for i, (trial, _) in enumerate(asked):
                     self._mark_job(trial, first + i)
                 returns = self.launcher.launch([o for _, o in asked], initial_job_idx=first)
+                for (trial, _), ret in zip(asked, returns):
+                    self.returns[trial.number] = ret  # told from it if the database is busy
             finally:
                 if beat is not None:
                     beat.stop()
@@ -799,6 +968,7 @@ class SearchSweeper(Sweeper):
                     ).start()
                     to_go -= 1
                 trial, ret = _next_done(done)
+                self.returns[trial.number] = ret
                 beat = running.pop(trial.number)[1]
                 if beat is not None:
                     beat.stop()
@@ -809,8 +979,10 @@ class SearchSweeper(Sweeper):
                         self._check_failures(list(recent))
                     except _TooManyFailures as error:  # let the running trials end first
                         stopping = stopping or error
-        except KeyboardInterrupt as interrupt:
-            _stop_workers(interrupt, running, done)
+        except (KeyboardInterrupt, StorageBusy) as stop:
+            # Ctrl-C reaches the workers from the terminal; SIGTERM and a busy database do not
+            terminate = not isinstance(stop, KeyboardInterrupt) or signal_name(stop) != "SIGINT"
+            _stop_workers(terminate, running, done, self.returns)
             for _, beat in running.values():
                 if beat is not None:
                     beat.stop()
@@ -839,11 +1011,14 @@ def _next_done(done: queue.Queue) -> tuple[Any, Any]:
             continue
 
 
-def _stop_workers(interrupt: KeyboardInterrupt, running: dict, done: queue.Queue) -> None:
-    """After Ctrl-C or SIGTERM with trials running in worker processes: pass SIGTERM on
-    (a terminal's Ctrl-C reaches the whole process group already), and wait up to
-    STOP_WAIT seconds for the running jobs to record `status: interrupted`."""
-    if signal_name(interrupt) != "SIGINT":
+def _stop_workers(
+    terminate: bool, running: dict, done: queue.Queue, returns: dict | None = None
+) -> None:
+    """After Ctrl-C, SIGTERM or a busy database with trials running in worker processes:
+    send them SIGTERM when `terminate` (a terminal's Ctrl-C reaches the whole process
+    group already), and wait up to STOP_WAIT seconds for the running jobs to record
+    `status: interrupted`; what they return goes into `returns` (trial number -> return)."""
+    if terminate:
         for child in multiprocessing.active_children():
             with contextlib.suppress(OSError):
                 os.kill(child.pid, signal.SIGTERM)
@@ -851,7 +1026,9 @@ def _stop_workers(interrupt: KeyboardInterrupt, running: dict, done: queue.Queue
     waiting = set(running)
     while waiting and time.monotonic() < deadline:
         try:
-            trial, _ = done.get(timeout=0.5)
+            trial, ret = done.get(timeout=0.5)
         except queue.Empty:
             continue
         waiting.discard(trial.number)
+        if returns is not None:
+            returns[trial.number] = ret

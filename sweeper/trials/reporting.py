@@ -36,6 +36,7 @@ from typing import Any
 
 from sweeper.core.private_apis import trial_handle
 from sweeper.trials.plugins import instantiate_checked
+from sweeper.trials.storage import patient_storage
 
 __all__ = ["ENV_STORAGE", "ENV_STUDY", "ENV_TRIAL", "current_trial", "job_env", "report"]
 
@@ -113,11 +114,10 @@ _STORAGES: dict[str, Any] = {}
 def rdb_storage(url: str) -> Any:
     """One RDBStorage per URL and process (the jobs of the basic launcher share it), without
     Optuna's schema check: the sweeper created and checked the schema, and the check reads
-    alembic's migration scripts (0.5 s a job on this machine)."""
-    import optuna
-
+    alembic's migration scripts (0.5 s a job on this machine). A locked database is waited
+    for as the search waits for it (sweeper.trials.storage)."""
     if url not in _STORAGES:
-        _STORAGES[url] = optuna.storages.RDBStorage(url, skip_compatibility_check=True)
+        _STORAGES[url] = patient_storage(url, skip_compatibility_check=True)
     return _STORAGES[url]
 
 
