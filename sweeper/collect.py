@@ -6,7 +6,8 @@
 writes into each sweep folder:
 
     results.csv        one row per job: job, each override as a column, status,
-                       objective, metrics, settings, wall seconds, job folder
+                       objective, metrics, parameters (the model's count), settings,
+                       wall seconds, job folder
     results_by_config.csv  one row per configuration (the swept keys but the
                        replicate key, `seed` unless --replicate-key): jobs, failed,
                        pruned, and each metric's mean, std, n, failed (the failed jobs
@@ -16,6 +17,7 @@ writes into each sweep folder:
     by_length.csv      long format: job, override keys, split, length, accuracy (sequence tasks)
     summary.md         the objective pivoted over the configurations, `mean ± 95 % CI
                        half-width (n)` per cell (plain numbers when every n is 1);
+                       the best job (or the jobs that tie with it: sweeper.reports.best);
                        failed, pruned (a search's) and skipped jobs, and ok jobs with
                        no value (NaN, inf, null, missing) of a metric, each named once
     curves.png         train loss, val loss, val accuracy per epoch, a line per
@@ -29,8 +31,10 @@ writes into each sweep folder:
 Broken job folders are skipped with a reason, unusable per-job CSVs noted;
 re-collecting gives the same files. Nothing is ever written inside a job folder:
 collecting a single run's folder (or a folder inside a job) prints its table
-and writes nothing. A folder that cannot be written still gets its table
-printed, then one error line, exit status 1.
+and writes nothing. A folder without a finished job (empty, not a sweep, every job
+killed) is refused with one line, exit status 1, and left exactly as it was. A
+folder that cannot be written still gets its table printed, then one error line,
+exit status 1.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import argparse
 import errno
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +53,7 @@ from omegaconf import DictConfig
 
 from sweeper.core.artifacts import write_csv, write_text
 from sweeper.core.config import ConfigError
+from sweeper.core.metrics import sweep_headline
 from sweeper.records.files import (
     BY_LENGTH,
     COLLECT_OUTPUTS,
@@ -58,6 +64,7 @@ from sweeper.records.files import (
     SUMMARY,
 )
 from sweeper.records.search import is_search_folder
+from sweeper.reports.best import SHOWN_JOBS, best_job, four_decimals, tied_first
 from sweeper.reports.pareto import front_lines
 from sweeper.reports.plots import plot_sweep_curves
 from sweeper.reports.report import logger_failures, write_report
@@ -222,20 +229,43 @@ def pivot_markdown(table: pd.DataFrame) -> str:
     return table.to_markdown(disable_numparse=True)
 
 
-# Shown beside the best job's objective: the held-out figures of the same run.
-BESIDE_BEST = ("val_accuracy", "test_accuracy", "extrapolation_accuracy")
+def beside_best(results: pd.DataFrame) -> list[str]:
+    """The metrics shown beside the best job's objective: the sweep's headline metrics
+    (results.csv's `headline`: the validation score and each test split's, as the task
+    declares them; `sweeper.core.metrics.sweep_headline`)."""
+    return list(sweep_headline(results))
 
 
-def best_line(row: pd.Series) -> str:
+def best_line(row: pd.Series, beside: Sequence[str] = ()) -> str:
     """`val_accuracy 0.9990 (validation split); test_accuracy 0.9985 (test split)`: the
-    objective named, then the run's other validation and test accuracies."""
+    objective named, then the run's other headline metrics (`beside`, in order)."""
     metric = str(row.get("objective_metric", "objective"))
     parts = [f"{metric} {row['objective']:.4f} ({metric_split(metric)})"]
-    for name in BESIDE_BEST:
+    for name in beside:
         value = row.get(name)
         if name != metric and value is not None and pd.notna(value):
             parts.append(f"{name} {float(value):.4f} ({metric_split(name)})")
     return "; ".join(parts)
+
+
+def best_job_line(sweep: Sweep) -> str:
+    """`Best: job 2 (model.hidden=5, loss=mse): val_accuracy 0.9990 (validation split); ...`;
+    when others tie with it, `Best: 6 jobs tie at 1.0000 (jobs 0, ..., 5); job 0 is the
+    first (model.hidden=3, loss=mse): ...`, and jobs that only show the same value at 4
+    decimals are named after it (sweeper.reports.best). '' when no job is ok."""
+    best = best_job(sweep.results)
+    if best is None:
+        return ""
+    row = best.row
+    tie = best.tie()
+    head = (
+        f"{tie} ({label(row, sweep.swept)})"
+        if tie
+        else f"job {row['job']} ({label(row, sweep.swept)})"
+    )
+    near = best.near()
+    line = f"Best: {head}: {best_line(row, beside_best(sweep.results))}"
+    return line + (f". {near[0].upper()}{near[1:]}" if near else "")
 
 
 def best_configuration(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> str:
@@ -243,22 +273,26 @@ def best_configuration(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICA
     the best single job of a replicated sweep may be a lucky seed, the best mean is not."""
     keys = config_keys(sweep, replicate_key)
     results = sweep.results
-    table = by_config(results, keys, [m for m in ("objective", *BESIDE_BEST) if m in results])
+    beside = beside_best(results)
+    table = by_config(results, keys, [m for m in ("objective", *beside) if m in results])
     table = table[table["objective_n"] > 0]
     if table.empty:
         return "Best configuration: none has an ok job"
-    minimize = (results["objective_direction"].dropna() == "minimize").all()
-    row = table.loc[
-        table["objective_mean"].idxmin() if minimize else table["objective_mean"].idxmax()
-    ]
+    minimize = bool((results["objective_direction"].dropna() == "minimize").all())
+    first, tied = tied_first(table["objective_mean"], minimize)
+    row = table.loc[first]
     metric = str(results["objective_metric"].dropna().iloc[0])
     parts = [f"{metric} {_cell(row, 'objective')}"]
     parts += [
-        f"{m} {_cell(row, m)}"
-        for m in BESIDE_BEST
-        if m != metric and f"{m}_n" in row and row[f"{m}_n"]
+        f"{m} {_cell(row, m)}" for m in beside if m != metric and f"{m}_n" in row and row[f"{m}_n"]
     ]
     name = label(row, keys) if keys else "all jobs"
+    if len(tied) > 1:  # equal means: no configuration is ahead (sweeper.reports.best)
+        names = [label(table.loc[i], keys) for i in tied]
+        shown = "; ".join(names[:SHOWN_JOBS])
+        shown += f" and {len(names) - SHOWN_JOBS} more" if len(names) > SHOWN_JOBS else ""
+        mean = four_decimals(float(row["objective_mean"]))
+        name = f"{len(tied)} configurations tie at mean {mean} ({shown}); the first is {name}"
     return (
         f"Best configuration by mean over {replicate_key}: {name}: {'; '.join(parts)} "
         "(mean ± 95 % CI half-width (n))"
@@ -336,12 +370,7 @@ def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE
         front = front_lines(results, sweep.swept)  # a multi-objective sweep's best jobs
         lines += front
         if not ok.empty and not front:
-            minimize = (ok["objective_direction"] == "minimize").all()
-            best = ok.loc[ok["objective"].idxmin() if minimize else ok["objective"].idxmax()]
-            lines += [
-                f"Best: job {best['job']} ({label(best, sweep.swept)}): {best_line(best)}",
-                "",
-            ]
+            lines += [best_job_line(sweep), ""]
             if replicated(sweep, replicate_key):
                 lines += [best_configuration(sweep, replicate_key), ""]
         failed = results[~results["status"].isin(("ok", "pruned"))]
@@ -380,7 +409,9 @@ def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE
 def write_outputs(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> list[Path]:
     """Write the sweep's tables and figures into its folder; returns the paths written.
 
-    Writes nothing into a job folder (returns []). Raises OSError naming the folder
+    Writes nothing into a job folder, nor into a folder without a finished job (returns
+    [] for both: there is nothing to tabulate, and a refusal leaves the folder as it
+    was). Raises OSError naming the folder
     or file that cannot be written; a target that exists but is not a file (a
     folder named results.csv) is found before anything is written."""
     folder, written = sweep.folder, []
@@ -392,9 +423,9 @@ def write_outputs(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KE
         target = folder / name
         if (target.exists() or target.is_symlink()) and not target.is_file():
             raise IsADirectoryError(errno.EISDIR, "exists and is not a file", str(target))
+    if sweep.results.empty:  # nothing to collect: refused by the caller, nothing written
+        return written
     written.append(write_text(folder / SUMMARY, summary_markdown(sweep, replicate_key)))
-    if sweep.results.empty:
-        return [*written, write_report(sweep, None)]
     written.append(write_csv(folder / RESULTS, sweep.results))
     by_config_table = results_by_config(sweep, replicate_key)
     written.append(write_csv(folder / RESULTS_BY_CONFIG, by_config_table))
@@ -472,6 +503,8 @@ def report(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> s
         legend = legend_lines(sweep, replicate_key)  # the heading, then the best by mean
         lines.append(legend[0])
         lines.append(pivot_objective(sweep, replicate_key).to_string())
+        if not front_lines(sweep.results, sweep.swept):  # one objective: its best job, ties said
+            lines += [line for line in (best_job_line(sweep),) if line]
         lines += legend[1:]
         lines += no_value_lines(sweep)
     lines += [f"skipped {name}: {why}" for name, why in sweep.skipped]
@@ -496,6 +529,11 @@ class CollectCallback(Callback):
             why = replicate_key_error(sweep, key) if key != DEFAULT_REPLICATE_KEY else None
             if why:
                 log.warning("sweeper: warning: %s; every job is its own configuration", why)
+            if sweep.results.empty:  # nothing finished: say so, write nothing
+                for name, why in sweep.skipped:
+                    log.info("skipped %s: %s", name, why)
+                log.warning("sweeper: warning: %s", empty_error(sweep))
+                return
             try:
                 written = write_outputs(sweep, key)
             except OSError as error:  # a read-only or full disk: one line, the sweep is done
@@ -536,6 +574,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sweeper collect: error: {why}", file=sys.stderr)
             status = max(status, 2)
             continue
+        if sweep.results.empty:  # refused: the folder is left exactly as it was
+            for name, why in sweep.skipped:
+                print(f"skipped {name}: {why}")
+            print(f"sweeper collect: error: {empty_error(sweep)}", file=sys.stderr)
+            status = max(status, 1)
+            continue
         print(report(sweep, key))
         try:
             written = write_outputs(sweep, key)
@@ -545,13 +589,14 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if written:
             print(f"wrote {written_names(written)} into {folder}")
-        if sweep.results.empty:
-            print(
-                f"sweeper collect: error: {folder}: no finished job folders to collect",
-                file=sys.stderr,
-            )
-            status = max(status, 1)
     return status
+
+
+def empty_error(sweep: Sweep) -> str:
+    """`DIR: no finished job folders to collect; nothing written` (with how many job folders
+    were skipped, their reasons printed above it)."""
+    skipped = f" ({len(sweep.skipped)} skipped, see above)" if sweep.skipped else ""
+    return f"{sweep.folder}: no finished job folders to collect{skipped}; nothing written"
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
     python -m sweeper.compare SWEEP_DIR --by loss          # mse vs ce at each other setting
     sweeper compare A B
 
-A and B are results.csv files or sweep folders (read, never written). A
+A and B are results.csv files or sweep folders (read, never written; a folder
+without job folders but with a results.csv is read as that file). A
 configuration is a combination of the swept keys but the replicate key
 (`--replicate-key`, default `seed`); its replicates (seeds) are the sample.
 
@@ -33,13 +34,25 @@ no value (NaN, inf, null, missing) of that metric (each named once in a note), `
 / `B pruned` the jobs a search's pruner stopped (not counted as failed), so n +
 failed + pruned is every job of the configuration. `--out` writes the table as CSV
 (numbers, not formatted cells), never over an input.
-Exits 1 on a refusal, 2 on unreadable input or an `--out` that cannot be written.
+
+Exits 1 on a refusal, 2 on unusable input or an `--out` that cannot be written, each
+with one line on stderr naming the path and what is wrong, and nothing written:
+a missing file or link, a folder without job folders or results.csv, a file that is
+empty, binary, not UTF-8, not CSV, a header without rows, or another table than
+results.csv (a search's trials.csv, results_by_config.csv, history.csv,
+by_length.csv, a compare `--out` table); and A and B that are one sweep (the same
+file or folder through any path or link, or a sweep folder and its own results.csv),
+which would differ in nothing. Two different files with the same jobs and values (a
+copy) are compared, with a warning that every difference is 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import math
+import os
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,9 +60,17 @@ from pathlib import Path
 import pandas as pd
 
 from sweeper.core.artifacts import write_csv
-from sweeper.records.files import SWEEP_OUTPUTS
+from sweeper.core.metrics import sweep_headline
+from sweeper.records.files import (
+    BY_LENGTH,
+    HISTORY,
+    RESULTS,
+    RESULTS_BY_CONFIG,
+    SWEEP_OUTPUTS,
+    TRIALS,
+)
 from sweeper.records.search import is_search_folder
-from sweeper.reports.results import key_columns, load_sweep
+from sweeper.reports.results import AFTER_KEYS, FIRST, key_columns, load_sweep
 from sweeper.reports.stats import (
     Summary,
     compare_samples,
@@ -62,15 +83,27 @@ from sweeper.reports.stats import (
     verdict,
 )
 
-DEFAULT_METRICS = (
-    "objective",
-    "test_accuracy",
-    "test_exact_accuracy",
-    "extrapolation_accuracy",
-    "val_accuracy",
-    "epochs_run",
-    "wall_seconds",
-)
+# Compared when no --metrics are named: the objective, the sweeps' headline metrics (the
+# validation score and each test split's, as each task declares them: results.csv's
+# `headline`, `default_metrics`), then how long the runs trained and took.
+BEFORE_HEADLINE, AFTER_HEADLINE = ("objective",), ("epochs_run", "wall_seconds")
+
+
+def default_metrics(*frames: pd.DataFrame) -> list[str]:
+    """The metrics compared by default (`BEFORE_HEADLINE`, each input's headline metrics in
+    order, `AFTER_HEADLINE`), whichever input has them."""
+    return list(dict.fromkeys([*BEFORE_HEADLINE, *_directions(*frames), *AFTER_HEADLINE]))
+
+
+def _directions(*frames: pd.DataFrame) -> dict[str, str]:
+    """metric -> direction as the inputs' headline says (the first input that names it)."""
+    found: dict[str, str] = {}
+    for frame in frames:
+        for metric, direction in sweep_headline(frame).items():
+            found.setdefault(metric, direction)
+    return found
+
+
 DEFAULT_REPLICATE_KEY = "seed"
 # Two spellings of one setting: the hidden_size group sets model.hidden.
 KEY_ALIASES = {"hidden_size": "model.hidden"}
@@ -124,26 +157,110 @@ class Result:
 
 
 def read_results(path: Path) -> pd.DataFrame:
-    """A results.csv, or a sweep folder's jobs (collected in memory, nothing written).
+    """A results.csv, or a sweep folder's jobs (collected in memory, nothing written; a
+    folder without job folders but with a results.csv: that file).
 
-    Raises CompareError (code 2) naming the path when it cannot be read."""
+    Raises CompareError (code 2) with one line naming the path and what is wrong when it
+    cannot be read or is no sweeper results.csv (`read_results_csv`)."""
     if path.is_dir():
         try:
             results = load_sweep(path).results
         except OSError as e:
             raise CompareError(f"cannot read {path}: {e.strerror or e}", 2) from None
-        if results.empty:
-            raise CompareError(f"{path}: no finished job folders to compare", 2)
-        return results
+        if not results.empty:
+            return results
+        saved = path / RESULTS
+        if saved.exists() or saved.is_symlink():
+            return read_results_csv(saved)
+        raise CompareError(f"{path}: not a sweep folder (no finished job folders, no {RESULTS})", 2)
+    return read_results_csv(path)
+
+
+# The columns every results.csv sweeper writes has (`sweeper.reports.results`: `job`, the
+# override keys, `status`, ...): without them a CSV is some other table.
+REQUIRED = (FIRST, AFTER_KEYS)
+
+
+def read_results_csv(path: Path) -> pd.DataFrame:
+    """The table of a results.csv that collect wrote. Raises CompareError (2), one line
+    naming the file: missing, not a regular file, unreadable, empty, binary, not UTF-8,
+    not CSV, another table (a search's trials.csv, results_by_config.csv, history.csv,
+    ...: `other_table`), or a header without rows."""
+    if not path.exists():
+        link = " (a broken link)" if path.is_symlink() else ""
+        raise CompareError(f"{path}: no such file{link}", 2)
     try:
-        results = pd.read_csv(path)
-    except FileNotFoundError:
-        raise CompareError(f"{path}: no such file", 2) from None
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise CompareError(f"{path}: not a readable CSV ({e})", 2) from None
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise CompareError(f"{path}: not a regular file, not a sweeper {RESULTS}", 2)
+        data = path.read_bytes()
+    except OSError as e:
+        raise CompareError(f"cannot read {path}: {e.strerror or e}", 2) from None
+    if not data.strip():
+        raise CompareError(f"{path}: an empty file, not a sweeper {RESULTS}", 2)
+    if b"\0" in data[:65536]:
+        raise CompareError(f"{path}: binary data, not a sweeper {RESULTS}", 2)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CompareError(f"{path}: not UTF-8 text, not a sweeper {RESULTS}", 2) from None
+    try:
+        results = pd.read_csv(io.StringIO(text))
+    except pd.errors.EmptyDataError:
+        raise CompareError(f"{path}: no CSV header, not a sweeper {RESULTS}", 2) from None
+    except (ValueError, RecursionError) as e:  # pandas' parser errors are ValueErrors
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise CompareError(f"{path}: not a readable CSV ({first})", 2) from None
+    missing = [c for c in REQUIRED if c not in results.columns]
+    if missing:
+        raise CompareError(f"{path}: not a sweeper {RESULTS}: {other_table(results)}", 2)
     if results.empty:
         raise CompareError(f"{path}: no rows (a header without jobs)", 2)
     return results
+
+
+def other_table(frame: pd.DataFrame) -> str:
+    """What a CSV without results.csv's `job` and `status` columns looks like it is."""
+    columns = [str(c) for c in frame.columns]
+    if "number" in columns and "state" in columns:
+        return (
+            f"an Optuna {TRIALS} (one row per trial); compare the search's folder or its {RESULTS}"
+        )
+    if "jobs" in columns and any(c.endswith("_mean") for c in columns):
+        return f"a {RESULTS_BY_CONFIG} (one row per configuration), not one row per job"
+    if {"metric", "A", "B"} <= set(columns):
+        return "a comparison table (sweeper compare --out), not one row per job"
+    if FIRST in columns and "epoch" in columns:
+        return f"a {HISTORY} (one row per epoch), not one row per job"
+    if FIRST in columns and "length" in columns:
+        return f"a {BY_LENGTH} (one row per length), not one row per job"
+    shown = ", ".join(columns[:6]) + (", ..." if len(columns) > 6 else "")
+    lacks = " or ".join(c for c in REQUIRED if c not in columns)
+    return f"no {lacks} column (its columns: {shown})"
+
+
+def same_input(a: Path, b: Path) -> str | None:
+    """Why A and B are one sweep (`the same file`, `a sweep folder and its results.csv`), or
+    None: through links, `./`, `..`, hard links."""
+    try:
+        ra, rb = a.resolve(strict=True), b.resolve(strict=True)
+    except (OSError, RuntimeError):  # missing (read_results says so) or a link loop
+        return None
+    if ra == rb or (ra.is_file() and rb.is_file() and os.path.samefile(ra, rb)):
+        return "the same folder" if ra.is_dir() else "the same file"
+    for folder, file in ((ra, rb), (rb, ra)):
+        if folder.is_dir() and file.is_file() and file.name == RESULTS and file.parent == folder:
+            return f"a sweep folder and its {RESULTS}"
+    return None
+
+
+def same_content(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two inputs hold the same jobs with the same values (a copy of one sweep;
+    the job folders' paths, `job_dir`, may differ)."""
+    a, b = (f.drop(columns=["job_dir"], errors="ignore") for f in (a, b))
+    return list(a.columns) == list(b.columns) and a.reset_index(drop=True).equals(
+        b.reset_index(drop=True)
+    )
 
 
 def canonical(frame: pd.DataFrame) -> pd.DataFrame:
@@ -313,11 +430,12 @@ def _metrics(a: pd.DataFrame, b: pd.DataFrame, wanted: list[str] | None) -> tupl
             if missing:
                 raise CompareError(f"{name} has no metric {', '.join(missing)}", 1)
     else:
-        wanted = [m for m in DEFAULT_METRICS if m in a and m in b]
+        defaults = default_metrics(a, b)
+        wanted = [m for m in defaults if m in a and m in b]
         only = [
-            f"{name}: {', '.join(m for m in DEFAULT_METRICS if m in x and m not in y)}"
+            f"{name}: {', '.join(m for m in defaults if m in x and m not in y)}"
             for name, x, y in (("A", a, b), ("B", b, a))
-            if any(m in x and m not in y for m in DEFAULT_METRICS)
+            if any(m in x and m not in y for m in defaults)
         ]
         if only:
             notes.append(f"metrics in one file only, not compared ({'; '.join(only)})")
@@ -364,6 +482,7 @@ def statistics(
     replicate_key: str,
     objective_direction: str | None,
     objective_metric: str | None = None,
+    directions: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """The long table, one row per (pair, metric): each pair is (key values, A rows, B rows).
 
@@ -371,7 +490,9 @@ def statistics(
     (`mark_no_value`), `A pruned` its pruned ones (B alike): n + failed + pruned is
     every job of the configuration. Bounds of bounded metrics are clipped to their
     range (`metric_range`; `objective` by `objective_metric`). p is Holm-adjusted
-    within each metric over all its rows."""
+    within each metric over all its rows. The verdict's better side follows `directions`
+    (metric -> direction, the inputs' headline), else the metric's name
+    (`metric_direction`)."""
     rows = []
     for keys, a_rows, b_rows in pairs:
         a_ok, a_failed, a_pruned = _samples(a_rows, replicate_key)
@@ -408,7 +529,12 @@ def statistics(
     for _, group in table.groupby("metric", sort=False):
         table.loc[group.index, "p (Holm)"] = holm(group["p"].to_numpy())
     table["verdict"] = [
-        verdict(r["B - A"], r["p (Holm)"], metric_direction(r["metric"], objective_direction))
+        verdict(
+            r["B - A"],
+            r["p (Holm)"],
+            (directions or {}).get(r["metric"])
+            or metric_direction(r["metric"], objective_direction),
+        )
         for _, r in table.iterrows()
     ]
     return table
@@ -462,7 +588,9 @@ def compare(
     if not pairs:
         raise CompareError(f"no rows of A and B share values of {', '.join(keys)}", 1)
     objective = _objective_metric(a, b)
-    table = statistics(pairs, numeric, replicate_key, _direction(a, b), objective)
+    table = statistics(
+        pairs, numeric, replicate_key, _direction(a, b), objective, _directions(a, b)
+    )
     notes += metric_notes + no_value_notes({"A": a, "B": b}, numeric)
     return Result(table, keys, warnings, notes, objective)
 
@@ -500,7 +628,9 @@ def compare_by(
     if not pairs:
         raise CompareError(f"no configuration has both {by}={levels[0]} and another level", 1)
     objective = _objective_metric(frame)
-    table = statistics(pairs, numeric, replicate_key, _direction(frame), objective)
+    table = statistics(
+        pairs, numeric, replicate_key, _direction(frame), objective, _directions(frame)
+    )
     compared = [level for level in levels[1:] if level in set(table[by])]
     others = ", ".join(map(str, compared))
     b_side = f"{others} (B)" if len(compared) == 1 else f"{others} (B, each in column {by})"
@@ -615,6 +745,19 @@ def main(argv: list[str] | None = None) -> int:
         frames = {"A": read_results(args.a)}
         if args.b is not None:
             frames["B"] = read_results(args.b)
+            why = same_input(args.a, args.b)
+            if why:
+                raise CompareError(
+                    f"A and B are one sweep ({why}: {args.a}, {args.b}): a sweep compared "
+                    "with itself differs in nothing; give two sweeps, or one with --by KEY",
+                    2,
+                )
+            if same_content(frames["A"], frames["B"]):  # a copy is a legitimate input
+                print(
+                    f"sweeper compare: warning: {args.b} holds the same jobs and values as "
+                    f"{args.a} (a copy?): every B - A is 0",
+                    file=sys.stderr,
+                )
         if args.replicate_key != DEFAULT_REPLICATE_KEY:  # named by the user: it must be swept
             check_replicate_key(frames, args.replicate_key)
         if args.by:

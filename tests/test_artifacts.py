@@ -170,9 +170,11 @@ def test_a_sweep_and_compare_write_every_file_with_the_umasks_mode(tmp_path):
     }
     assert list(pd.read_csv(sweep / "results.csv")["job"]) == ["adder/0", "adder/1"]
     results = sweep / "results.csv"
+    copy = tmp_path / "copy.csv"  # a sweep compared with itself is refused: a copy is compared
+    copy.write_bytes(results.read_bytes())
     out = tmp_path / "cmp.csv"
     done = subprocess.run(
-        [sys.executable, "-m", "sweeper.compare", str(results), str(results), "--out", str(out)],
+        [sys.executable, "-m", "sweeper.compare", str(results), str(copy), "--out", str(out)],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -66,6 +66,7 @@ def test_grid_sweep_becomes_one_table(adder_sweep):
         record = json.loads((adder_sweep / str(job) / "metrics.json").read_text())
         assert row["test_accuracy"] == pytest.approx(record["metrics"]["test_accuracy"])
         assert row["objective"] == pytest.approx(record["objective"])
+        assert row["parameters"] == record["parameters"] > 0  # the model's count, per job
         assert row["job_dir"] == str((adder_sweep / str(job)).resolve())
     by_length = pd.read_csv(adder_sweep / "by_length.csv")
     assert {"job", "model.hidden", "loss", "split", "length", "accuracy", "exact_accuracy"} <= set(
@@ -240,11 +241,19 @@ def test_compare_with_no_matching_rows_exits_1(tmp_path, capsys):
     assert "A has no column nope" in capsys.readouterr().err
 
 
-def test_compare_two_real_sweeps(adder_sweep, tmp_path):
+def test_compare_two_real_sweeps(adder_sweep, tmp_path, capsys):
     collect(adder_sweep)
     results = adder_sweep / "results.csv"
     out = tmp_path / "same.csv"
-    assert compare_module.main([str(results), str(results), "--out", str(out)]) == 0
+    # the same file is refused (tests/test_compare_inputs.py has its other spellings) ...
+    assert compare_module.main([str(results), str(results), "--out", str(out)]) == 2
+    assert not out.exists()
+    # ... a copy of it is compared, with a warning that it is one
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(results.read_bytes())
+    capsys.readouterr()
+    assert compare_module.main([str(results), str(copy), "--out", str(out)]) == 0
+    assert "holds the same jobs and values" in capsys.readouterr().err
     table = pd.read_csv(out)
     assert set(table["metric"]) >= {"objective", "test_accuracy"}
     assert (table["B - A"] == 0).all() and len(table[table["metric"] == "objective"]) == 4
@@ -491,7 +500,7 @@ BAD_TABLES = {
     "by_length no accuracy": (
         "by_length.csv",
         "split,length\ntest,1\n",
-        "by_length.csv: no column accuracy",
+        "by_length.csv: no metric column (such as accuracy)",
     ),
     "by_length text length": (
         "by_length.csv",
@@ -675,14 +684,16 @@ def test_compare_refuses_to_write_over_an_input_or_into_a_folder(adder_sweep, tm
     assert (adder_sweep / "results_by_config.csv").read_bytes() == summary
     args = [str(adder_sweep), "--by", "loss", "--out", str(adder_sweep / "mse_vs_ce.csv")]
     assert compare_module.main(args) == 0  # another name in the sweep folder is fine
+    copy = tmp_path / "b.csv"  # B: not A itself (refused), nor a copy of it (a warning line)
+    pd.read_csv(results).iloc[:-1].to_csv(copy, index=False)
     (tmp_path / "out").mkdir()
-    assert compare_module.main([str(results), str(results), "--out", str(tmp_path / "out")]) == 2
+    assert compare_module.main([str(results), str(copy), "--out", str(tmp_path / "out")]) == 2
     assert (
         capsys.readouterr().err == f"sweeper compare: error: --out {tmp_path / 'out'} is a folder\n"
     )
     (tmp_path / "file").write_text("x")
     out = tmp_path / "file" / "cmp.csv"  # its folder is a file
-    assert compare_module.main([str(results), str(results), "--out", str(out)]) == 2
+    assert compare_module.main([str(results), str(copy), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"sweeper compare: error: cannot write to {tmp_path / 'file'}: ")
     assert err.count("\n") == 1

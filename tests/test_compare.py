@@ -584,3 +584,26 @@ def test_the_mean_curve_stops_where_a_replicate_stopped_early():
     faint = [x for x in ax.lines if x is not line]
     assert len(faint) == 1 and list(faint[0].get_xdata()) == [2, 3, 4, 5]
     assert faint[0].get_color() == line.get_color() and faint[0].get_alpha() < 1
+
+
+def test_a_headline_metric_is_compared_by_default_in_its_own_direction(tmp_path, capsys):
+    """A task's own metric (a regression's test_rmse, lower is better) is compared without
+    --metrics, and the lower side is the better one, as results.csv's `headline` says."""
+
+    def rows(shift: float, rng_seed: int) -> list[dict]:
+        found = grid("model.hidden", {10: shift}, rng_seed=rng_seed)
+        for row in found:
+            row["test_rmse"] = 1.0 - row.pop("test_accuracy")  # B's higher accuracy: lower RMSE
+            row["headline"] = "test_rmse (minimize)"
+        return found
+
+    keys = ["task", "model.hidden", "seed"]
+    a = results_csv(tmp_path / "a.csv", rows(0.0, 0), keys)
+    b = results_csv(tmp_path / "b.csv", rows(0.1, 1), keys)
+    out = tmp_path / "cmp.csv"
+    code, _, err = run_compare(a, b, "--out", out, capsys=capsys)
+    assert code == 0, err
+    table = pd.read_csv(out)
+    rmse = table[table["metric"] == "test_rmse"].set_index("model.hidden")
+    assert rmse.loc[10, "B - A"] < 0 and rmse.loc[10, "verdict"] == "B better"
+    assert set(rmse.loc[[3, 5], "verdict"]) == {"no evidence"}

@@ -201,3 +201,92 @@ def test_report_plots_round_labels_like_the_png_figures(search):  # noqa: F811
     assert "optim.lr=0.00443038" in labels.values()
     page = "".join(report_plots.sweep_plots(sweep, labels))
     assert "optim.lr=0.00443" in page and "optim.lr=0.00443038" not in page
+
+
+# --- lines and bands only where lengths were measured ---
+
+
+def gaps_frame(test_lengths, extrapolation=(30, 40), configs=1, seeds=2) -> tuple:
+    """by_length rows and labels: `configs` configurations x `seeds` replicates."""
+    rows, labels = [], {}
+    for c in range(configs):
+        for s in range(seeds):
+            job = f"{c}-{s}"
+            labels[job] = f"model.hidden={c + 3}"
+            for split, lengths in (("test", test_lengths), ("extrapolation", extrapolation)):
+                for length in lengths:
+                    accuracy = 0.95 + 0.01 * s + 0.001 * length / 40
+                    rows.append(dict(job=job, split=split, length=length, accuracy=accuracy))
+    return pd.DataFrame(rows), labels
+
+
+def measured_runs(lengths) -> list[tuple[float, float]]:
+    """The (first, last) of each run of neighbouring lengths (step 1)."""
+    lengths = sorted(set(lengths))
+    out = [[lengths[0], lengths[0]]]
+    for v in lengths[1:]:
+        if v - out[-1][1] <= 1:
+            out[-1][1] = v
+        else:
+            out.append([v, v])
+    return [tuple(r) for r in out]
+
+
+def assert_only_measured(figure, lengths) -> None:
+    """No line segment and no filled band of `figure` crosses a length that was not measured."""
+    runs = measured_runs(lengths)
+
+    def inside(lo: float, hi: float) -> bool:
+        return any(a - 1e-9 <= lo and hi <= b + 1e-9 for a, b in runs)
+
+    for ax in figure.axes:
+        for line in ax.get_lines():
+            xs = [float(v) for v in line.get_xdata()]
+            for x0, x1 in zip(xs, xs[1:]):
+                if x0 == x0 and x1 == x1 and line.get_linestyle() not in ("None", "none", ""):
+                    assert inside(min(x0, x1), max(x0, x1)), (x0, x1)
+        for collection in ax.collections:
+            for path in collection.get_paths():
+                xs = path.vertices[:, 0]
+                assert inside(float(xs.min()), float(xs.max())), (xs.min(), xs.max())
+
+
+@pytest.mark.parametrize("configs", [1, 3])  # one panel; small multiples with grey others
+def test_no_line_or_band_crosses_an_unmeasured_length(tmp_path, drawn, configs):
+    test_lengths = [1, 2, 3, 7, 8, 9, 10]  # 4..6 never measured
+    frame, labels = gaps_frame(test_lengths, configs=configs)
+    plots.plot_accuracy_vs_length(frame, labels, tmp_path / "a.png", "accuracy", "t")
+    assert_only_measured(drawn[-1], [*test_lengths, 30, 40])
+
+
+def test_a_lone_measured_length_gets_its_interval_as_a_bar(tmp_path, drawn):
+    frame, labels = gaps_frame(list(range(1, 21)))
+    plots.plot_accuracy_vs_length(frame, labels, tmp_path / "a.png", "accuracy", "t")
+    ax = drawn[-1].axes[0]
+    bars = [c for c in ax.collections if c.__class__.__name__ == "LineCollection"]
+    xs = sorted({float(v) for bar in bars for p in bar.get_paths() for v in p.vertices[:, 0]})
+    assert xs == [30.0, 40.0]  # the extrapolation lengths' 95 % intervals, nothing between
+    filled = [c for c in ax.collections if c.__class__.__name__ != "LineCollection"]
+    spans = [
+        (p.vertices[:, 0].min(), p.vertices[:, 0].max()) for c in filled for p in c.get_paths()
+    ]
+    assert spans and all(hi <= 20 for _, hi in spans)  # the band stops at length 20
+
+
+def test_an_extrapolation_length_next_to_training_is_still_joined(tmp_path, drawn):
+    frame, labels = gaps_frame(list(range(1, 11)), extrapolation=(11, 12, 20))
+    plots.plot_accuracy_vs_length(frame, labels, tmp_path / "a.png", "accuracy", "t")
+    dotted = [ln for ln in drawn[-1].axes[0].get_lines() if ln.get_linestyle() == ":"]
+    xs = [float(v) for v in dotted[0].get_xdata()]
+    assert xs[:3] == [10.0, 11.0, 12.0] and xs[-1] == 20.0 and xs[3] != xs[3]  # NaN: the gap
+    assert_only_measured(drawn[-1], [*range(1, 13), 20])
+
+
+def test_measured_step_and_runs():
+    assert plots.measured_step([1, 2, 3, 30, 40]) == 1
+    assert plots.measured_step([5, 10, 20]) == 5
+    assert plots.measured_step([7]) is None
+    assert plots.runs([1, 2, 3, 30, 40], 1) == [[0, 1, 2], [3], [4]]
+    assert plots.runs([1, 2, 30], None) == [[0, 1, 2]]
+    xs, ys = plots.gapped([1, 2, 30], [0.1, 0.2, 0.3], 1)
+    assert xs[:2] == [1, 2] and xs[3] == 30 and xs[2] != xs[2]

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 from PIL import Image
+from tree_snapshot import tree
 
 from sweeper.collect import collect, main, pivot_objective
 from sweeper.reports.report import REPORT, report_html
@@ -256,11 +257,19 @@ def test_text_from_job_folders_is_escaped(tmp_path, where):
     assert shown in page  # shown as text
 
 
-def test_empty_sweep_still_gets_a_report(tmp_path, capsys):
+def test_a_sweep_without_finished_jobs_is_refused_and_nothing_written(tmp_path, capsys):
     sweep = tmp_path / "sweep"
     killed_job(sweep / "0", ["loss=mse"])
-    assert main([str(sweep)]) == 1  # "no finished job folders", as before
-    page = (sweep / REPORT).read_text(encoding="utf-8")
+    before = tree(sweep)
+    assert main([str(sweep)]) == 1
+    assert tree(sweep) == before  # no summary.md, no report.html: left as it was
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1
+    assert "no finished job folders to collect (1 skipped, see above); nothing written" in (
+        captured.err
+    )
+    assert "skipped 0: no metrics.json" in captured.out
+    page = report_html(load_sweep(sweep), None)  # the page says so, should one be made
     assert "No finished jobs" in page and "Skipped folders (1)" in page
     assert "<script type" not in page  # no figure: plotly.js left out (a 25 KB page)
     assert len(page) < 100_000
@@ -322,10 +331,11 @@ def test_no_template_placeholder_is_left_in_a_written_report(grid, search, tmp_p
 
     empty = tmp_path / "empty"
     killed_job(empty / "0", ["loss=mse"])
-    assert main([str(empty)]) == 1
+    assert main([str(empty)]) == 1  # refused, nothing written: its page is made in memory
     collect(grid)
     collect(search)
-    pages = [(folder / REPORT).read_text(encoding="utf-8") for folder in (empty, grid, search)]
+    pages = [report_html(load_sweep(empty), None)]
+    pages += [(folder / REPORT).read_text(encoding="utf-8") for folder in (grid, search)]
     objective = SimpleNamespace(metrics=("test_accuracy",), directions=("maximize",))
     pages.append(study_report_html("adder-lr", search, objective))
     assert "${" not in pages[0]  # no figure, no plotly.js: the whole page, our scripts too

@@ -84,7 +84,8 @@ def test_compare_says_which_test_ran_for_constant_sides(tmp_path, capsys):
     assert code == 0 and "paired permutation (exact)" in text
     table = pd.read_csv(out)
     assert (table["p"] == 2 / 2**5).all() and (table["p (Holm)"] > 0).all()
-    code, text, _ = run_compare(a, a, "--metrics", "test_accuracy", "--out", out, capsys=capsys)
+    same = results_csv(tmp_path / "copy.csv", a_rows, keys)  # a copy: compared, with a warning
+    code, text, _ = run_compare(a, same, "--metrics", "test_accuracy", "--out", out, capsys=capsys)
     table = pd.read_csv(out)
     assert (table["p"] == 1).all() and (table["verdict"] == "no evidence").all()
 

@@ -14,7 +14,8 @@ configurations legible:
 - losses of different kinds (mse, ce) get their own axes, never one shared one;
 - the legend sits beside the axes, in more columns past 18 lines;
 - accuracy by length: one panel per configuration (the others in grey behind), so
-  lines that all sit at 1.0 cannot hide each other.
+  lines that all sit at 1.0 cannot hide each other; lines and bands only between
+  neighbouring measured lengths, never across one that was not measured.
 """
 
 from __future__ import annotations
@@ -41,17 +42,24 @@ from sweeper.reports.plot_style import (
 )
 from sweeper.reports.stats import metric_range, summarize
 
-CURVE_PANELS = (
-    ("train_loss", "training loss"),
-    ("val_loss", "validation loss"),
-    ("val_accuracy", "validation accuracy"),
-)
+LOSS_PANELS = (("train_loss", "training loss"), ("val_loss", "validation loss"))
+
+
+def curve_panels(columns: Any) -> tuple[tuple[str, str], ...]:
+    """(history column, title) of the three curve panels: the two losses, then the
+    validation score, the first `val_` metric after the loss (history.csv lists the
+    target kind's score first: `val_accuracy`, a regression's `val_rmse`)."""
+    scores = [c for c in columns if str(c).startswith("val_") and c != "val_loss"]
+    score = scores[0] if scores else "val_accuracy"
+    return (*LOSS_PANELS, (score, "validation " + score.removeprefix("val_").replace("_", " ")))
+
+
 SHADE = "0.88"  # the training lengths' background
 OTHERS = "0.78"  # the other configurations behind a small multiple
 
 
 def plot_run_curves(history: pd.DataFrame, path: str | Path, title: str) -> Path:
-    """The assignment's three panels for one run: train loss, val loss, val accuracy per epoch.
+    """The assignment's three panels for one run: train loss, val loss, val score per epoch.
 
     Drawn once per job. Like every figure here it has fixed margins, not tight_layout,
     which would measure every label first: 0.14 s instead of 0.26 s a figure, which a
@@ -59,7 +67,7 @@ def plot_run_curves(history: pd.DataFrame, path: str | Path, title: str) -> Path
     with figure_style():
         figure = Figure(figsize=(13, 3.8))
         axes = figure.subplots(1, 3)
-        for ax, (column, label) in zip(axes, CURVE_PANELS):
+        for ax, (column, label) in zip(axes, curve_panels(history.columns)):
             ax.plot(history["epoch"], history[column], marker="o", markersize=3)
             _epoch_axis(ax, column, history[column])
             ax.set_title(label)
@@ -105,19 +113,71 @@ def _colours(configurations: list[Any], labels: dict[str, str]) -> dict[str, dic
     } or palette(name for name, _, _ in configurations)
 
 
+def measured_step(values: Any) -> float | None:
+    """The spacing of the x values a figure measured (the smallest gap between two of
+    them: 1 for lengths 1..20); None with fewer than two. Two measured x values further
+    apart than this have an unmeasured x between them, where nothing is drawn (`gapped`)."""
+    xs = sorted({float(v) for v in pd.to_numeric(pd.Series(list(values)), errors="coerce")})
+    xs = [v for v in xs if math.isfinite(v)]
+    gaps = [b - a for a, b in zip(xs, xs[1:]) if b > a]
+    return min(gaps) if gaps else None
+
+
+def runs(xs: list[float], step: float | None) -> list[list[int]]:
+    """The positions of `xs` (sorted) split into runs of neighbours: a new run starts
+    where two consecutive x values are more than `step` apart (an x between them was not
+    measured). One run when `step` is None."""
+    if not xs:
+        return []
+    out = [[0]]
+    for i in range(1, len(xs)):
+        if step is not None and xs[i] - xs[i - 1] > step * (1 + 1e-9):
+            out.append([])
+        out[-1].append(i)
+    return out
+
+
+def gapped(xs: list[float], ys: list[float], step: float | None) -> tuple[list, list]:
+    """`xs`, `ys` with a NaN between two runs (`runs`): a line drawn through them stops at
+    an unmeasured x instead of crossing it; the markers stay at the measured ones."""
+    out_x: list[float] = []
+    out_y: list[float] = []
+    for run in runs(list(xs), step):
+        if out_x:
+            out_x.append(math.nan)
+            out_y.append(math.nan)
+        out_x += [xs[i] for i in run]
+        out_y += [ys[i] for i in run]
+    return out_x, out_y
+
+
+def _band(ax: Axes, piece: list[tuple[float, float, float]], color: Any) -> None:
+    """The interval over one run of neighbouring x values, (x, low, high) each: filled,
+    or a vertical bar at an x that stands alone (a fill over one x would not show)."""
+    bx, low, high = (list(t) for t in zip(*piece))
+    if len(piece) == 1:
+        ax.vlines(bx, low, high, color=color, alpha=0.35, linewidth=4)
+    else:
+        ax.fill_between(bx, low, high, color=color, alpha=0.18, linewidth=0)
+
+
 def _mean_with_band(
     ax: Axes,
     rows: pd.DataFrame,
     x: str,
     y: str,
     band: bool = True,
+    step: float | None = None,
     **style: Any,
 ) -> Any:
     """One configuration: its mean over replicates at each x, bold, with the 95 % Student-t
     band where at least two replicates reached that x (clipped to the metric's range:
     [0, 1] for an accuracy, >= 0 for a loss), up to the last x every replicate reached;
     past it (runs stopped early) the replicates that ran on are drawn faint, one line
-    each. Returns the mean's line."""
+    each. With `step` (`measured_step`), lines and bands stop where two x values are
+    further apart (an x never measured lies between them: a gap stays a gap) and where
+    an x has fewer than two replicates (no band); a band point alone is a vertical bar.
+    Returns the mean's line."""
     points = [(v, summarize(group[y])) for v, group in rows.groupby(x, sort=True)]
     jobs = rows["job"].nunique() if "job" in rows else 1
     # Runs stopped early (patience, stop_accuracy) leave later epochs to the others: a mean
@@ -129,21 +189,33 @@ def _mean_with_band(
         points = [(v, s) for v, s in points if v <= last]
     xs = [v for v, s in points if s.n]
     means = [s.mean for _, s in points if s.n]
-    (line,) = ax.plot(xs, means, **style)
+    (line,) = ax.plot(*gapped(xs, means, step), **style)
     if last is not None:
         for _, job in rows[rows[x] >= last].groupby("job", sort=False):
             if (job[x] > last).any():
-                ax.plot(job[x], job[y], color=line.get_color(), alpha=0.35, linewidth=0.8)
+                job = job.sort_values(x)
+                jx, jy = gapped(list(job[x]), list(job[y]), step)
+                ax.plot(jx, jy, color=line.get_color(), alpha=0.35, linewidth=0.8)
     # An accuracy cannot leave [0, 1], nor a loss go below 0; a t interval on a few seeds
     # can: clipped to the metric's range (stats.metric_range) unless a value lies outside.
     bounds = metric_range(y)
     if bounds is not None and not rows[y].dropna().between(*bounds).all():
         bounds = None
     bottom, top = bounds if bounds is not None else (float("-inf"), float("inf"))
-    spread = [(v, max(s.low, bottom), min(s.high, top)) for v, s in points if s.n >= 2]
-    if band and spread:
-        bx, low, high = zip(*spread)
-        ax.fill_between(bx, low, high, color=line.get_color(), alpha=0.18, linewidth=0)
+    if band:
+        # a band's run also ends at an x with fewer than two replicates (no interval there)
+        spread = [(v, s) for v, s in points if s.n]
+        for run in runs([v for v, _ in spread], step):
+            part = [spread[i] for i in run]
+            pieces: list[list[tuple[float, float, float]]] = [[]]
+            for v, s in part:
+                if s.n >= 2:
+                    pieces[-1].append((v, max(s.low, bottom), min(s.high, top)))
+                elif pieces[-1]:
+                    pieces.append([])
+            for piece in pieces:
+                if piece:
+                    _band(ax, piece, line.get_color())
     return line
 
 
@@ -207,19 +279,19 @@ def plot_sweep_curves(
         for row, kind in enumerate(kinds):
             suffix = f" ({kind})" if kind else ""
             panels = [figure.add_subplot(grid[row, 0]), figure.add_subplot(grid[row, 1])]
-            for ax, (column, title) in zip(panels, CURVE_PANELS[:2]):
+            for ax, (column, title) in zip(panels, LOSS_PANELS):
                 for name, rows, _ in configurations:
                     if kind_of[name] == kind:
                         _mean_with_band(ax, rows, "epoch", column, markersize=3, **colours[name])
                 _epoch_axis(ax, column, history[column])
                 ax.set_title(title + suffix)
-        column = CURVE_PANELS[2][0]
+        column, score_title = curve_panels(history.columns)[2]
         for name, rows, _ in configurations:
             handles.append(
                 _mean_with_band(accuracy, rows, "epoch", column, markersize=3, **colours[name])
             )
         _epoch_axis(accuracy, column, _drawn(accuracy))  # the bands too, not just the means
-        accuracy.set_title(CURVE_PANELS[2][1])
+        accuracy.set_title(score_title)
         _legend_beside(figure, handles, [name for name, _, _ in configurations], 13.5)
         width = figure.get_size_inches()[0]
         figure.subplots_adjust(
@@ -235,8 +307,11 @@ def plot_accuracy_vs_length(
 
     `labels` maps each job to its configuration's label; a configuration with
     replicates is drawn as their mean with a 95 % CI band, labelled `(n=5)`.
-    Lengths beyond training (the `extrapolation` split) are drawn as squares
-    joined by a dotted line, so they read as tested but never trained on. One
+    Lengths beyond training (the `extrapolation` split) are drawn as squares, joined
+    by a dotted line only to a neighbouring measured length, so they read as tested
+    but never trained on. Lines and bands are drawn only between neighbouring measured
+    lengths (`measured_step`: lengths 1..20 and 30, 40 leave 21..29 and 31..39 empty),
+    never across a length that was not measured. One
     configuration gets one panel; several get a small panel each (its line in
     colour, the others in grey behind), since most of them sit exactly at 1.0,
     where lines in one panel would hide each other.
@@ -245,12 +320,15 @@ def plot_accuracy_vs_length(
     colours = _colours(configurations, labels)
     trained = by_length[by_length["split"] == "test"]["length"]
     span = (trained.min() - 0.5, trained.max() + 0.5)
+    step = measured_step(by_length["length"])
     with figure_style():
         if len(configurations) <= 1:
             figure = Figure(figsize=(9, 5))
             ax = figure.subplots()
             ax.axvspan(*span, color=SHADE, zorder=0, linewidth=0)
-            handles = [_length_line(ax, rows, colours[name]) for name, rows, _ in configurations]
+            handles = [
+                _length_line(ax, rows, colours[name], step=step) for name, rows, _ in configurations
+            ]
             _length_axis(ax, accuracy_limits(_drawn(ax)))  # the bands too, not just the means
             ax.set_ylabel(ylabel)
             ax.set_xlabel("sequence length")
@@ -268,22 +346,35 @@ def plot_accuracy_vs_length(
                 f"{title}\nshaded: training lengths; squares: lengths never trained on; "
                 "grey: the other configurations"
             )
-            figure = _small_multiples(configurations, colours, span, text)
+            figure = _small_multiples(configurations, colours, span, text, step)
             figure.supxlabel("sequence length")
             figure.supylabel(ylabel)
         return save_figure(path, figure)
 
 
-def _length_line(ax: Axes, rows: pd.DataFrame, colour: dict[str, Any], markersize: int = 4) -> Any:
+def _length_line(
+    ax: Axes,
+    rows: pd.DataFrame,
+    colour: dict[str, Any],
+    markersize: int = 4,
+    step: float | None = None,
+) -> Any:
     """One configuration's test accuracy by length (solid, markers), and its extrapolation
-    lengths (squares joined to the last trained length by a dotted line)."""
+    lengths (squares, dotted between neighbouring lengths: from the last trained length
+    only when it is the next one measured). `step`: see `measured_step`."""
     test = rows[rows["split"] == "test"]
-    line = _mean_with_band(ax, test, "length", "accuracy", markersize=markersize, **colour)
+    line = _mean_with_band(
+        ax, test, "length", "accuracy", step=step, markersize=markersize, **colour
+    )
     beyond = rows[rows["split"] == "extrapolation"]
-    if not beyond.empty:  # dotted from the last trained length, squares where tested
-        joined = pd.concat([test[test["length"] == test["length"].max()], beyond])
+    if not beyond.empty:  # dotted between neighbours, squares where tested
+        last = test[test["length"] == test["length"].max()]
+        adjacent = not last.empty and (
+            step is None or beyond["length"].min() - last["length"].max() <= step
+        )
+        joined = pd.concat([last, beyond]) if adjacent else beyond
         color = colour["color"]
-        _mean_with_band(ax, joined, "length", "accuracy", linestyle=":", color=color)
+        _mean_with_band(ax, joined, "length", "accuracy", step=step, linestyle=":", color=color)
         _mean_with_band(
             ax,
             beyond,
@@ -308,6 +399,7 @@ def _small_multiples(
     colours: dict[str, dict[str, Any]],
     span: tuple[float, float],
     title: str,
+    step: float | None = None,
 ) -> Figure:
     """One small panel per configuration: its line in colour over the others in grey; one
     accuracy range for all, spanning every panel's lines and bands; under `title` wrapped
@@ -331,8 +423,9 @@ def _small_multiples(
         ax.axvspan(*span, color=SHADE, zorder=0, linewidth=0)
         for other, means in grey.items():
             if other != name:
-                ax.plot(means.index, means.to_numpy(), color=OTHERS, linewidth=0.8)
-        _length_line(ax, rows, colours[name], markersize=3)
+                gx, gy = gapped(list(means.index), list(means.to_numpy()), step)
+                ax.plot(gx, gy, color=OTHERS, linewidth=0.8)
+        _length_line(ax, rows, colours[name], markersize=3, step=step)
         ax.set_title(textwrap.fill(name, 34), fontsize=8)
         ax.tick_params(labelsize=7)
     limits = accuracy_limits(_drawn(*axes.flat[:count]))

@@ -39,10 +39,12 @@ from urllib.parse import quote
 import pandas as pd
 
 from sweeper.core.artifacts import write_text
+from sweeper.core.metrics import split_description, sweep_headline
 from sweeper.core.record import BadFile, read_bytes, run_status
 from sweeper.records.files import REPORT
 from sweeper.records.search import read_best, read_trials
 from sweeper.reports import report_plots  # plotly: imported only when a report is written
+from sweeper.reports.best import Best, best_job, listed
 from sweeper.reports.pareto import Front, collected_front
 from sweeper.reports.report_assets import CSS, ERROR_HOOK, TABLES
 from sweeper.reports.report_tables import config_label, esc, fmt, html_table, pivot_html
@@ -64,24 +66,29 @@ PROBLEMS = "Failed jobs, skipped folders, unusable files, logger failures"  # it
 
 
 def best_row(results: pd.DataFrame) -> pd.Series | None:
-    """The ok job with the best objective (its direction from metrics.json); None if none is
-    ok, and None for a multi-objective sweep, which has a Pareto front instead (`best_jobs`)."""
-    if collected_front(results) is not None:
+    """The ok job with the best objective (its direction from metrics.json; the first of
+    those that tie); None if none is ok, and None for a multi-objective sweep, which has a
+    Pareto front instead (`best_jobs`)."""
+    best = best_of(results)
+    return None if best is None else best.row
+
+
+def best_of(results: pd.DataFrame) -> Best | None:
+    """The best job with its ties, values shown as the page shows them (`fmt`); None as
+    for `best_row`."""
+    if results.empty or collected_front(results) is not None:
         return None
-    ok = results[(results["status"] == "ok") & results["objective"].notna()]
-    if ok.empty:
-        return None
-    minimize = (ok["objective_direction"] == "minimize").all()
-    return ok.loc[ok["objective"].idxmin() if minimize else ok["objective"].idxmax()]
+    return best_job(results, fmt)
 
 
 def best_jobs(results: pd.DataFrame) -> set[str]:
-    """The jobs the page marks best: the best job, or every Pareto-optimal one."""
+    """The jobs the page marks best: the best job and those that tie with it exactly, or
+    every Pareto-optimal one."""
     front = collected_front(results)
     if front is not None:
         return {str(j) for j in front.best[FIRST]}
-    best = best_row(results)
-    return set() if best is None else {str(best[FIRST])}
+    best = best_of(results)
+    return set() if best is None else set(best.tied)
 
 
 def job_links(results: pd.DataFrame) -> dict[str, str]:
@@ -289,17 +296,28 @@ def sweep_header(sweep: Sweep, front: Front | None) -> str:
             + (f"; swept: {swept}" if swept else "")
             + ".</p>"
         )
-        best = best_row(results)
+        best = best_of(results)
         if best is not None:
-            lines.append(
-                f'<p class="best">Best: job <code>{esc(best[FIRST])}</code> '
-                f"({esc(config_label(best, sweep.swept))}): "
-                f"<b>{esc(fmt(best['objective']))}</b></p>"
-            )
+            lines.append(best_html(best, sweep.swept))
         if front is not None:
             lines.append(front_summary(front))
     heading = f"Sweep {esc(_name(sweep.folder))}"
     return fill("header.html", heading=heading, folder=esc(sweep.folder), lines="\n".join(lines))
+
+
+def best_html(best: Best, swept: list[str]) -> str:
+    """`Best: job 2 (model.hidden=5): 0.9990`, or when jobs tie exactly `Best: 6 jobs tie at
+    1.0000 (jobs 0, ..., 5); job 0 is the first (...)`; then the jobs that only show the
+    same value (sweeper.reports.best). The tied jobs are all marked in the results table."""
+    row, label = best.row, esc(config_label(best.row, swept))
+    tie = best.tie()
+    if tie:
+        head = f"{esc(tie)} ({label})"
+    else:
+        head = f"job <code>{esc(row[FIRST])}</code> ({label}): <b>{esc(best.value)}</b>"
+    near = best.near()
+    near = f" {esc(near[0].upper() + near[1:])}." if near else ""
+    return f'<p class="best">Best: {head}{near}</p>'
 
 
 def _objective(results: pd.DataFrame, front: Front | None) -> str:
@@ -386,7 +404,8 @@ def pareto_html(sweep: Sweep, front: Front, plot: str, search: bool) -> str:
     if front.why:
         return f'<p class="empty">{esc(front.why)}: no Pareto front.</p>'
     shown = [FIRST, *sweep.swept, *front.metrics]
-    extra = [c for c in ("test_accuracy",) if c in front.best and c not in shown]
+    held_out = [m for m in sweep_headline(sweep.results) if split_description(m) == "test split"]
+    extra = [c for c in held_out if c in front.best and c not in shown]  # the test figures
     table = front.best[[*shown, *extra]]
     body = (
         f'<p class="meta">Objectives: {esc(front.spec)}. Sorted by {esc(front.metrics[0])}; '
@@ -523,7 +542,8 @@ def search_html(trials: pd.DataFrame | None, best: dict | None, folder: Path) ->
             body += (
                 f'<p class="best">Best trial {esc(chosen.get("number"))}: '
                 f"<b>{esc(fmt(chosen.get('value')))}</b> with <code>{esc(shown)}</code> "
-                f"(job <code>{esc(_relative(chosen.get('job_dir'), folder))}</code>)</p>"
+                f"(job <code>{esc(_relative(chosen.get('job_dir'), folder))}</code>)"
+                f"{esc(trial_ties(trials, chosen))}</p>"
             )
         else:
             message = "No Pareto-optimal trial yet." if multi else "No trial succeeded yet."
@@ -544,6 +564,24 @@ def search_html(trials: pd.DataFrame | None, best: dict | None, folder: Path) ->
         body += f"<h3>Trials ({len(view)}: {counts})</h3>"
         body += html_table(view, "trials", keys=params, row_class=classes)
     return body
+
+
+def trial_ties(trials: pd.DataFrame | None, chosen: dict) -> str:
+    """`; 12 other complete trials tie with it at 1.0000 (trials 1, 4, ...)` when
+    trials.csv has other complete trials with exactly the best value; '' otherwise."""
+    value = chosen.get("value")
+    if trials is None or "value" not in trials or "state" not in trials:
+        return ""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return ""
+    values = pd.to_numeric(trials["value"], errors="coerce")
+    same = (trials["state"].astype(str) == "COMPLETE") & (values == float(value))
+    others = [str(n) for n in trials.loc[same, "number"] if str(n) != str(chosen.get("number"))]
+    if not others:
+        return ""
+    what = listed(others, "trials")
+    count = f"{len(others)} other complete trial" + ("s tie" if len(others) > 1 else " ties")
+    return f"; {count} with it at {fmt(float(value))} ({what})"
 
 
 def _listed(value: Any) -> Any:

@@ -33,6 +33,7 @@ import pandas as pd
 import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from sweeper.core.metrics import HEADLINE, format_headline
 from sweeper.core.record import BadFile, read_bytes, read_metrics
 from sweeper.records.sweep_folder import (
     HYDRA_DIR,
@@ -203,11 +204,16 @@ def _row(name: str, job: Path, overrides: dict[str, str], record: dict[str, Any]
     for key, value in (record.get("metrics") or {}).items():
         # an override key keeps its own column; null (no value) is NaN, as in results.csv
         row.setdefault(key, math.nan if value is None else value)
+    if record.get("parameters") is not None:  # the model's parameter count (RunRecord)
+        row.setdefault("parameters", record["parameters"])
     objectives = record.get("objectives")
     if objectives:  # a multi-objective run: `val_accuracy (maximize), parameters (minimize)`
         row["objectives"] = ", ".join(f"{o['metric']} ({o['direction']})" for o in objectives)
-        for entry in objectives:  # `parameters` is no task metric: it gets its column here
+        for entry in objectives:  # an objective that is no task metric gets its column here
             row.setdefault(entry["metric"], entry["value"])
+    headline = record.get("headline")
+    if headline:  # the metrics the run is described by: `val_accuracy (maximize), ...`
+        row[HEADLINE] = format_headline(headline)
     for key, value in (record.get("settings") or {}).items():
         row.setdefault(key, value)
     row["reason"] = record.get("reason")
