@@ -258,11 +258,8 @@ def best_job_line(sweep: Sweep) -> str:
         return ""
     row = best.row
     tie = best.tie()
-    head = (
-        f"{tie} ({label(row, sweep.swept)})"
-        if tie
-        else f"job {row['job']} ({label(row, sweep.swept)})"
-    )
+    named = f" ({label(row, sweep.swept)})" if sweep.swept else ""  # not `job 0 (job 0)`
+    head = f"{tie}{named}" if tie else f"job {row['job']}{named}"
     near = best.near()
     line = f"Best: {head}: {best_line(row, beside_best(sweep.results))}"
     return line + (f". {near[0].upper()}{near[1:]}" if near else "")

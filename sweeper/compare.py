@@ -49,6 +49,7 @@ copy) are compared, with a warning that every difference is 0.
 from __future__ import annotations
 
 import argparse
+import difflib
 import io
 import math
 import os
@@ -612,7 +613,11 @@ def compare_by(
         raise CompareError(f"--by {by} is the replicate key; compare configurations", 1)
     if by not in key_columns(frame) or frame[by].nunique() < 2:
         swept = ", ".join(_swept(frame, keys_all)) or "nothing"
-        raise CompareError(f"--by {by}: not a key with two or more values (swept: {swept})", 1)
+        near = difflib.get_close_matches(by, _swept(frame, keys_all), n=1)
+        hint = f"; did you mean {near[0]}?" if near and near[0] != by else ""
+        raise CompareError(
+            f"--by {by}: not a key with two or more values (swept: {swept}){hint}", 1
+        )
     keys = [k for k in _swept(frame, keys_all) if k != by]
     numeric, _ = _metrics(frame, frame, metrics)
     frame = mark_no_value(frame, numeric)

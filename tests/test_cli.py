@@ -96,8 +96,7 @@ def test_cfg_job_shows_the_composed_config(tmp_path):
         ),
         (
             ["task.min_length=abc"],
-            "sweeper: error: task.min_length: Value 'abc' of type 'str' could not be converted "
-            "to Integer",
+            "sweeper: error: task.min_length must be an integer, got 'abc'",
         ),
     ],
 )

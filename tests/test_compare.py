@@ -283,6 +283,8 @@ def test_by_compares_levels_within_one_sweep_with_holm_over_all_rows(tmp_path, c
     assert code == 1 and "replicate key" in err
     code, _, err = run_compare(path, "--by", "nope", capsys=capsys)
     assert code == 1 and "--by nope: not a key with two or more values" in err
+    code, _, err = run_compare(path, "--by", "losss", capsys=capsys)
+    assert code == 1 and err.rstrip().endswith("; did you mean loss?")
     with pytest.raises(SystemExit):
         compare_module.main([str(path)])  # neither B nor --by
 

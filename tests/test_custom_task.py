@@ -74,7 +74,10 @@ def test_the_custom_model_trains_in_process(example):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("task.p_one=abc", "task.p_one: Value 'abc' of type 'str' could not be converted to Float"),
+        ("task.p_one=abc", "task.p_one must be a number, got 'abc'"),
+        ("task.fresh_data=maybe", "task.fresh_data must be true or false, got 'maybe'"),
+        ("task.train_size=2.5", "task.train_size must be an integer, got 2.5"),
+        ("task.extrapolation_lengths=abc", "task.extrapolation_lengths must be a list, got 'abc'"),
         ("task.p_one=1.5", "task.p_one must be in (0, 1), got 1.5"),
         ("task.min_length=0", "task.min_length must be a positive integer, got 0"),
         ("task.extrapolation_lengths=[x]", "task.extrapolation_lengths[0]: Value 'x'"),

@@ -460,7 +460,10 @@ class SearchSweeper(Sweeper):
         self.jobs.collect(self.sweep_dir)
         parts = [f"trial(s) {', '.join(told)} told"] if told else []
         if left:
-            parts.append(f"trial(s) {', '.join(left)} left RUNNING (the next run marks them FAIL)")
+            parts.append(
+                f"trial(s) {', '.join(left)} left RUNNING (the next run tells them from their "
+                "finished jobs' metrics.json, or marks them FAIL)"
+            )
         what = ", ".join(parts) or "no trial was running"
         print(
             f"sweeper: error: {error}; the search stopped: {what}, {len(self.finished_now)} "
@@ -740,7 +743,8 @@ class SearchSweeper(Sweeper):
             stale = fail_stale_trials(study, self.grace_period)
             if stale:
                 log.warning(
-                    "marked %d stale RUNNING trial(s) of study %s as FAIL: %s",
+                    "ended %d stale RUNNING trial(s) of study %s (FAIL, or told from a "
+                    "finished job): %s",
                     len(stale),
                     study.study_name,
                     ", ".join(stale),

@@ -10,10 +10,11 @@ types and checks the node; both raise a one-line ConfigError.
 from __future__ import annotations
 
 import inspect
+import typing
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from sweeper.core.config import ConfigError, import_target
 from sweeper.core.targets import KINDS, TargetKind
@@ -60,6 +61,12 @@ def task_config(cls: type[Task], node: DictConfig) -> DictConfig:
             f"task.{error.full_key} is not a setting of {cls.__module__}.{cls.__name__} "
             f"(its Config has {', '.join(_fields(cls))})"
         ) from None
+    except ValidationError as error:  # a value of the wrong type: said as the other keys say it
+        key = str(error.full_key)
+        need = _wanted_type(cls, key.split(".")[0])
+        if need is None or not isinstance(values, dict):
+            raise ConfigError(f"task.{key}: {_first_line(error)}") from None
+        raise ConfigError(f"task.{key} must be {need}, got {values.get(key)!r}") from None
     except OmegaConfBaseException as error:
         raise ConfigError(f"task.{error.full_key}: {_first_line(error)}") from None
     missing = sorted(OmegaConf.missing_keys(typed))
@@ -67,6 +74,26 @@ def task_config(cls: type[Task], node: DictConfig) -> DictConfig:
         raise ConfigError(f"task.{missing[0]} is missing (no value in the task's YAML)")
     cls.check(typed)
     return typed
+
+
+_TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+
+
+def _wanted_type(cls: type[Task], key: str) -> str | None:
+    """`an integer`, `a number`, ... for a `Config` field of a plain type (`int | None`:
+    `an integer or null`); None for another annotation or an unknown key."""
+    try:
+        hints = typing.get_type_hints(cls.Config)
+    except Exception:  # an annotation that cannot be evaluated: say it as OmegaConf does
+        return None
+    hint = hints.get(key)
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    optional = len(args) == 1 and type(None) in typing.get_args(hint)
+    base = args[0] if optional else hint
+    word = "a list" if typing.get_origin(base) is list else _TYPE_WORDS.get(base)  # type: ignore[arg-type]
+    if word is None:
+        return None
+    return f"{word} or null" if optional else word
 
 
 def _fields(cls: type[Task]) -> list[str]:
