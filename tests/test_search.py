@@ -751,13 +751,13 @@ def running_study(tmp_path: Path) -> optuna.Study:
 def test_stale_trials_are_failed_and_live_ones_left_alone(tmp_path):
     import time
 
+    from sweeper.core.private_apis import trial_id
     from sweeper.sweeps.stale_trials import (
         HEARTBEAT,
         WORKER,
         Heartbeat,
         fail_stale_trials,
         this_worker,
-        trial_id,
     )
 
     study = running_study(tmp_path)

@@ -99,7 +99,12 @@ def trial_handle(study: Any, number: int) -> Any:
     """A writable `optuna.trial.Trial` on trial `number` of `study`, asked by another process."""
     import optuna
 
-    storage = study._storage
-    study_id = storage.get_study_id_from_name(study.study_name)
-    trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, number)
-    return optuna.trial.Trial(study, trial_id)
+    storage = study_storage(study)
+    return optuna.trial.Trial(study, trial_id(storage, study.study_name, number))
+
+
+def trial_id(storage: Any, study_name: str, number: int) -> int:
+    """The storage's id of trial `number` of study `study_name` (public storage lookups; the
+    id is what `optuna.trial.Trial` and the storage's trial setters take)."""
+    study_id = storage.get_study_id_from_name(study_name)
+    return storage.get_trial_id_from_study_id_trial_number(study_id, number)

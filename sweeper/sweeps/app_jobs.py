@@ -36,9 +36,9 @@ from typing import Any
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sweeper.core.objectives import Objective
+from sweeper.core.private_apis import trial_id
 from sweeper.reports.study_report import write_study_report
 from sweeper.sweeps.search_space import SearchError, SearchSpace
-from sweeper.sweeps.stale_trials import trial_id
 from sweeper.trials.plugins import instantiate_checked
 from sweeper.trials.reporting import job_env, job_storage, quoted, rdb_storage
 

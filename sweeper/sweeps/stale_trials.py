@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sweeper.core.private_apis import study_storage
+from sweeper.core.private_apis import study_storage, trial_id
 from sweeper.core.record import run_status
 from sweeper.records.sweep_folder import existing_jobs
 
@@ -80,12 +80,6 @@ def _dead_here(worker: Any) -> bool:
     except OSError:  # exists, owned by someone else
         return False
     return False
-
-
-def trial_id(storage: Any, study_name: str, number: int) -> int:
-    """The storage's id of trial `number` of study `study_name` (public storage lookups)."""
-    study_id = storage.get_study_id_from_name(study_name)
-    return storage.get_trial_id_from_study_id_trial_number(study_id, number)
 
 
 def _set_user_attrs(study: Any, frozen: Any, attrs: dict[str, Any]) -> None:
