@@ -35,7 +35,7 @@ FLOORS = {
     "run": 4,
     "sweeps": 5,
 }
-TOP = 6  # sweeper/__init__.py, __main__.py, collect.py, compare.py, confirm.py, predict.py, jobs.py
+TOP = 6  # sweeper/*.py: __main__, cli, collect, compare, confirm, predict, jobs
 MAX_IN_FUNCTION = 10
 
 

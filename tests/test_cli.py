@@ -119,7 +119,7 @@ def test_unknown_task_exits_2_listing_the_tasks(tmp_path):
 def test_cuda_without_a_gpu_exits_2(tmp_path):
     code = (
         "import sys, torch; torch.cuda.is_available = lambda: False; "
-        "sys.argv[0] = 'sweeper'; from sweeper.__main__ import cli; cli()"
+        "sys.argv[0] = 'sweeper'; from sweeper.cli import cli; cli()"
     )
     result = sweeper("device=cuda", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, code=code)
     assert result.returncode == 2
@@ -129,7 +129,7 @@ def test_cuda_without_a_gpu_exits_2(tmp_path):
 EXIT_CHECK = """
 import atexit, sys, threading, time
 from pathlib import Path
-from sweeper.__main__ import exit_without_teardown
+from sweeper.cli import exit_without_teardown
 atexit.register(lambda: Path(sys.argv[1]).write_text("atexit ran"))
 if sys.argv[2] == "thread":
     threading.Thread(target=lambda: (time.sleep(0.5), print("thread done"))).start()
@@ -249,7 +249,7 @@ def test_a_failing_job_does_not_stop_the_sweep(tmp_path):
         "    return real_fit(model, task, cfg, *rest)\n"
         "t.fit = fit\n"
         "sys.argv[0] = 'sweeper'\n"
-        "from sweeper.__main__ import cli; cli()\n"
+        "from sweeper.cli import cli; cli()\n"
     )
     result = sweeper(
         "model.hidden=3,5",
@@ -272,7 +272,7 @@ def test_failed_single_run_exits_1(tmp_path):
         "import sys, sweeper.core.train as t\n"
         "t.fit = lambda *a: (_ for _ in ()).throw(RuntimeError('boom'))\n"
         "sys.argv[0] = 'sweeper'\n"
-        "from sweeper.__main__ import cli; cli()\n"
+        "from sweeper.cli import cli; cli()\n"
     )
     result = sweeper(*SMALL_RUN, f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, code=code)
     assert result.returncode == 1

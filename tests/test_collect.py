@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 from conftest import ROOT
 from sweeper import collect as collect_module
 from sweeper import compare as compare_module
-from sweeper.__main__ import cli
+from sweeper.cli import cli
 from sweeper.collect import collect, report, summary_markdown
 from sweeper.reports.results import load_sweep
 from sweeper.run.job import train

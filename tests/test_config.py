@@ -8,7 +8,7 @@ from hydra.errors import ConfigCompositionException, HydraException
 from omegaconf import OmegaConf
 
 from conftest import CONF_DIR, ROOT
-from sweeper.__main__ import ArgumentError, rewrite_overrides
+from sweeper.cli import ArgumentError, rewrite_overrides
 from sweeper.core.config import ConfigError
 from sweeper.reports.stats import metric_split
 from sweeper.run.job import train

@@ -18,7 +18,7 @@ from hydra import compose, initialize_config_dir
 from test_cli import sweeper
 
 from conftest import CONF_DIR, SMALL_RUN
-from sweeper.__main__ import run_job
+from sweeper.cli import run_job
 from sweeper.run.callbacks import FolderState, discard_refused_run
 
 

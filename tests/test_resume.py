@@ -25,7 +25,7 @@ import torch
 import sweeper.core.checkpoint as checkpoint_module
 import sweeper.core.train as train_module
 from conftest import ROOT
-from sweeper.__main__ import run_job
+from sweeper.cli import run_job
 from sweeper.core.checkpoint import CHECKPOINT_NAME, Checkpointer
 from sweeper.core.config import ConfigError
 from sweeper.core.interrupt import Interrupted

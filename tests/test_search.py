@@ -68,7 +68,7 @@ def make_loss(name, kind):
 
 t.fit, job.make_loss, job.train = fit, make_loss, train
 sys.argv[0] = "sweeper"
-from sweeper.__main__ import cli
+from sweeper.cli import cli
 cli()
 """
 
@@ -832,7 +832,7 @@ def test_heartbeats_keep_coming_until_stopped(tmp_path):
 
 
 def test_unparsable_overrides_are_one_line():
-    from sweeper.__main__ import override_error
+    from sweeper.cli import override_error
 
     assert override_error(["task=adder", "model.hidden=3,5", "-m", "--cfg", "job"]) is None
     assert override_error(["optim.lr=choice()"]) == (

@@ -21,7 +21,7 @@ from test_cli import sweeper
 
 from conftest import ROOT
 from hydra_plugins.sweeper_search.configs import choose, unknown_option
-from sweeper.__main__ import typo_error
+from sweeper.cli import typo_error
 from sweeper.run.validate import override_problem
 
 PARITY = ROOT / "examples" / "custom_task"

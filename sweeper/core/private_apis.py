@@ -23,7 +23,7 @@ behaviour sweeper relies on, so an upgrade that changes it fails there first.
   launcher that runs jobs in other processes; Hydra's default launcher runs them in
   this one (working directory, logging, its global config) and has no public marker
   saying so. `runs_jobs_in_process` compares the launcher's class name with it.
-- `atexit._run_exitfuncs`: `sweeper.__main__.exit_without_teardown` runs the
+- `atexit._run_exitfuncs`: `sweeper.cli.exit_without_teardown` runs the
   atexit handlers, then `os._exit`s to skip interpreter teardown (~0.15 s a
   process). It is what `Py_FinalizeEx` calls first; there is no public way to run
   the handlers without exiting.
