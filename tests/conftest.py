@@ -1,17 +1,32 @@
-"""Shared fixtures: compose sweeper's config in a temp folder, tiny MNIST files, and a
-loopback web server (optuna-dashboard, `mlflow ui`) run for the length of a test."""
+"""Shared fixtures and helpers: compose sweeper's config in a temp folder, tiny MNIST files,
+sweeper's commands and a user's app run as subprocesses, a hand-made search folder,
+a loopback web server (optuna-dashboard, `mlflow ui`) run for the length of a test,
+headless Chromium, a fresh PostgreSQL database. Hand-made sweep folders: fake_folders.py."""
 
 from __future__ import annotations
 
+import html
+import os
+import re
+import shutil
 import struct
+import subprocess
+import sys
+import uuid
+import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import yaml
+from fake_folders import fake_job, report_job
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
+
+from sweeper import compare as compare_module
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "sweeper" / "conf"
@@ -240,3 +255,157 @@ def serving(
         except ProcessLookupError:
             pass
         process.wait()
+
+
+@pytest.fixture
+def fake_search(tmp_path) -> Path:
+    """An Optuna search folder: three trials (one failed), trials.csv and best_trial.yaml."""
+    sweep = tmp_path / "multirun" / "search"
+    lrs = [0.004430375245218269, 0.0139819614, 0.00186622]
+    for num, (lr, objective) in enumerate(zip(lrs, (0.91, 0.95, None))):
+        status = "ok" if objective else "failed"
+        report_job(sweep, str(num), [f"optim.lr={lr}"], objective, status=status, reason="boom")
+    pd.DataFrame(
+        {
+            "number": [0, 1, 2],
+            "value": [0.91, 0.95, None],
+            "duration": ["0 days 00:00:09.451499", "0 days 00:00:03.8", None],
+            "params_optim.lr": lrs,
+            "user_attrs_job_dir": [str(sweep / str(n)) for n in range(3)],
+            "user_attrs_status": ["ok", "ok", "failed"],
+            "state": ["COMPLETE", "COMPLETE", "FAIL"],
+        }
+    ).to_csv(sweep / "trials.csv", index=False)
+    best = {
+        "study": "adder-lr",
+        "storage": f"sqlite:///{sweep}/optuna.db",
+        "direction": "maximize",
+        "finished_trials": 3,
+        "failed_trials": 1,
+        "best": {"number": 1, "value": 0.95, "params": {"optim.lr": lrs[1]}, "job_dir": "x"},
+    }
+    (sweep / "best_trial.yaml").write_text(yaml.safe_dump(best))
+    return sweep
+
+
+def table_rows(page: str, table_id: str) -> list[list[str]]:
+    """The cell texts of each body row of a table of the page (tags stripped, unescaped)."""
+    match = re.search(rf'<table class="sortable" id="{table_id}">(.*?)</table>', page, re.S)
+    assert match, f"no table {table_id}"
+    body = match.group(1).split("<tbody>")[1]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    return [
+        [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]
+        for r in rows
+    ]
+
+
+def chromium() -> str:
+    """The headless browser: Debian's `chromium` (.ci/run installs it); skip or fail without."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("CI must install chromium for the report test (.ci/run)")
+    pytest.skip("chromium is not installed (apt-get install chromium; .ci/run does)")
+
+
+def browse(browser: str, page: Path, profile: Path, *args: str, fragment: str = "") -> str:
+    """Run headless Chromium on a file; returns its stdout (the DOM for --dump-dom)."""
+    result = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",  # root in a container has no user namespace sandbox
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=5000",
+            *args,
+            page.resolve().as_uri() + fragment,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    # Chromium logs page errors as "Uncaught ..." console lines on stderr.
+    assert "Uncaught" not in result.stderr, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.fixture
+def fresh_postgres_url() -> str:
+    """A new, empty database on the server .ci/run starts (SWEEPER_TEST_POSTGRES_URL)."""
+    server = os.environ.get("SWEEPER_TEST_POSTGRES_URL")
+    if not server:
+        if os.environ.get("CI"):
+            pytest.fail("CI must start PostgreSQL and set SWEEPER_TEST_POSTGRES_URL (.ci/run)")
+        pytest.skip("no PostgreSQL server: set SWEEPER_TEST_POSTGRES_URL (see .ci/run)")
+    import psycopg  # psycopg 3: SQLAlchemy 2.1's driver for postgresql:// URLs
+
+    name = f"sweeper_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(autouse=True)
+def no_telemetry(monkeypatch):
+    """No test asks MLflow to phone home (its client's usage telemetry)."""
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+def sweeper(
+    *args: str,
+    cwd: Path,
+    module: str = "sweeper",
+    python: str = sys.executable,
+    env: dict | None = None,
+    code: str | None = None,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess:
+    """`python -m sweeper ARGS` (or `-m module`, or `-c code ARGS`) run in `cwd` as a user
+    types it, with this checkout first on the path: every test's one way to start a
+    sweeper command, output captured as text."""
+    command = [python, "-c", code, *args] if code else [python, "-m", module, *args]
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+    )
+
+
+def script(
+    path: str | Path, *args: str, cwd: Path, env: dict | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """`python PATH ARGS` in `cwd` (a user's own Hydra app), output captured as text."""
+    return subprocess.run(
+        [sys.executable, str(path), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def run_compare(*args, capsys) -> tuple[int, str, str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no pandas FutureWarning / DeprecationWarning
+        code = compare_module.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def two_jobs(tmp_path) -> Path:
+    """A sweep folder of two good jobs (model.hidden 3 and 5); the tests edit job 1."""
+    sweep = tmp_path / "sweep"
+    fake_job(sweep / "0", 0, ["model.hidden=3"])
+    fake_job(sweep / "1", 1, ["model.hidden=5"])
+    return sweep

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
+from fake_folders import GOOD_RECORD, fake_job, make_job
 from omegaconf import OmegaConf
 
 from conftest import ROOT
@@ -21,20 +21,6 @@ from sweeper import compare as compare_module
 from sweeper.cli import cli
 from sweeper.collect import collect, report, summary_markdown
 from sweeper.reports.results import load_sweep
-from sweeper.run.job import train
-
-TINY = ["trainer.epochs=1", "task.train_size=256"]
-
-
-def make_job(make_cfg, sweep: Path, num: int, *overrides: str) -> Path:
-    """A job folder as Hydra leaves it: .hydra/{config,overrides}.yaml plus the run's files."""
-    job = sweep / str(num)
-    cfg = make_cfg(*overrides, *TINY, out=job)
-    train(cfg)
-    (job / ".hydra").mkdir(parents=True, exist_ok=True)
-    (job / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(list(overrides)))
-    OmegaConf.save(cfg, job / ".hydra" / "config.yaml")
-    return job
 
 
 @pytest.fixture
@@ -262,56 +248,8 @@ def test_compare_two_real_sweeps(adder_sweep, tmp_path, capsys):
 
 # --- job folders written by hand: every shape collect may meet, without training ---
 
-GOOD_RECORD = {
-    "status": "ok",
-    "reason": None,
-    "objective": 0.75,
-    "objective_metric": "test_accuracy",
-    "objective_direction": "maximize",
-    "metrics": {"test_accuracy": 0.75, "val_loss": 0.5, "epochs_run": 2},
-    "settings": {
-        "task.name": "adder",
-        "task._target_": "sweeper.tasks.adder.AdderTask",
-        "model.hidden": 8,
-        "loss.name": "ce",
-        "device.name": "cpu",
-    },
-    "parameters": 123,
-    "wall_seconds": 1.5,
-}
-HISTORY = "epoch,train_loss,val_loss,val_accuracy\n1,0.9,0.8,0.6\n2,0.5,0.4,0.75\n"
-BY_LENGTH = "split,length,n,loss,accuracy\ntest,1,10,0.3,0.9\ntest,2,10,0.4,0.8\n"
 
-
-def fake_job(
-    folder: Path,
-    num: int,
-    overrides: list[str],
-    record: dict | None = None,
-    config: dict | None = None,
-    choices: dict | None = None,
-) -> Path:
-    """A finished job folder as Hydra and sweeper.core.train leave it, with made-up numbers."""
-    hydra = folder / ".hydra"
-    hydra.mkdir(parents=True)
-    config = config or {"model": {"hidden": 8}, "loss": {"name": "ce"}, "task": {"name": "adder"}}
-    (hydra / "config.yaml").write_text(yaml.safe_dump(config))
-    hydra_cfg = {"job": {"num": num}, "runtime": {"choices": choices or {"loss": "ce"}}}
-    (hydra / "hydra.yaml").write_text(yaml.safe_dump({"hydra": hydra_cfg}))
-    (hydra / "overrides.yaml").write_text(yaml.safe_dump(overrides))
-    (folder / "metrics.json").write_text(json.dumps(record or GOOD_RECORD))
-    (folder / "history.csv").write_text(HISTORY)
-    (folder / "by_length.csv").write_text(BY_LENGTH)
-    return folder
-
-
-@pytest.fixture
-def two_jobs(tmp_path) -> Path:
-    """A sweep folder with a good job 0 and a job 1 that the tests below break."""
-    sweep = tmp_path / "sweep"
-    fake_job(sweep / "0", 0, ["model.hidden=3"])
-    fake_job(sweep / "1", 1, ["model.hidden=5"])
-    return sweep
+# (the `two_jobs` fixture is in conftest.py)
 
 
 def test_jobs_in_nested_subdirs_are_named_by_their_path(tmp_path, capsys):
@@ -348,7 +286,7 @@ def test_jobs_without_hydra_folder_are_found_by_metrics_json(tmp_path):
 
 DROP = object()  # a key left out of the record
 # An ok record whose objective is NaN, infinite, null or missing is no malformed file but a
-# failed run: a counted row (tests/test_stats_fixes.py), not in this list.
+# failed run: a counted row (tests/test_results.py), not in this list.
 BAD_METRICS = {
     "list": ("[1, 2]", "metrics.json: a JSON list, not an object"),
     "string": ('"ok"', "metrics.json: a JSON str, not an object"),

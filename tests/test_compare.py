@@ -6,70 +6,21 @@ import math
 import os
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from fake_folders import GOOD_RECORD, fake_job, grid, results_csv
 from scipy import stats as sps
-from test_collect import GOOD_RECORD, fake_job
 
-from conftest import ROOT, SMALL_RUN
+from conftest import ROOT, SMALL_RUN, run_compare
 from sweeper import collect as collect_module
 from sweeper import compare as compare_module
 from sweeper import confirm as confirm_module
 from sweeper.collect import collect, report
 from sweeper.reports.stats import summarize
-
-COLUMNS = ["status", "objective", "objective_metric", "objective_direction", "test_accuracy"]
-
-
-def results_csv(path: Path, rows: list[dict], keys: list[str]) -> Path:
-    """A results.csv as collect writes it: job, the override keys, status, metrics, settings."""
-    frame = pd.DataFrame(rows)
-    frame.insert(0, "job", range(len(frame)))
-    rest = [c for c in frame.columns if c not in ("job", *keys, *COLUMNS)]
-    frame[["job", *keys, *[c for c in COLUMNS if c in frame], *rest]].to_csv(path, index=False)
-    return path
-
-
-FIXED = {"task": "task.name", "epochs": "trainer.epochs"}  # fixed settings' results.csv names
-
-
-def grid(spell: str, shifts: dict, seeds=range(5), noise=0.01, rng_seed=0, **fixed) -> list[dict]:
-    """Rows of a hidden 3/5/10 grid x seeds; test_accuracy = 0.8 + shift[hidden] + noise."""
-    rng = np.random.default_rng(rng_seed)
-    rows = []
-    for hidden in (3, 5, 10):
-        for seed in seeds:
-            value = 0.8 + shifts.get(hidden, 0.0) + rng.normal(0, noise)
-            rows.append(
-                {
-                    "task": fixed.get("task", "adder"),
-                    "task.name": fixed.get("task", "adder"),
-                    "model.hidden": hidden,
-                    spell: hidden,
-                    "seed": seed,
-                    "status": "ok",
-                    "objective": value,
-                    "objective_metric": "test_accuracy",
-                    "objective_direction": "maximize",
-                    "test_accuracy": value,
-                    "trainer.epochs": 30,
-                    **{FIXED.get(k, k): v for k, v in fixed.items()},
-                }
-            )
-    return rows
-
-
-def run_compare(*args, capsys) -> tuple[int, str, str]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no pandas FutureWarning / DeprecationWarning
-        code = compare_module.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_hidden_size_and_model_hidden_join_per_hidden_size_paired(tmp_path, capsys):

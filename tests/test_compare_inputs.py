@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_collect import GOOD_RECORD, fake_job
+from fake_folders import GOOD_RECORD, fake_job
 from tree_snapshot import tree
 
 from sweeper import compare as compare_module

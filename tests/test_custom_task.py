@@ -17,9 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from test_cli import sweeper
 
-from conftest import ROOT, compose_example, copy_example
+from conftest import ROOT, compose_example, copy_example, sweeper
 from sweeper.core.config import ConfigError
 from sweeper.run.job import train
 from sweeper.run.validate import validate

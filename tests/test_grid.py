@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_cli import sweeper
 
-from conftest import ROOT, SMALL_RUN, default_sigint
+from conftest import ROOT, SMALL_RUN, default_sigint, sweeper
 
 pytestmark = pytest.mark.slow
 

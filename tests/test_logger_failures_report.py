@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
+from fake_folders import GOOD_RECORD, fake_job
 from omegaconf import OmegaConf
-from test_collect import GOOD_RECORD, fake_job
 
 import sweeper.collect as collect_module
 

@@ -8,10 +8,8 @@ import logging
 from pathlib import Path
 
 import pytest
-from test_cli import sweeper
-from test_loggers import closed_port, no_telemetry  # noqa: F401 - no_telemetry: autouse fixture
 
-from conftest import SMALL_RUN
+from conftest import SMALL_RUN, closed_port, sweeper
 from sweeper.loggers.mlflow_store import (
     StoreError,
     backend,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from fake_folders import draw_seven
 from PIL import Image
-from test_preprocess import draw_seven
 
 from conftest import ROOT
 from sweeper.predict import load_run, main

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from test_search import fresh_postgres_url  # noqa: F401 - the fixture: a new PostgreSQL database
 
 from conftest import ROOT
 from sweeper.core.config import ConfigError

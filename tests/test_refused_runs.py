@@ -15,9 +15,8 @@ import os
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
-from test_cli import sweeper
 
-from conftest import CONF_DIR, SMALL_RUN
+from conftest import CONF_DIR, SMALL_RUN, sweeper
 from sweeper.cli import run_job
 from sweeper.run.callbacks import FolderState, discard_refused_run
 

@@ -16,9 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from test_cli import sweeper
 
-from conftest import ROOT, compose_example, copy_example
+from conftest import ROOT, compose_example, copy_example, sweeper
 from sweeper.core.config import ConfigError
 from sweeper.core.metrics import epoch_metrics, final_metrics, headline, split_description
 from sweeper.run.job import train

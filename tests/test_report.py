@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from fake_folders import killed_job, report_job
 from PIL import Image
 from tree_snapshot import tree
 
+from conftest import browse, chromium, table_rows
 from sweeper.collect import collect, main, pivot_objective
 from sweeper.reports.report import REPORT, report_html
 from sweeper.reports.report_tables import config_label, fmt, pivot_html
@@ -32,115 +31,18 @@ PAYLOAD = "<script>document.body.setAttribute('data-pwned','1')</script>"
 IMG_PAYLOAD = "<img src=x onerror=\"document.body.setAttribute('data-pwned','2')\">"
 
 
-def fake_job(
-    sweep: Path,
-    name: str,
-    overrides: list[str],
-    objective: float | None,
-    status: str = "ok",
-    reason: str | None = None,
-    epochs: int = 3,
-) -> Path:
-    """A job folder as a finished run leaves it: .hydra/overrides.yaml, metrics.json, CSVs."""
-    job = sweep / name
-    (job / ".hydra").mkdir(parents=True)
-    (job / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
-    (job / ".hydra" / "config.yaml").write_text("seed: 0\n")
-    record = {
-        "status": status,
-        "reason": reason,
-        "objective": objective if status == "ok" else None,
-        "objective_metric": "test_accuracy",
-        "objective_direction": "maximize",
-        "metrics": {"test_accuracy": objective, "epochs_run": epochs} if objective else {},
-        "settings": {
-            "task.name": "adder",
-            "task._target_": "sweeper.tasks.adder.AdderTask",
-            "model.cell": "lstm",
-            "model.bidirectional": False,
-        },
-        "wall_seconds": 1.5,
-    }
-    (job / "metrics.json").write_text(json.dumps(record))
-    if status == "ok":
-        epoch = np.arange(1, epochs + 1)
-        pd.DataFrame(
-            {
-                "epoch": epoch,
-                "train_loss": 1.0 / epoch,
-                "val_loss": 1.1 / epoch,
-                "val_accuracy": objective * epoch / epochs,
-            }
-        ).to_csv(job / "history.csv", index=False)
-        lengths = np.arange(1, 6)
-        pd.DataFrame(
-            {"split": "test", "length": lengths, "accuracy": objective, "exact_accuracy": 0.5}
-        ).to_csv(job / "by_length.csv", index=False)
-    return job
-
-
-def killed_job(job: Path, overrides: list[str]) -> None:
-    """A job folder Hydra made whose run never wrote metrics.json (killed)."""
-    (job / ".hydra").mkdir(parents=True)
-    (job / ".hydra" / "config.yaml").write_text("seed: 0\n")
-    (job / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
-
-
 @pytest.fixture
 def grid(tmp_path) -> Path:
     """A 2x2 grid (hidden 3/5, loss mse/ce), one job failed, one folder killed."""
     sweep = tmp_path / "multirun" / "grid"
     values = {("3", "mse"): 0.81, ("3", "ce"): 0.84, ("5", "mse"): 0.97}
     for num, ((hidden, loss), objective) in enumerate(values.items()):
-        fake_job(sweep, str(num), [f"model.hidden={hidden}", f"loss={loss}"], objective)
-    fake_job(
+        report_job(sweep, str(num), [f"model.hidden={hidden}", f"loss={loss}"], objective)
+    report_job(
         sweep, "3", ["model.hidden=5", "loss=ce"], None, status="failed", reason="diverged: nan"
     )
     killed_job(sweep / "4", ["model.hidden=10", "loss=mse"])
     return sweep
-
-
-@pytest.fixture
-def search(tmp_path) -> Path:
-    """An Optuna search folder: three trials (one failed), trials.csv and best_trial.yaml."""
-    sweep = tmp_path / "multirun" / "search"
-    lrs = [0.004430375245218269, 0.0139819614, 0.00186622]
-    for num, (lr, objective) in enumerate(zip(lrs, (0.91, 0.95, None))):
-        status = "ok" if objective else "failed"
-        fake_job(sweep, str(num), [f"optim.lr={lr}"], objective, status=status, reason="boom")
-    pd.DataFrame(
-        {
-            "number": [0, 1, 2],
-            "value": [0.91, 0.95, None],
-            "duration": ["0 days 00:00:09.451499", "0 days 00:00:03.8", None],
-            "params_optim.lr": lrs,
-            "user_attrs_job_dir": [str(sweep / str(n)) for n in range(3)],
-            "user_attrs_status": ["ok", "ok", "failed"],
-            "state": ["COMPLETE", "COMPLETE", "FAIL"],
-        }
-    ).to_csv(sweep / "trials.csv", index=False)
-    best = {
-        "study": "adder-lr",
-        "storage": f"sqlite:///{sweep}/optuna.db",
-        "direction": "maximize",
-        "finished_trials": 3,
-        "failed_trials": 1,
-        "best": {"number": 1, "value": 0.95, "params": {"optim.lr": lrs[1]}, "job_dir": "x"},
-    }
-    (sweep / "best_trial.yaml").write_text(yaml.safe_dump(best))
-    return sweep
-
-
-def table_rows(page: str, table_id: str) -> list[list[str]]:
-    """The cell texts of each body row of a table of the page (tags stripped, unescaped)."""
-    match = re.search(rf'<table class="sortable" id="{table_id}">(.*?)</table>', page, re.S)
-    assert match, f"no table {table_id}"
-    body = match.group(1).split("<tbody>")[1]
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
-    return [
-        [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]
-        for r in rows
-    ]
 
 
 def scripts(page: str) -> list[str]:
@@ -179,9 +81,9 @@ def test_grid_report_content(grid):
     assert "<link" not in page and "<iframe" not in page
 
 
-def test_search_report_shows_trials_and_best(search):
-    collect(search)
-    page = (search / REPORT).read_text(encoding="utf-8")
+def test_search_report_shows_trials_and_best(fake_search):
+    collect(fake_search)
+    page = (fake_search / REPORT).read_text(encoding="utf-8")
     rows = table_rows(page, "trials")
     assert [r[:4] for r in rows] == [
         ["0", "COMPLETE", "0.9100", "0.00443038"],
@@ -196,13 +98,13 @@ def test_search_report_shows_trials_and_best(search):
     assert "0.004430375245218269" not in page.split("<h1>")[1].split('id="plot-')[0]
 
 
-def test_unusable_search_files_and_pngs_are_listed(search):
-    (search / "trials.csv").write_text("no,columns\n1,2\n")
-    (search / "best_trial.yaml").write_text("- just\n- a list\n")
-    (search / "notes.png").write_text("not an image")
-    (search / "folder.png").mkdir()
-    collect(search)
-    page = (search / REPORT).read_text(encoding="utf-8")
+def test_unusable_search_files_and_pngs_are_listed(fake_search):
+    (fake_search / "trials.csv").write_text("no,columns\n1,2\n")
+    (fake_search / "best_trial.yaml").write_text("- just\n- a list\n")
+    (fake_search / "notes.png").write_text("not an image")
+    (fake_search / "folder.png").mkdir()
+    collect(fake_search)
+    page = (fake_search / REPORT).read_text(encoding="utf-8")
     assert "trials.csv: no column number" in page
     assert "best_trial.yaml: not a mapping" in page
     assert "notes.png: not a PNG image" in page and "folder.png: not a regular file" in page
@@ -221,14 +123,14 @@ def test_unusable_search_files_and_pngs_are_listed(search):
         ("best_trial.yaml", None, "best_trial.yaml: not a regular file"),
     ],
 )
-def test_each_unusable_search_file_is_named(search, name, content, why):
-    (search / name).unlink()
+def test_each_unusable_search_file_is_named(fake_search, name, content, why):
+    (fake_search / name).unlink()
     if content is None:
-        (search / name).mkdir()
+        (fake_search / name).mkdir()
     else:
-        (search / name).write_bytes(content)
-    assert main([str(search)]) == 0  # the rest of the sweep is collected as usual
-    page = (search / REPORT).read_text(encoding="utf-8")
+        (fake_search / name).write_bytes(content)
+    assert main([str(fake_search)]) == 0  # the rest of the sweep is collected as usual
+    page = (fake_search / REPORT).read_text(encoding="utf-8")
     problems = page.split('id="problems-section"')[1]
     assert html.escape(why, quote=True) in problems
     assert len(table_rows(page, "results")) == 3
@@ -237,11 +139,11 @@ def test_each_unusable_search_file_is_named(search, name, content, why):
 @pytest.mark.parametrize("where", ["reason", "override", "skipped", "folder"])
 def test_text_from_job_folders_is_escaped(tmp_path, where):
     sweep = tmp_path / "sweep"
-    fake_job(sweep, "0", ["loss=mse"], 0.9)
+    report_job(sweep, "0", ["loss=mse"], 0.9)
     value = PAYLOAD if where == "override" else "ce"
     reason = PAYLOAD + IMG_PAYLOAD if where == "reason" else "diverged"
     name = "<b>1</b>" if where == "folder" else "1"
-    fake_job(sweep, name, [f"loss={value}"], None, status="failed", reason=reason)
+    report_job(sweep, name, [f"loss={value}"], None, status="failed", reason=reason)
     if where == "skipped":
         killed_job(sweep / "2", ["loss=mse"])
         (sweep / "2" / "metrics.json").write_text(
@@ -321,7 +223,7 @@ def test_pivot_of_one_key_and_of_none():
     ]
 
 
-def test_no_template_placeholder_is_left_in_a_written_report(grid, search, tmp_path):
+def test_no_template_placeholder_is_left_in_a_written_report(grid, fake_search, tmp_path):
     """Every `${name}` of report.html's templates is filled, in the collect and the study
     pages; a template given too few values raises instead of writing the placeholder."""
     from types import SimpleNamespace
@@ -333,11 +235,11 @@ def test_no_template_placeholder_is_left_in_a_written_report(grid, search, tmp_p
     killed_job(empty / "0", ["loss=mse"])
     assert main([str(empty)]) == 1  # refused, nothing written: its page is made in memory
     collect(grid)
-    collect(search)
+    collect(fake_search)
     pages = [report_html(load_sweep(empty), None)]
-    pages += [(folder / REPORT).read_text(encoding="utf-8") for folder in (grid, search)]
+    pages += [(folder / REPORT).read_text(encoding="utf-8") for folder in (grid, fake_search)]
     objective = SimpleNamespace(metrics=("test_accuracy",), directions=("maximize",))
-    pages.append(study_report_html("adder-lr", search, objective))
+    pages.append(study_report_html("adder-lr", fake_search, objective))
     assert "${" not in pages[0]  # no figure, no plotly.js: the whole page, our scripts too
     for page in pages:
         assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>\n")
@@ -394,47 +296,12 @@ def test_real_jobs_report(make_cfg, tmp_path):
 # --- the page in a real browser -------------------------------------------------------
 
 
-def chromium() -> str:
-    """The headless browser: Debian's `chromium` (.ci/run installs it); skip or fail without."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail("CI must install chromium for the report test (.ci/run)")
-    pytest.skip("chromium is not installed (apt-get install chromium; .ci/run does)")
-
-
-def browse(browser: str, page: Path, profile: Path, *args: str, fragment: str = "") -> str:
-    """Run headless Chromium on a file; returns its stdout (the DOM for --dump-dom)."""
-    result = subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--disable-gpu",
-            "--no-sandbox",  # root in a container has no user namespace sandbox
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            f"--user-data-dir={profile}",
-            "--virtual-time-budget=5000",
-            *args,
-            page.resolve().as_uri() + fragment,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    # Chromium logs page errors as "Uncaught ..." console lines on stderr.
-    assert "Uncaught" not in result.stderr, result.stderr[-2000:]
-    return result.stdout
-
-
 @pytest.mark.slow
-def test_report_renders_in_headless_chromium(grid, search, tmp_path):
+def test_report_renders_in_headless_chromium(grid, fake_search, tmp_path):
     browser = chromium()
     # A reason with a script in it, and a search: the page must show both without running it.
-    fake_job(grid, "5", ["model.hidden=10", "loss=ce"], None, status="failed", reason=PAYLOAD)
-    for folder in (grid, search):
+    report_job(grid, "5", ["model.hidden=10", "loss=ce"], None, status="failed", reason=PAYLOAD)
+    for folder in (grid, fake_search):
         collect(folder)
     dom = browse(
         browser,
@@ -456,7 +323,7 @@ def test_report_renders_in_headless_chromium(grid, search, tmp_path):
     visible = [job for _, hidden, job in order if not hidden]
     assert visible[:3] == ["2", "1", "0"]  # objective 0.97, 0.84, 0.81
     assert "3 of 5 rows" in dom
-    search_dom = browse(browser, search / REPORT, tmp_path / "profile", "--dump-dom")
+    search_dom = browse(browser, fake_search / REPORT, tmp_path / "profile", "--dump-dom")
     assert 'data-rendered="1"' in search_dom and 'data-plots="3"' in search_dom
     assert re.search(r'<pre id="js-errors"></pre>', search_dom)
     shot = tmp_path / "report.png"

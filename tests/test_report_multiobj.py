@@ -20,9 +20,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from test_report import browse, chromium, fake_job, search, table_rows  # noqa: F401
 
-from conftest import ROOT, SMALL_RUN
+from conftest import ROOT, SMALL_RUN, browse, chromium, table_rows
 from sweeper import confirm as confirm_module
 from sweeper.collect import collect
 from sweeper.reports.report import REPORT, best_jobs, best_row, report_html
@@ -142,27 +141,28 @@ def test_confirm_refuses_a_multi_objective_search_without_trial_in_one_line(tmp_
     assert "with no Pareto-optimal trial (none succeeded)" in capsys.readouterr().err
 
 
-def test_confirm_trial_n_of_a_single_objective_search(search, tmp_path, capsys):  # noqa: F811
+def test_confirm_trial_n_of_a_single_objective_search(fake_search, tmp_path, capsys):
     """test_report's search: trial 0 ok, trial 1 ok and best, trial 2 failed."""
     assert (
-        confirm_module.main([str(search), "--trial", "0", "--seeds", "2", "--print-command"]) == 0
+        confirm_module.main([str(fake_search), "--trial", "0", "--seeds", "2", "--print-command"])
+        == 0
     )
     line = capsys.readouterr().out.strip()
     assert line.startswith("python -m sweeper optim.lr=0.004430375245218269 seed=1,2 ")
-    assert line.endswith(f"hydra.sweep.dir={(search.parent / 'search-confirm-trial0')} -m")
+    assert line.endswith(f"hydra.sweep.dir={(fake_search.parent / 'search-confirm-trial0')} -m")
     # the best trial named: the same folder as without --trial
-    assert confirm_module.main([str(search), "--trial", "1", "--print-command"]) == 0
+    assert confirm_module.main([str(fake_search), "--trial", "1", "--print-command"]) == 0
     line = capsys.readouterr().out.strip()
     assert "optim.lr=0.0139819614 " in line and line.endswith("/search-confirm -m")
     for args, message in [
         (["--trial", "2"], "--trial 2: trial 2 ended FAIL: nothing to confirm"),
         (["--trial", "7"], "has no trial 7 (trials: 0-2)"),
     ]:
-        assert confirm_module.main([str(search), *args]) == 2
+        assert confirm_module.main([str(fake_search), *args]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err, err
-    (search / "trials.csv").unlink()
-    assert confirm_module.main([str(search), "--trial", "0"]) == 2
+    (fake_search / "trials.csv").unlink()
+    assert confirm_module.main([str(fake_search), "--trial", "0"]) == 2
     assert "trials.csv: missing" in capsys.readouterr().err
 
 

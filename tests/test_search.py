@@ -10,7 +10,6 @@ import re
 import subprocess
 import sys
 import threading
-import uuid
 from pathlib import Path
 
 import optuna
@@ -377,22 +376,6 @@ def test_two_workers_share_one_sqlite_study(tmp_path):
     for result in run_two_workers(storage, "shared", tmp_path):
         assert result.returncode == 0, result.stderr[-3000:]
     check_shared_study(storage, "shared", tmp_path)
-
-
-@pytest.fixture
-def fresh_postgres_url() -> str:
-    """A new, empty database on the server .ci/run starts (SWEEPER_TEST_POSTGRES_URL)."""
-    server = os.environ.get("SWEEPER_TEST_POSTGRES_URL")
-    if not server:
-        if os.environ.get("CI"):
-            pytest.fail("CI must start PostgreSQL and set SWEEPER_TEST_POSTGRES_URL (.ci/run)")
-        pytest.skip("no PostgreSQL server: set SWEEPER_TEST_POSTGRES_URL (see .ci/run)")
-    import psycopg  # psycopg 3: SQLAlchemy 2.1's driver for postgresql:// URLs
-
-    name = f"sweeper_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"CREATE DATABASE {name}")
-    return server.rsplit("/", 1)[0] + f"/{name}"
 
 
 @pytest.mark.slow

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 from hydra.core.global_hydra import GlobalHydra
-from test_cli import sweeper
 
-from conftest import ROOT
+from conftest import ROOT, sweeper
 from hydra_plugins.sweeper_search.configs import choose, unknown_option
 from sweeper.cli import typo_error
 from sweeper.run.validate import override_problem

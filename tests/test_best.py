@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_collect import GOOD_RECORD, fake_job
+from fake_folders import GOOD_RECORD, fake_job
 
 from sweeper import collect as collect_module
 from sweeper.collect import best_configuration, collect

@@ -31,9 +31,11 @@ from sweeper.trials.storage import (
 )
 
 # A plain Hydra app whose trial LOCK_AT, once done, has another process lock the study's
-# database for LOCK_FOR seconds: the search meets the lock when it tells that trial.
+# database for LOCK_FOR seconds: the search meets the lock when it tells that trial. With
+# AFTER_TRIAL (trials running side by side in joblib workers), the locking trial first waits
+# for that trial's job to have ended, so that the lock starts when the search can tell both.
 APP = '''
-import os, subprocess, sys
+import os, subprocess, sys, time
 import hydra
 
 HOLD = """
@@ -50,13 +52,20 @@ HOLDERS = []
 @hydra.main(version_base=None, config_path="conf", config_name="config")
 def main(cfg):
     lock_for = float(os.environ.get("LOCK_FOR", "0"))
+    db = os.environ["SWEEPER_STORAGE"].removeprefix("sqlite:///")
+    ended = lambda trial: f"{db}.trial-{trial}-ended"
     if lock_for and os.environ.get("SWEEPER_TRIAL") == os.environ.get("LOCK_AT", "1"):
-        db = os.environ["SWEEPER_STORAGE"].removeprefix("sqlite:///")
+        if os.environ.get("AFTER_TRIAL"):
+            deadline = time.monotonic() + 60
+            while not os.path.exists(ended(os.environ["AFTER_TRIAL"])):
+                assert time.monotonic() < deadline, "the other trial never ended"
+                time.sleep(0.02)
         holder = subprocess.Popen(
             [sys.executable, "-c", HOLD, db, str(lock_for)], stdout=subprocess.PIPE, text=True
         )
         assert holder.stdout.readline().strip() == "locked"
         HOLDERS.append(holder)
+    open(ended(os.environ["SWEEPER_TRIAL"]), "w").close()
     return float(cfg.x) ** 2
 
 
@@ -291,13 +300,19 @@ def test_trials_running_in_joblib_workers_are_told_when_the_database_stays_locke
         "hydra/launcher=joblib",
         "hydra.sweeper.n_jobs=2",
         "hydra.sweeper.n_trials=4",
-        LOCK_FOR="3",
+        # The search tells trials 0 and 1 when both workers are done, and on a loaded
+        # machine trial 0 can end seconds after trial 1 (CI: > 3 s, and the search never saw
+        # an 8 s lock). So trial 1 locks only once trial 0's job has ended; the lock then
+        # outlasts the 5 s wait by what is left of trial 1's own end (up to 3 s), and is gone
+        # within the second 5 s the stopping search waits to tell the trials.
+        LOCK_FOR="8",
         LOCK_AT="1",
-        SWEEPER_STORAGE_WAIT="2",
+        AFTER_TRIAL="0",
+        SWEEPER_STORAGE_WAIT="5",
     )
     assert result.returncode == 1, result.stderr[-3000:]
     [line] = result.stderr.strip().splitlines()
-    assert "stayed locked for more than 2 s" in line and "left RUNNING" not in line
+    assert "stayed locked for more than 5 s" in line and "left RUNNING" not in line
     assert "RUNNING" not in states(app) and states(app)
     time.sleep(1.5)
     again = run(app, "hydra.sweeper.n_trials=1")
