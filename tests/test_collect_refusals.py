@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fake_folders import GOOD_RECORD, fake_job
 from omegaconf import OmegaConf
-from test_collect import GOOD_RECORD, fake_job
 from tree_snapshot import tree
 
 from sweeper import collect as collect_module
@@ -109,3 +109,21 @@ def test_write_outputs_and_the_callback_write_nothing_without_a_finished_job(tmp
     assert not any((folder / name).exists() for name in COLLECT_OUTPUTS)
     assert "no finished job folders to collect (1 skipped" in caplog.text
     assert "skipped 0: no metrics.json" in caplog.text
+
+
+def test_a_sweep_whose_jobs_all_still_wait_or_run_says_how_many_wait(tmp_path, capsys):
+    """collect while a SLURM array runs, before any job finished: still nothing written,
+    but the line says the grid's jobs that have no folder yet (in the queue)."""
+    folder = tmp_path / "sweep"
+    _killed(folder)  # job 0 runs: no metrics.json yet
+    points = [["loss=mse"], ["loss=ce"], ["loss=mse", "seed=1"]]
+    (folder / ".sweeper").mkdir()
+    (folder / ".sweeper" / "grid.json").write_text(json.dumps({"points": points}))
+    before = tree(tmp_path)
+    assert collect_module.main([str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "no finished job folders to collect (1 skipped, see above); pending: 2 of the "
+        "grid's 3 jobs have no job folder yet"
+    ) in err
+    assert tree(tmp_path) == before
