@@ -23,12 +23,20 @@ def test_a_torch_without_the_checks_means_no_native_bf16(monkeypatch):
     assert cpu_has_native_bf16() is False
 
 
+def _qualified_bases(cls: type) -> set[str]:
+    return {f"{base.__module__}.{base.__qualname__}" for base in cls.__mro__}
+
+
 def test_hydras_basic_sweeper_has_what_the_grid_uses():
+    """By name, not `issubclass`: Hydra's plugin scan re-executes every plugin module it
+    walks (hydra.core.plugins.Plugins._scan_all_plugins, `exec_module` even for a module
+    already in sys.modules), so after the first `Plugins.instance()` in a process
+    BasicSweeper is a new class object and the grid's base the one from before."""
     module, _, name = BASIC_SWEEPER.rpartition(".")
     basic = getattr(importlib.import_module(module), name)
     from sweeper.sweeps.grid import GridSweeper
 
-    assert issubclass(GridSweeper, basic)
+    assert BASIC_SWEEPER in _qualified_bases(GridSweeper)
     assert {"max_batch_size", "params"} <= set(inspect.signature(basic.__init__).parameters)
     for method in ("split_arguments", "_parse_config", "setup"):
         assert callable(getattr(basic, method))
@@ -108,3 +116,26 @@ def test_a_trial_handle_from_another_process_reports_to_the_same_trial(tmp_path)
     handle.report(0.5, 3)
     again = optuna.load_study(study_name="s", storage=url)
     assert again.trials[0].intermediate_values == {3: 0.5}
+
+
+def test_the_grid_is_still_hydras_basic_sweeper_after_hydras_plugin_scan():
+    """In a fresh process: the grid imported, then Hydra scans its plugins (as
+    `python -m sweeper ... -m` does). The scan re-makes BasicSweeper; the check by name
+    that the test above uses still holds, and the re-made class has what the grid uses."""
+    import subprocess
+    import sys
+
+    code = (
+        "from sweeper.sweeps.grid import GridSweeper\n"
+        "from hydra.core.plugins import Plugins\n"
+        "from hydra.plugins.sweeper import Sweeper\n"
+        "Plugins.instance().discover(Sweeper)\n"
+        "import hydra._internal.core_plugins.basic_sweeper as b\n"
+        "print(*[f'{c.__module__}.{c.__qualname__}' for c in GridSweeper.__mro__])\n"
+        "print(*[m for m in ('split_arguments', '_parse_config', 'setup')"
+        " if callable(getattr(b.BasicSweeper, m, None))])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    bases, methods = out.stdout.splitlines()
+    assert BASIC_SWEEPER in bases.split()
+    assert methods.split() == ["split_arguments", "_parse_config", "setup"]

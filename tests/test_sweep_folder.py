@@ -64,6 +64,26 @@ def test_numbering_continues_after_existing_jobs_whatever_the_subdir(tmp_path):
     assert next_job_number(tmp_path) == 10
 
 
+def test_numbering_sees_the_jobs_find_job_folders_finds_and_no_others(tmp_path):
+    """next_job_number scans without listing job folders (once a trial, #22): the same
+    jobs as find_job_folders, nested, hidden, inside a job, symlinked or unreadable."""
+    from sweeper.records.sweep_folder import _job_numbers
+
+    make_job(tmp_path / "a" / "b" / "3", 3, [])
+    job = make_job(tmp_path / "4", 4, [])
+    make_job(job / "inner", 40, [])  # inside a job: not a job
+    make_job(tmp_path / ".trash" / "50", 50, [])  # hidden: not searched
+    make_job(tmp_path / "elsewhere" / ".x" / "60", 60, [])
+    outside = make_job(tmp_path.parent / f"{tmp_path.name}-outside" / "70", 70, [])
+    (tmp_path / "link").symlink_to(outside, target_is_directory=True)  # not followed
+    bad = make_job(tmp_path / "c" / "bad", 8, [])
+    (bad / ".hydra" / "hydra.yaml").write_text(": : not yaml [")
+    found = {job_number(f) for f in find_job_folders(tmp_path)} - {None}
+    assert sorted(_job_numbers(tmp_path)) == sorted(found) == [3, 4]
+    assert next_job_number(tmp_path) == 5
+    assert sorted(_job_numbers(job)) == [4]  # a single run's folder is its own job
+
+
 def test_unreadable_hydra_yaml_has_no_number(tmp_path):
     job = make_job(tmp_path / "x", 3, [])
     (job / ".hydra" / "hydra.yaml").write_text(": : not yaml [")

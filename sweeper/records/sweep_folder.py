@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,20 +57,34 @@ def find_job_folders(root: str | Path, with_metrics: bool = False) -> list[Path]
         raise FileNotFoundError(f"{root}: no such folder")
     if not root.is_dir():
         raise NotADirectoryError(f"{root}: not a folder")
-    found: list[Path] = []
-
-    def fail(error: OSError) -> None:
-        if Path(error.filename or "") == root:
-            raise error
-
-    for current, dirs, files in os.walk(root, onerror=fail):
-        path = Path(current)
-        if is_job_folder(path) or (with_metrics and "metrics.json" in files):
-            found.append(path)
-            dirs[:] = []  # a job's own subfolders are not jobs
-            continue
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    found = [Path(folder) for folder in _walk_job_folders(os.fspath(root), with_metrics)]
     return sorted(found, key=lambda p: (_number_or_inf(p), _natural(str(p.relative_to(root)))))
+
+
+def _walk_job_folders(root: str, with_metrics: bool = False) -> Iterator[str]:
+    """The job folders under `root` as find_job_folders defines them, unsorted: no hidden
+    folder, no symlinked one, and a job folder's inside is never listed (a search looks
+    for the next job number before every trial, over hundreds of jobs: #22). Strings, not
+    Paths: pathlib was most of the time here. Raises OSError when `root` cannot be
+    listed; another folder that cannot be is skipped, as os.walk skips it."""
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        metrics = os.path.join(folder, "metrics.json")
+        if os.path.isfile(os.path.join(folder, HYDRA_DIR, "config.yaml")) or (  # is_job_folder
+            with_metrics and os.path.lexists(metrics) and not os.path.isdir(metrics)
+        ):
+            yield folder
+            continue
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            if folder == root:
+                raise
+            continue
+        for entry in entries:
+            if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
+                folders.append(entry.path)
 
 
 def _natural(name: str) -> tuple:
@@ -91,11 +105,11 @@ def _number_or_inf(folder: Path) -> float:
 _NUMBERS: dict[tuple[str, int, int], int | None] = {}
 
 
-def job_number(folder: Path) -> int | None:
+def job_number(folder: str | Path) -> int | None:
     """Hydra's `hydra.job.num` of the job in `folder`, or None if it cannot be read.
 
     Read once per version of `.hydra/hydra.yaml` (cached by path, mtime and size)."""
-    path = folder / HYDRA_DIR / "hydra.yaml"
+    path = os.path.join(folder, HYDRA_DIR, "hydra.yaml")
     try:
         info = os.stat(path)
     except OSError:
@@ -108,7 +122,7 @@ def job_number(folder: Path) -> int | None:
     return _NUMBERS[key]
 
 
-def _read_job_number(path: Path) -> int | None:
+def _read_job_number(path: str | Path) -> int | None:
     try:
         with open(path) as stream:
             hydra_cfg = yaml.load(stream, Loader=_Loader)
@@ -212,15 +226,22 @@ def _claimed(root: Path) -> list[int]:
     return [int(p.name) for p in claims.iterdir() if p.name.isdigit()]
 
 
+def _job_numbers(root: Path) -> Iterator[int]:
+    """The readable job numbers of the job folders find_job_folders(root) finds."""
+    for folder in _walk_job_folders(os.fspath(root)):
+        number = job_number(folder)
+        if number is not None:
+            yield number
+
+
 def next_job_number(root: str | Path) -> int:
     """One past the highest job number used or claimed under `root` (0 for a new folder)."""
     root = Path(root)
     if not root.is_dir():
         return 0
-    numbers = (job_number(folder) for folder in find_job_folders(root))
-    used = [number for number in numbers if number is not None]
+    used = list(_job_numbers(root))
     # Folders named by number alone count too (a job that died before Hydra wrote .hydra/).
-    used += [int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()]
+    used += [int(e.name) for e in os.scandir(root) if e.name.isdigit() and e.is_dir()]
     return max([*used, *_claimed(root)], default=-1) + 1
 
 

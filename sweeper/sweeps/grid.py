@@ -39,7 +39,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ from typing import Any
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobStatus
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from sweeper.core.artifacts import write_json, write_text
 from sweeper.core.interrupt import exit_code
@@ -61,6 +61,7 @@ from sweeper.records.sweep_folder import (
     next_job_number,
 )
 from sweeper.sweeps.app_jobs import AppJobs, jobs_of
+from sweeper.sweeps.compose import compose_once
 from sweeper.sweeps.progress import GridProgress
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,8 @@ class Point:
     number: int = -1
     folder: Path | None = None
     resume: bool = False  # an unfinished job of an earlier run of this grid
+    # Its composed config, once checked: the folder is worked out from the same one.
+    cfg: DictConfig | None = field(default=None, repr=False, compare=False)
 
 
 def _describe(overrides: Sequence[str], among: Sequence[Sequence[str]] = ()) -> str:
@@ -153,6 +156,8 @@ class GridSweeper(BasicSweeper):
         self.jobs: AppJobs = AppJobs()
 
     def setup(self, *, hydra_context: Any, task_function: Any, config: DictConfig) -> None:
+        # Its launcher and the checks below compose each point from a template (compose.py).
+        hydra_context = compose_once(hydra_context)
         super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
         self.jobs = jobs_of(task_function)  # sweeper's own jobs: Preflight, collect
 
@@ -180,9 +185,13 @@ class GridSweeper(BasicSweeper):
         return [Point(list(o)) for o in batches[0]]
 
     def _compose(self, point: Point, number: int) -> DictConfig:
+        """`point`'s job config as job `number` (composed once per point)."""
         assert self.hydra_context is not None and self.config is not None
-        cfg = self.hydra_context.config_loader.load_sweep_config(self.config, point.overrides)
-        with open_dict(cfg):
+        if point.cfg is None:
+            loader = self.hydra_context.config_loader
+            point.cfg = loader.load_sweep_config(self.config, point.overrides)
+        cfg = point.cfg
+        with read_write(cfg.hydra), open_dict(cfg):  # job_subdir leaves it read-only
             cfg.hydra.job.id = number
             cfg.hydra.job.num = number
         return cfg

@@ -90,6 +90,7 @@ from sweeper.reports.search_files import (
     write_search_files,
 )
 from sweeper.sweeps.app_jobs import AppJobs, instantiate_checked, jobs_of
+from sweeper.sweeps.compose import compose_once
 from sweeper.sweeps.experiment import check_same_experiment, fixed_config
 from sweeper.sweeps.optuna_setup import create_or_load, plain_optuna_logging
 from sweeper.sweeps.pareto import default_sampler
@@ -272,7 +273,7 @@ class SearchSweeper(Sweeper):
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
     ) -> None:
         self.config = config
-        self.hydra_context = hydra_context
+        self.hydra_context = hydra_context = compose_once(hydra_context)  # sweeps/compose.py
         self.launcher = Plugins.instance().instantiate_launcher(
             config=config, hydra_context=hydra_context, task_function=task_function
         )
@@ -871,6 +872,7 @@ class SearchSweeper(Sweeper):
         when resumed (`stale_trials.job_dir_of`)."""
         trial.set_user_attr("job_number", number)
         trial.set_user_attr("sweep_dir", str(self.sweep_dir.resolve()))
+        log.info("trial %d runs as job %d", trial.number, number)  # a launcher names jobs
 
     def _tell(self, study: Any, trial: Any, ret: Any) -> bool:
         """Tell `trial` its job's outcome (`ret`: a JobReturn, or the exception the
@@ -986,6 +988,9 @@ class SearchSweeper(Sweeper):
         except (KeyboardInterrupt, StorageBusy) as stop:
             # Ctrl-C reaches the workers from the terminal; SIGTERM and a busy database do not
             terminate = not isinstance(stop, KeyboardInterrupt) or signal_name(stop) != "SIGINT"
+            cancel = getattr(self.launcher, "cancel_jobs", None)  # a scheduler's (SLURM's)
+            if callable(cancel):
+                cancel()  # its jobs get SIGTERM there and record `status: interrupted`
             _stop_workers(terminate, running, done, self.returns)
             for _, beat in running.values():
                 if beat is not None:
