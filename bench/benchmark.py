@@ -14,9 +14,20 @@ baseline and sweeper `--repeats` times, so the ratio survives a noisy machine:
               decades, 8x the task's epoch size): pruner=none vs pruner=median (total
               epochs, wall seconds, best val_accuracy), then the pruned search through
               hydra/launcher=joblib with n_jobs=2 vs n_jobs=1, and vs in-process n_jobs=1
-    scale     a 301-trial search on SQLite whose trials return at once: the search's own
-              cost per trial (the gap between two trials' starts) at trials 281-300
-              against trials 1-20 (baseline column: the first window)
+    scale     a 1001-trial TPE search on SQLite whose trials return at once: the search's
+              own cost per trial (the gap between two trials' starts) at trials 981-1000
+              against trials 1-20 (baseline column: the first window; --scale-trials)
+    compose   a job's config made from its shape's first (sweeper/sweeps/compose.py)
+              against Hydra composing every job (SWEEPER_COMPOSE_EVERY_JOB=1): a grid
+              job's fixed cost as in `fixed`, and a 41-trial instant search's own cost
+              per trial (median of trials 1-40), alternating the two ways
+    plugin    a plain Hydra app (bench/plain_app) searched with instant trials on SQLite,
+              41 trials, n_jobs=1: hydra-optuna-sweeper (baseline; run by the Python
+              given with --plugin-python, a venv of its own since it pins optuna<3)
+              against sweeper's drop-in `hydra/sweeper=optuna`: the mean gap between
+              trial starts over trials 1-40. Only with --plugin-python; that venv:
+                python3 -m venv /tmp/hos && /tmp/hos/bin/pip install \
+                  hydra-optuna-sweeper==1.2.0 'hydra-core==1.3.*' 'sqlalchemy<2' 'alembic<1.14'
 
     python bench/benchmark.py                 # everything (about 9 minutes on 2 cores, plus
                                               # four 24-trial searches for pruning)
@@ -37,6 +48,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -46,15 +59,17 @@ BASELINE = [sys.executable, str(ROOT / "bench" / "baseline.py")]
 SWEEPER = [sys.executable, "-m", "sweeper"]
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, str]:
-    """Wall seconds of a whole command (interpreter start included) and its stdout."""
+def timed(command: list[str], cwd: Path, checkout: bool = True) -> tuple[float, str]:
+    """Wall seconds of a whole command (interpreter start included) and its stdout; with
+    this checkout on the path unless `checkout` is false (another venv's own packages)."""
     started = time.perf_counter()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run(
         command,
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**env, "PYTHONPATH": str(ROOT)} if checkout else env,
     )
     seconds = time.perf_counter() - started
     if result.returncode != 0:
@@ -399,12 +414,12 @@ def search_overheads(db: Path, study_name: str) -> list[float]:
     return overheads
 
 
-def bench_scale(work: Path, quick: bool) -> dict:
+def bench_scale(work: Path, quick: bool, trials: int = 1001) -> dict:
     """A search's own cost per trial as the study grows (TPE, SQLite, basic launcher):
-    the median overhead of trials 281-300 against trials 1-20 (target: at most 1.5x).
+    the median overhead of the last 20 trials against trials 1-20 (target: at most 1.5x).
     The trials are instant (INSTANT), so the machine's load touches only the overhead."""
     window = 3 if quick else SCALE_WINDOW  # quick: only checks that the row runs
-    n_trials = 2 * window + 1 if quick else 301
+    n_trials = 2 * window + 1 if quick else trials
     folder = work / "scale"
     seconds, _ = timed(
         [
@@ -432,6 +447,96 @@ def bench_scale(work: Path, quick: bool) -> dict:
     }
 
 
+def bench_compose(repeats: int, work: Path, quick: bool) -> list[dict]:
+    """Composing each job from its shape's template (default) vs Hydra composing every job
+    (baseline), both ways in turn `repeats` times: grid fixed cost and instant trials."""
+    every = {"SWEEPER_COMPOSE_EVERY_JOB": "1"}
+    fixed: dict[str, list[float]] = {"every": [], "once": []}
+    trial: dict[str, list[float]] = {"every": [], "once": []}
+    n_trials = 7 if quick else 41
+    for repeat in range(repeats):
+        for way, env in (("every", every), ("once", {})):
+            with patched_environ(env):
+                (work / f"compose-{way}-{repeat}").mkdir()
+                fixed[way].append(bench_fixed(1, work / f"compose-{way}-{repeat}")["sweeper s"])
+                folder = work / f"compose-search-{way}-{repeat}"
+                timed(
+                    [sys.executable, "-c", INSTANT, "task=adder", "hparams_search=lr",
+                     f"hydra.sweeper.n_trials={n_trials}", "hydra.sweeper.study_name=c",
+                     f"hydra.sweep.dir={folder}", "-m"],
+                    work,
+                )  # fmt: skip
+                trial[way].append(statistics.median(search_overheads(folder / "optuna.db", "c")))
+    rows = []
+    for name, values in (
+        ("grid job fixed cost: compose once vs every job", fixed),
+        (f"instant search, cost per trial ({n_trials} trials): compose once vs every job", trial),
+    ):
+        before, after = statistics.median(values["every"]), statistics.median(values["once"])
+        rows.append(
+            {
+                "benchmark": name,
+                "baseline s": before,
+                "sweeper s": after,
+                "ratio": after / before,
+                "runs": f"medians of {repeats}, the two ways alternating",
+            }
+        )
+    return rows
+
+
+GAPS = """
+import json, sys
+import optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+study = optuna.load_study(study_name=sys.argv[2], storage="sqlite:///" + sys.argv[1])
+starts = [t.datetime_start.timestamp() for t in sorted(study.trials, key=lambda t: t.number)]
+print(json.dumps((starts[-1] - starts[1]) / (len(starts) - 2)))
+"""
+
+
+def bench_plugin(repeats: int, work: Path, quick: bool, plugin_python: str) -> dict:
+    """A plain app's instant-trial search: hydra-optuna-sweeper's loop (baseline) against
+    sweeper's drop-in, each side's mean cost per trial over trials 1..n-1 (trial 0 pays
+    the study's creation), read by each side's own Optuna."""
+    n_trials = 6 if quick else 41
+    app = str(ROOT / "bench" / "plain_app" / "app.py")
+    costs: dict[str, list[float]] = {"plugin": [], "sweeper": []}
+    for repeat in range(repeats):
+        for side, python in (("plugin", plugin_python), ("sweeper", sys.executable)):
+            db = work / f"plugin-{side}-{repeat}.db"
+            timed(
+                [python, app, "hydra/sweeper=optuna", "+x=interval(-5,5)", "+y=interval(-5,5)",
+                 f"hydra.sweeper.n_trials={n_trials}", "hydra.sweeper.n_jobs=1",
+                 f"hydra.sweeper.storage=sqlite:///{db}", "hydra.sweeper.study_name=p",
+                 f"hydra.sweep.dir={work / f'plugin-{side}-{repeat}'}", "-m"],
+                work,
+                checkout=side == "sweeper",
+            )  # fmt: skip
+            gaps = [python, "-c", GAPS, str(db), "p"]
+            costs[side].append(float(timed(gaps, work, checkout=side == "sweeper")[1]))
+    before, after = statistics.median(costs["plugin"]), statistics.median(costs["sweeper"])
+    return {
+        "benchmark": f"plain app, instant search ({n_trials} trials): drop-in vs "
+        "hydra-optuna-sweeper",
+        "baseline s": before,
+        "sweeper s": after,
+        "ratio": after / before,
+        "runs": f"cost per trial, medians of {repeats}; target ratio <= 1.5",
+    }
+
+
+@contextmanager
+def patched_environ(extra: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def machine() -> str:
     import torch
 
@@ -445,8 +550,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--only",
-        default="adder,memory,mnist,fixed,parallel,pruning,scale",
-        help="comma-separated: adder,memory,mnist,fixed,parallel,pruning,scale",
+        default="adder,memory,mnist,fixed,parallel,pruning,scale,compose",
+        help="comma-separated: adder,memory,mnist,fixed,parallel,pruning,scale,compose; "
+        "plugin with --plugin-python",
     )
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks it runs")
@@ -454,9 +560,18 @@ def main(argv: list[str] | None = None) -> int:
         "--data-root", default=os.environ.get("SWEEPER_DATA_ROOT", "~/.cache/sweeper/data")
     )
     parser.add_argument("--out", type=Path, help="also write the table as CSV")
+    parser.add_argument(
+        "--scale-trials", type=int, default=1001, help="the scale row's trials (>= 41)"
+    )
+    parser.add_argument(
+        "--plugin-python",
+        help="a Python with hydra-optuna-sweeper installed: adds the `plugin` row",
+    )
     args = parser.parse_args(argv)
     args.data_root = str(Path(args.data_root).expanduser())  # Hydra's grammar has no `~`
     wanted = args.only.split(",")
+    if args.plugin_python and "plugin" not in wanted:
+        wanted.append("plugin")
     if args.quick:
         args.repeats = 1
         wanted = [w for w in wanted if w != "mnist"]  # needs the real files
@@ -478,7 +593,13 @@ def main(argv: list[str] | None = None) -> int:
             elif name == "pruning":
                 rows.extend(bench_pruning(args.repeats, work, args.quick))
             elif name == "scale":
-                rows.append(bench_scale(work, args.quick))
+                rows.append(bench_scale(work, args.quick, args.scale_trials))
+            elif name == "compose":
+                rows.extend(bench_compose(args.repeats, work, args.quick))
+            elif name == "plugin":
+                if not args.plugin_python:
+                    parser.error("the plugin row needs --plugin-python")
+                rows.append(bench_plugin(args.repeats, work, args.quick, args.plugin_python))
             else:
                 parser.error(f"unknown benchmark {name!r}")
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)  # survives a later failure

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -54,6 +55,7 @@ from omegaconf import DictConfig
 from sweeper.core.artifacts import write_csv, write_text
 from sweeper.core.config import ConfigError
 from sweeper.core.metrics import sweep_headline
+from sweeper.core.record import BadFile, read_metrics
 from sweeper.records.files import (
     BY_LENGTH,
     COLLECT_OUTPUTS,
@@ -66,7 +68,7 @@ from sweeper.records.files import (
 from sweeper.records.search import is_search_folder
 from sweeper.reports.best import SHOWN_JOBS, best_job, four_decimals, tied_first
 from sweeper.reports.pareto import front_lines
-from sweeper.reports.plots import plot_sweep_curves
+from sweeper.reports.plots import plot_run_curves, plot_sweep_curves
 from sweeper.reports.report import logger_failures, write_report
 from sweeper.reports.results import (
     UNSET,
@@ -87,6 +89,9 @@ from sweeper.reports.stats import (
     no_value,
     summarize,
 )
+from sweeper.reports.tables import read_table
+from sweeper.run.observers import run_curves_title
+from sweeper.sweeps.grid import RECORD as GRID_RECORD
 from sweeper.tasks import legacy_task_target
 from sweeper.tasks.base import task_class
 
@@ -403,10 +408,33 @@ def summary_markdown(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE
     return "\n".join(lines)
 
 
+def draw_job_curves(sweep: Sweep) -> list[Path]:
+    """Each collected job's own curves.png where it has none: a sweep's jobs leave it to
+    the collect step (`sweeper.run.observers.draws_curves`). Drawn as the job would have
+    drawn it (from its history.csv, titled from its metrics.json settings), for every
+    job but an interrupted one; returns the paths drawn."""
+    drawn: list[Path] = []
+    if sweep.results.empty or "job_dir" not in sweep.results:
+        return drawn
+    for _, row in sweep.results.iterrows():
+        job = Path(str(row["job_dir"]))
+        history, target = job / HISTORY, job / CURVES
+        if row.get("status") == "interrupted" or target.exists() or not history.is_file():
+            continue
+        try:  # an unusable history.csv is already a note of the sweep: no figure for it
+            settings = read_metrics(job / "metrics.json").get("settings") or {}
+            frame = read_table(history)
+        except (OSError, BadFile):
+            continue
+        drawn.append(plot_run_curves(frame, target, run_curves_title(settings)))
+    return drawn
+
+
 def write_outputs(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> list[Path]:
     """Write the sweep's tables and figures into its folder; returns the paths written.
 
-    Writes nothing into a job folder, nor into a folder without a finished job (returns
+    Draws each job's missing curves.png (`draw_job_curves`). Writes nothing into a
+    folder that is itself a job folder, nor into a folder without a finished job (returns
     [] for both: there is nothing to tabulate, and a refusal leaves the folder as it
     was). Raises OSError naming the folder
     or file that cannot be written; a target that exists but is not a file (a
@@ -422,6 +450,7 @@ def write_outputs(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KE
             raise IsADirectoryError(errno.EISDIR, "exists and is not a file", str(target))
     if sweep.results.empty:  # nothing to collect: refused by the caller, nothing written
         return written
+    draw_job_curves(sweep)  # into the job folders: not among the sweep's outputs
     written.append(write_text(folder / SUMMARY, summary_markdown(sweep, replicate_key)))
     written.append(write_csv(folder / RESULTS, sweep.results))
     by_config_table = results_by_config(sweep, replicate_key)
@@ -506,7 +535,25 @@ def report(sweep: Sweep, replicate_key: str | None = DEFAULT_REPLICATE_KEY) -> s
         lines += no_value_lines(sweep)
     lines += [f"skipped {name}: {why}" for name, why in sweep.skipped]
     lines += [f"note {name}: {why}" for name, why in sweep.notes]
+    lines += pending_lines(sweep)
     return "\n".join(lines)
+
+
+def pending_lines(sweep: Sweep) -> list[str]:
+    """`pending: 2 of the grid's 6 jobs have no job folder yet ...` when the grid recorded
+    in the folder (`.sweeper/grid.json`) has more points than job folders: jobs waiting
+    in a scheduler's queue (a SLURM array's pending tasks), or never started."""
+    try:
+        points = json.loads((sweep.folder / GRID_RECORD).read_text())["points"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    waiting = len(points) - len(sweep.results) - len(sweep.skipped)
+    if waiting <= 0:
+        return []
+    return [
+        f"pending: {waiting} of the grid's {len(points)} jobs have no job folder yet "
+        "(waiting in the scheduler's queue, or never started)"
+    ]
 
 
 class CollectCallback(Callback):
@@ -591,9 +638,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def empty_error(sweep: Sweep) -> str:
     """`DIR: no finished job folders to collect; nothing written` (with how many job folders
-    were skipped, their reasons printed above it)."""
+    were skipped, their reasons printed above it, and how many of the grid's jobs have no
+    folder yet: a sweep whose jobs still wait or run)."""
     skipped = f" ({len(sweep.skipped)} skipped, see above)" if sweep.skipped else ""
-    return f"{sweep.folder}: no finished job folders to collect{skipped}; nothing written"
+    pending = "".join(f"; {line}" for line in pending_lines(sweep))  # a queue's jobs
+    return f"{sweep.folder}: no finished job folders to collect{skipped}{pending}; nothing written"
 
 
 if __name__ == "__main__":

@@ -6,30 +6,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import ROOT, SMALL_RUN
-
-
-def sweeper(
-    *args: str,
-    cwd: Path,
-    python: str = sys.executable,
-    env: dict | None = None,
-    code: str | None = None,
-) -> subprocess.CompletedProcess:
-    command = [python, "-c", code, *args] if code else [python, "-m", "sweeper", *args]
-    return subprocess.run(
-        command,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-    )
+from conftest import ROOT, SMALL_RUN, sweeper
 
 
 def test_help_lists_the_groups(tmp_path):

@@ -11,9 +11,16 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from test_cli import sweeper
 
-from conftest import SMALL_RUN, closed_port, console_script, get_json, loopback_get, serving
+from conftest import (
+    SMALL_RUN,
+    closed_port,
+    console_script,
+    get_json,
+    loopback_get,
+    serving,
+    sweeper,
+)
 from sweeper.core.checkpoint import Checkpointer
 from sweeper.core.config import ConfigError
 from sweeper.core.epoch_log import epoch_line, log_epoch
@@ -66,11 +73,6 @@ def mlflow_store(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("mlflow") / "mlflow.db"
     MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
     return path
-
-
-@pytest.fixture(autouse=True)
-def no_telemetry(monkeypatch):
-    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
 def test_tensorboard_run_reads_back_scalars_and_hparams(make_cfg, tmp_path):

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import matplotlib
 import matplotlib.style
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_rgba
-from test_report import search  # noqa: F401  (a fixture: an Optuna search folder)
+from matplotlib.figure import Figure
 
-import sweeper.reports.plots as plots
+from sweeper.reports import plots
 from sweeper.reports.plot_style import accuracy_limits, colors, legend_columns, short_labels
+from sweeper.reports.results import load_sweep
 
 LONG_LR = "optim.lr=0.004430375245218269"
 
@@ -191,12 +194,11 @@ def test_search_plots_restore_the_global_style(tmp_path):
     }
 
 
-def test_report_plots_round_labels_like_the_png_figures(search):  # noqa: F811
+def test_report_plots_round_labels_like_the_png_figures(fake_search):
     from sweeper.reports import report_plots
     from sweeper.reports.report import config_label
-    from sweeper.reports.results import load_sweep
 
-    sweep = load_sweep(search)
+    sweep = load_sweep(fake_search)
     labels = {str(r["job"]): config_label(r, sweep.swept) for _, r in sweep.results.iterrows()}
     assert "optim.lr=0.00443038" in labels.values()
     page = "".join(report_plots.sweep_plots(sweep, labels))
@@ -290,3 +292,69 @@ def test_measured_step_and_runs():
     assert plots.runs([1, 2, 30], None) == [[0, 1, 2]]
     xs, ys = plots.gapped([1, 2, 30], [0.1, 0.2, 0.3], 1)
     assert xs[:2] == [1, 2] and xs[3] == 30 and xs[2] != xs[2]
+
+
+# --- plot axes include the confidence bands ---
+
+
+@pytest.fixture
+def drawn_unsaved(monkeypatch) -> list[Figure]:
+    """The figures plots.py would save, kept for their axes and not written."""
+    figures: list[Figure] = []
+
+    def keep(path, figure):
+        figures.append(figure)
+        return Path(path)
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    return figures
+
+
+def _band_edges(ax) -> tuple[float, float]:
+    ys = [v for c in ax.collections for p in c.get_paths() for v in p.vertices[:, 1]]
+    return min(ys), max(ys)
+
+
+def test_curves_accuracy_axis_includes_the_bands(drawn_unsaved):
+    rows, labels = [], {}
+    rng = np.random.default_rng(0)
+    for config in range(6):
+        for seed in range(5):
+            job = f"{config}-{seed}"
+            labels[job] = f"model.hidden={config + 3}"
+            spread = 0.25 if config == 0 else 0.01
+            final = min(1.0, 0.75 + rng.normal(0, spread))
+            for epoch in (1, 2, 3):
+                acc = max(0.0, min(1.0, final - (3 - epoch) * 0.02))
+                rows.append(
+                    dict(job=job, epoch=epoch, train_loss=0.5, val_loss=0.4, val_accuracy=acc)
+                )
+    plots.plot_sweep_curves(pd.DataFrame(rows), labels, "curves.png")
+    (figure,) = drawn_unsaved
+    (accuracy,) = [ax for ax in figure.axes if ax.get_title() == "validation accuracy"]
+    low, high = _band_edges(accuracy)
+    bottom, top = accuracy.get_ylim()
+    assert low < 0.6  # the wide configuration's band reaches below its mean's axis
+    assert 0.0 <= bottom <= low and top >= high and high <= 1.0
+
+
+@pytest.mark.parametrize("configs", [1, 3])
+def test_accuracy_by_length_axes_include_the_bands(drawn_unsaved, configs):
+    rows, labels = [], {}
+    for config in range(configs):
+        for seed in range(5):
+            job = f"{config}-{seed}"
+            labels[job] = f"model.hidden={config + 3}"
+            for length in (1, 2, 3):
+                # length 1 swings from seed to seed: its band reaches far below the means
+                acc = 0.6 + 0.1 * seed if length == 1 else 0.99
+                rows.append(dict(job=job, split="test", length=length, accuracy=acc))
+            rows.append(dict(job=job, split="extrapolation", length=5, accuracy=0.9))
+    plots.plot_accuracy_vs_length(pd.DataFrame(rows), labels, "by_length.png", "acc", "t")
+    (figure,) = drawn_unsaved
+    axes = [ax for ax in figure.axes if ax.get_visible() and ax.collections]
+    assert len(axes) == configs
+    for ax in axes:
+        low, high = _band_edges(ax)
+        bottom, top = ax.get_ylim()
+        assert low < 0.7 and 0.0 <= bottom <= low and top >= high and high <= 1.0

@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from fake_folders import draw_seven
+from PIL import Image
 
 from sweeper.tasks.mnist_preprocess import NoDigitError, load_digit, mnist_like, otsu_threshold
-
-
-def draw_seven(
-    size=(200, 150), box=(120, 30, 170, 110), ink=30, paper=225, noise=0.0, angle=0.0, seed=0
-) -> Image.Image:
-    """A '7' drawn with thick strokes inside `box` on a (width, height) sheet."""
-    rng = np.random.default_rng(seed)
-    image = Image.new("L", size, paper)
-    pen = ImageDraw.Draw(image)
-    left, top, right, bottom = box
-    width = max(3, (right - left) // 6)
-    pen.line([(left, top), (right, top)], fill=ink, width=width)
-    pen.line([(right, top), (left + (right - left) // 3, bottom)], fill=ink, width=width)
-    if angle:
-        image = image.rotate(angle, fillcolor=paper)
-    array = np.asarray(image, dtype=np.float32)
-    if noise:
-        array = array + rng.normal(0, noise, array.shape)
-    return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:

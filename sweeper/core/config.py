@@ -209,12 +209,32 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def thread_count(threads: int | None) -> int | None:
-    """Torch CPU threads for a run: `device.threads`, else a fair share of the cores when
-    Hydra's joblib launcher runs several jobs at once (so 2 jobs on 2 cores use 1 thread
-    each instead of fighting over 4), else None (torch's default)."""
-    if threads:
-        return threads
+# `device.threads=auto`: one thread below this much work per step (the model's parameters
+# times the batch size), torch's default at or above it. Measured by bench/threads.py
+# (docs/configuration.md): below it torch's default threads are at most 1.10x faster on
+# an idle machine (memory hidden 32: 1.10x, adder hidden 10: 1.0x) and many times slower
+# on a busy one; above it they are 1.13x (adder hidden 64) to 1.6x (MNIST hidden 128).
+AUTO_THREADS_WORK = 1_000_000
+# torch's own default, read once at import, so that a job in a process where an
+# earlier job set fewer threads (Hydra's basic launcher, a search) gets it back.
+TORCH_DEFAULT_THREADS = torch.get_num_threads()
+
+
+def thread_count(threads: int | str | None, work: int | None = None) -> int | None:
+    """Torch CPU threads for a run: `device.threads` when a number; for `auto` one thread
+    when the run's `work` (parameters x batch size) is below AUTO_THREADS_WORK; else a
+    fair share of the cores when Hydra's joblib launcher runs several jobs at once (so
+    2 jobs on 2 cores use 1 thread each instead of fighting over 4), in a SLURM job the
+    CPUs it was given (`SLURM_CPUS_PER_TASK`: a node's other cores belong to other jobs),
+    else None (torch's default: TORCH_DEFAULT_THREADS)."""
+    if threads == "auto":
+        if work is not None and work < AUTO_THREADS_WORK:
+            return 1
+    elif threads:
+        return int(threads)
+    given = os.environ.get("SLURM_CPUS_PER_TASK", "") if os.environ.get("SLURM_JOB_ID") else ""
+    if given.isdigit() and int(given) > 0:
+        return int(given)
     from hydra.core.hydra_config import HydraConfig
 
     if not HydraConfig.initialized():

@@ -68,6 +68,9 @@ def plot_run_curves(history: pd.DataFrame, path: str | Path, title: str) -> Path
         figure = Figure(figsize=(13, 3.8))
         axes = figure.subplots(1, 3)
         for ax, (column, label) in zip(axes, curve_panels(history.columns)):
+            if column not in history:  # a history without a validation score
+                ax.set_axis_off()
+                continue
             ax.plot(history["epoch"], history[column], marker="o", markersize=3)
             _epoch_axis(ax, column, history[column])
             ax.set_title(label)

@@ -24,6 +24,7 @@ the content of a job folder.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,9 +137,26 @@ def _read_overrides(job: Path) -> dict[str, str]:
 def _read_job(job: Path) -> tuple[dict[str, str], dict[str, Any]]:
     """(overrides, metrics record); raises BadFile saying what is wrong."""
     if not (job / "metrics.json").exists() and not (job / "metrics.json").is_symlink():
-        raise BadFile("no metrics.json (the run was killed, is still running, or never started)")
+        raise BadFile(f"no metrics.json yet: {_unfinished(job)}")
     record = read_metrics(job / "metrics.json")
     return _read_overrides(job), record
+
+
+def _unfinished(job: Path) -> str:
+    """A job folder without metrics.json: running, or stopped without a record; how long
+    ago its files were last written tells a training job (seconds: an epoch's checkpoint)
+    from one killed long ago."""
+    try:
+        newest = max((p.stat().st_mtime for p in job.iterdir() if p.is_file()), default=None)
+    except OSError:
+        newest = None
+    if newest is None:
+        return "the run is starting, was killed, or never started"
+    age = max(0, round(time.time() - newest))
+    ago = f"{age} s" if age < 120 else f"{age // 60} min"
+    return (
+        f"running, or killed (its files last written {ago} ago); a re-run of the sweep resumes it"
+    )
 
 
 def _override_text(value: Any) -> str | None:

@@ -20,7 +20,12 @@ import torch
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sweeper.core.checkpoint import Checkpointer, config_snapshot
-from sweeper.core.config import ConfigError, resolve_device, thread_count
+from sweeper.core.config import (
+    TORCH_DEFAULT_THREADS,
+    ConfigError,
+    resolve_device,
+    thread_count,
+)
 from sweeper.core.losses import LossFn, make_loss
 from sweeper.core.modelspec import ModelSpec, build_model, hidden_override, model_spec
 from sweeper.core.objectives import ObjectiveError, check_available, objective_of
@@ -101,6 +106,17 @@ class Preflight:
             raise self._seen[key]
 
 
+def set_threads(cfg: DictConfig, model: torch.nn.Module) -> int:
+    """Set torch's CPU threads for this run from `device.threads` (`auto`: by the run's
+    work per step, its parameters times its batch size; `sweeper.core.config.thread_count`)
+    and return them; metrics.json records them as `settings["device.threads"]`."""
+    work = sum(p.numel() for p in model.parameters()) * cfg.trainer.batch_size
+    threads = thread_count(cfg.device.threads, work) or TORCH_DEFAULT_THREADS
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
+
+
 def train(cfg: DictConfig) -> float | list[float]:
     """Train and test one configuration, write its files, return the objective.
 
@@ -113,12 +129,10 @@ def train(cfg: DictConfig) -> float | list[float]:
     validate(cfg)
     out_dir = Path(cfg.output_dir)
     started = time.perf_counter()
-    threads = thread_count(cfg.device.threads)
-    if threads:
-        torch.set_num_threads(threads)
     device = resolve_device(cfg.device.name)
     seed_everything(cfg.seed)
     task, spec, model, loss_fn = prepare(cfg, device)
+    set_threads(cfg, model)
     if "hidden" in cfg.model and "hidden" not in spec.kwargs:
         with open_dict(cfg):  # the task's hidden size, which this model does not take
             del cfg.model.hidden

@@ -10,16 +10,18 @@ curves.png among the run's files.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from sweeper.core.observers import EpochObserver, orphan_guard
 from sweeper.core.record import RunRecord
 from sweeper.loggers import build_loggers
-from sweeper.reports.plots import plot_run_curves
 from sweeper.run.pruning import pruning_observer
 
 HISTORY = "history.csv"
@@ -41,18 +43,38 @@ class CurvesFigure:
         history = self.out_dir / HISTORY
         if record.status == "interrupted" or not history.is_file():
             return
+        # matplotlib (~0.5 s to import) only in a job that draws: a sweep's jobs do not
+        from sweeper.reports.plots import plot_run_curves
+
         plot_run_curves(pd.read_csv(history), self.out_dir / CURVES, self.title)
+
+
+def run_curves_title(settings: Mapping[str, Any]) -> str:
+    """A job's curves.png title from its settings (dotted keys, as in metrics.json):
+    `adder: lstm, hidden 10, loss ce` (the model's own keys)."""
+    target = str(settings.get("model._target_", ""))
+    parts = [str(settings.get("model.cell") or target.rsplit(".", 1)[-1])]
+    if settings.get("model.bidirectional"):
+        parts[0] += " (bidirectional)"
+    if settings.get("model.hidden") is not None:
+        parts.append(f"hidden {settings['model.hidden']}")
+    return f"{settings.get('task.name')}: {', '.join(parts)}, loss {settings.get('loss.name')}"
 
 
 def curves_title(cfg: DictConfig) -> str:
     """curves.png's title: `adder: lstm, hidden 10, loss ce` (the model's own keys)."""
-    model = cfg.model
-    parts = [str(model.get("cell", str(model._target_).rsplit(".", 1)[-1]))]
-    if model.get("bidirectional"):
-        parts[0] += " (bidirectional)"
-    if "hidden" in model:
-        parts.append(f"hidden {model.hidden}")
-    return f"{cfg.task.name}: {', '.join(parts)}, loss {cfg.loss.name}"
+    settings = {f"model.{key}": cfg.model.get(key) for key in cfg.model}
+    return run_curves_title({**settings, "task.name": cfg.task.name, "loss.name": cfg.loss.name})
+
+
+def draws_curves(has_loggers: bool) -> bool:
+    """Whether a job draws its own curves.png as it ends: a single run does; a job of a
+    sweep (grid or search) does not, unless a tracker logs the figure with its files:
+    the sweep's collect draws the missing ones (`sweeper.collect`), and a search running
+    needs none."""
+    if has_loggers or not HydraConfig.initialized():
+        return True
+    return HydraConfig.get().mode != RunMode.MULTIRUN
 
 
 def build_observers(cfg: DictConfig, out_dir: Path) -> list[EpochObserver]:
@@ -63,9 +85,11 @@ def build_observers(cfg: DictConfig, out_dir: Path) -> list[EpochObserver]:
     guard = orphan_guard()
     if guard is not None:
         observers.append(guard)
-    observers.append(CurvesFigure(out_dir, curves_title(cfg)))
+    loggers = build_loggers(cfg, out_dir)
+    if draws_curves(bool(loggers)):
+        observers.append(CurvesFigure(out_dir, curves_title(cfg)))
     pruner = pruning_observer(cfg)  # a search's trial with a pruner on
     if pruner is not None:
         observers.append(pruner)
-    observers.extend(build_loggers(cfg, out_dir))
+    observers.extend(loggers)
     return observers

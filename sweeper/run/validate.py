@@ -60,10 +60,9 @@ def validate(cfg: DictConfig) -> None:
         objective_of(cfg)
     except ObjectiveError as error:
         raise ConfigError(str(error)) from None
-    if cfg.device.threads is not None and positive_int(cfg.device.threads):
-        raise config_error(
-            "device.threads", cfg.device.threads, "must be null or a positive integer"
-        )
+    threads = cfg.device.threads
+    if threads is not None and threads != "auto" and positive_int(threads):
+        raise config_error("device.threads", threads, "must be auto, null or a positive integer")
     resolve_device(cfg.device.name)
     check_loggers(cfg)
 
