@@ -38,7 +38,8 @@ from hydra_plugins.sweeper_search.configs import unknown_option
 from sweeper.core.config import ConfigError
 from sweeper.core.interrupt import (
     exit_code,
-    install_sigterm_handler,
+    install_interrupt_handlers,
+    raise_unanswered,
     signal_name,
     sigterm_interrupts,
 )
@@ -234,9 +235,10 @@ def cli() -> None:
     if error:
         print(f"sweeper: error: {error}", file=sys.stderr)
         sys.exit(2)
-    install_sigterm_handler()
+    install_interrupt_handlers()
     try:
         main()
+        raise_unanswered()  # a Ctrl-C lost after the last job's last check (core.interrupt)
     except KeyboardInterrupt as interrupt:
         # The job recorded `status: interrupted` (and logged where to resume) before this.
         print(f"sweeper: interrupted by {signal_name(interrupt)}", file=sys.stderr)

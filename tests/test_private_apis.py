@@ -139,3 +139,16 @@ def test_the_grid_is_still_hydras_basic_sweeper_after_hydras_plugin_scan():
     bases, methods = out.stdout.splitlines()
     assert BASIC_SWEEPER in bases.split()
     assert methods.split() == ["split_arguments", "_parse_config", "setup"]
+
+
+def test_optunas_trials_query_still_falls_back_with_the_warning_the_storage_policy_reads():
+    import inspect
+
+    import optuna.storages._rdb.storage as rdb
+
+    from sweeper.core.private_apis import OPTUNA_RDB_LOGGER, OPTUNA_TRIALS_FALLBACK
+
+    assert rdb._logger.name == OPTUNA_RDB_LOGGER
+    source = inspect.getsource(rdb.RDBStorage._get_trials)
+    assert "except sqlalchemy_exc.OperationalError" in source
+    assert f'f"{OPTUNA_TRIALS_FALLBACK}: ' in source

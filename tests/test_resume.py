@@ -23,6 +23,7 @@ import pytest
 import torch
 
 import sweeper.core.checkpoint as checkpoint_module
+import sweeper.core.interrupt as interrupt_module
 import sweeper.core.train as train_module
 from conftest import ROOT
 from sweeper.cli import run_job
@@ -178,6 +179,96 @@ def test_interrupt_while_testing_resumes_without_training_again(make_cfg, tmp_pa
     train(cfg)
     assert not any(steps)  # tested only: not one training step again
     assert_same_run(tmp_path / "straight", tmp_path / "resumed")
+
+
+@contextmanager
+def interrupt_handlers() -> Iterator[None]:
+    """sweeper's SIGINT/SIGTERM handlers (the command line's), put back as they were after."""
+    before = {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)}
+    assert interrupt_module.install_interrupt_handlers()
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+        interrupt_module.answered()
+
+
+def swallowed(signum: int) -> None:
+    """A real signal to this process whose KeyboardInterrupt the code it lands in swallows,
+    as C code that clears a callback's error does (seen in CI: a tiny run finished, exit 0)."""
+    try:
+        os.kill(os.getpid(), signum)
+        time.sleep(5)  # the handler runs at once and raises here
+        raise AssertionError("the signal never came")
+    except KeyboardInterrupt:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("where", "signum", "reason"),
+    [
+        ("step", signal.SIGINT, "interrupted by SIGINT in epoch 2"),
+        ("validation", signal.SIGTERM, "interrupted by SIGTERM in epoch 3"),
+        ("testing", signal.SIGINT, "interrupted by SIGINT after epoch 3, while testing"),
+    ],
+)
+def test_a_signal_whose_interrupt_was_swallowed_still_stops_the_run(
+    make_cfg, monkeypatch, where, signum, reason
+):
+    cfg = make_cfg("task=memory", "trainer.epochs=3", "trainer.stop_accuracy=null")
+    calls = {"n": 0}
+    if where == "step":  # the 2nd training step of epoch 2
+        real_forward = train_module.forward
+
+        def forward(model, x, kind):
+            calls["n"] += model.training
+            if model.training and calls["n"] == task_batches(cfg) + 2:
+                swallowed(signum)
+            return real_forward(model, x, kind)
+
+        monkeypatch.setattr(train_module, "forward", forward)
+    else:
+        name = "evaluate" if where == "validation" else "evaluate_test_sets"
+        real = getattr(train_module, name)
+
+        def swallowing(*args):
+            calls["n"] += 1
+            if calls["n"] == (2 if where == "validation" else 1):
+                swallowed(signum)
+            return real(*args)
+
+        monkeypatch.setattr(train_module, name, swallowing)
+    with interrupt_handlers(), pytest.raises(KeyboardInterrupt) as raised:
+        train(cfg)
+    assert interrupt_module.signal_name(raised.value) == signal.Signals(signum).name
+    record = json.loads((Path(cfg.output_dir) / "metrics.json").read_text())
+    assert record["status"] == "interrupted" and record["reason"] == reason
+    assert interrupt_module.raise_unanswered() is None  # answered by the job: not raised again
+
+
+def task_batches(cfg) -> int:
+    from sweeper.run.job import prepare  # the task's own count of training batches
+
+    return prepare(cfg, torch.device("cpu"))[0].num_train_batches
+
+
+def test_interrupt_handlers_leave_an_ignored_sigint_ignored():
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interrupt_handlers():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGINT)  # a shell's background job ignores Ctrl-C
+            interrupt_module.raise_unanswered()
+    finally:
+        signal.signal(signal.SIGINT, before)
+    with interrupt_handlers():
+        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+        swallowed(signal.SIGINT)
+        with pytest.raises(KeyboardInterrupt):
+            interrupt_module.raise_unanswered()
+        interrupt_module.answered()
+        interrupt_module.raise_unanswered()  # nothing once answered
 
 
 def test_checkpoint_of_another_config_is_refused_untouched(make_cfg, tmp_path, monkeypatch):

@@ -63,6 +63,8 @@ from typing import Any
 __all__ = [
     "BASIC_LAUNCHER",
     "BASIC_SWEEPER",
+    "OPTUNA_RDB_LOGGER",
+    "OPTUNA_TRIALS_FALLBACK",
     "apply_overrides",
     "cpu_has_native_bf16",
     "overrides_dirname",
@@ -77,6 +79,13 @@ BASIC_SWEEPER = (
 )
 
 BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
+
+# Optuna's RDBStorage._get_trials reads any OperationalError of its query as "too many IN
+# variables", logs this warning on its module's logger and runs a slower query: a locked
+# database then waits twice sweeper's bound, with a misleading warning. There is no public
+# hook, so sweeper.trials.storage turns that warning, for a lock, into the error it was.
+OPTUNA_RDB_LOGGER = "optuna.storages._rdb.storage"
+OPTUNA_TRIALS_FALLBACK = "Caught an error from sqlalchemy"
 
 CPU_BF16_CHECKS = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
 

@@ -52,7 +52,7 @@ from sweeper.core.artifacts import save_torch, write_csv
 from sweeper.core.checkpoint import CHECKPOINT_NAME, Checkpointer, rng_state, set_rng_state
 from sweeper.core.config import ConfigError
 from sweeper.core.epoch_log import bars_disabled, log_epoch
-from sweeper.core.interrupt import signal_name
+from sweeper.core.interrupt import answered, raise_unanswered, signal_name
 from sweeper.core.losses import LossFn
 from sweeper.core.metrics import epoch_metrics
 from sweeper.core.modelspec import ModelSpec, check_output
@@ -264,6 +264,7 @@ def train_epoch(
         # Summed on the device: no host sync per step.
         loss_sum += loss.detach() * y.shape[0]
         seen += y.shape[0]
+        raise_unanswered()  # a Ctrl-C whose KeyboardInterrupt was lost (core.interrupt)
     return float(loss_sum) / seen
 
 
@@ -335,6 +336,7 @@ def fit(
             checkpointer.save(training.checkpoint(epoch, model, history))
         for observer in observers:
             observer.epoch_end(history[-1])
+        raise_unanswered()
         if progress.stopped:
             break
     if progress.best_state is not None:
@@ -523,6 +525,7 @@ def run(
         trained = True
         with precision(cfg, device):
             by_length = evaluate_test_sets(model, task, loss_fn)
+        raise_unanswered()
         final = history[best_epoch - 1]  # the epoch whose weights the model ends with
         metrics = {
             **{key: final[key] for key in epoch_metrics(task.target)},
@@ -537,6 +540,7 @@ def run(
         save_checkpoint(out_dir / "model.pt", cfg, model, spec)
         log.info("%s: %s", task.name, task.describe(metrics))
     except KeyboardInterrupt as interrupt:
+        answered()
         record.settings = run_settings(cfg, device)
         _record_interrupt(interrupt, checkpointer, history, record, trained, started, observers)
         raise

@@ -79,7 +79,7 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 
-from sweeper.core.interrupt import exit_code, install_sigterm_handler, signal_name
+from sweeper.core.interrupt import exit_code, install_interrupt_handlers, signal_name
 from sweeper.core.objectives import Objective
 from sweeper.core.private_apis import runs_jobs_in_process
 from sweeper.records.sweep_folder import claim_job_numbers, job_subdir
@@ -287,7 +287,7 @@ class SearchSweeper(Sweeper):
     def sweep(self, arguments: list[str]) -> None:
         # SIGTERM stops a search as Ctrl-C does (trials told, files written, exit 143), for
         # any app: sweeper's entrypoint installs the same handler, a plain app has none.
-        install_sigterm_handler()
+        install_interrupt_handlers()
         try:
             study, space = self._prepare(arguments)
         except SearchError as error:

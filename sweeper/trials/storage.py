@@ -19,6 +19,11 @@ is `patient_storage(url)`, which applies one policy to every call:
    transaction back before raising;
 3. past that, `StorageBusy`, whose message names the database and the bound.
 
+Optuna itself retries one query, reading trials, with a slower one after any error
+(sweeper.core.private_apis.OPTUNA_TRIALS_FALLBACK): inside a retried call, a lock error
+there is raised to the policy instead, so that the bound holds and no misleading
+"falling back" warning is shown.
+
 `wait` is `SWEEPER_STORAGE_WAIT` (seconds, default 60), read when the storage is
 opened; workers and jobs inherit it from the environment. Errors that are not about
 a lock (a full disk, a bad URL) are raised at once, as Optuna raises them.
@@ -27,11 +32,14 @@ a lock (a full disk, a bad URL) are raised at once, as Optuna raises them.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from sweeper.core.private_apis import OPTUNA_RDB_LOGGER, OPTUNA_TRIALS_FALLBACK
 
 __all__ = ["ENV_WAIT", "StorageBusy", "is_lock_error", "patient_storage", "storage_wait"]
 
@@ -118,6 +126,33 @@ def _where(url: str) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
+class _LockedTrialsQuery(Exception):
+    """Optuna's trials query met a lock (raised from its fallback warning; its context is
+    the OperationalError, which `is_lock_error` reads)."""
+
+
+class _NoFallbackOnLock(logging.Filter):
+    """On Optuna's RDB logger: its "falling back to a slower alternative" warning about a
+    lock, logged inside a call that `retrying` retries, raises instead (see the module)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if (
+            getattr(_DEPTH, "inside", False)
+            and message.startswith(OPTUNA_TRIALS_FALLBACK)
+            and any(sign in message.lower() for sign in LOCK_SIGNS)
+        ):
+            raise _LockedTrialsQuery(message.splitlines()[0])
+        return True
+
+
+def _refuse_fallback_on_lock() -> None:
+    """Install `_NoFallbackOnLock` on Optuna's RDB logger, once."""
+    logger = logging.getLogger(OPTUNA_RDB_LOGGER)
+    if not any(isinstance(f, _NoFallbackOnLock) for f in logger.filters):
+        logger.addFilter(_NoFallbackOnLock())
+
+
 def retrying(call: Any, wait: float, where: str) -> Any:
     """`call` retried on lock errors for up to `wait` seconds, then StorageBusy."""
 
@@ -161,6 +196,7 @@ def _patient_class() -> Any:
         return _CLASS
     import optuna
 
+    _refuse_fallback_on_lock()
     base = optuna.storages.RDBStorage
 
     class PatientRDBStorage(base):  # type: ignore[misc, valid-type]
